@@ -1,0 +1,58 @@
+"""Exceptions shared by every part of hypernas.
+
+This module is the bottom layer: every folder may import it, it imports nothing of the package.
+User mistakes raise a subclass of :class:`HypernasError` whose message names the thing, the bad
+value and what is allowed; the CLI prints that message on one line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+
+class HypernasError(Exception):
+    """Base class of every error hypernas raises on purpose."""
+
+
+class ConfigError(HypernasError, ValueError):
+    """A configuration (Python arguments or YAML) that cannot be used."""
+
+
+class SpaceError(ConfigError):
+    """A search space that is malformed, or a value that is not in it."""
+
+
+class StrategyError(ConfigError):
+    """A strategy that is unknown, misconfigured, or cannot handle the given space."""
+
+
+class ObjectiveError(ConfigError):
+    """An objective that cannot be loaded or built."""
+
+
+class StorageError(HypernasError):
+    """The study record cannot be read or written."""
+
+
+class StudyNotFoundError(StorageError, KeyError):
+    """No study of that name exists in the storage."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class DuplicateStudyError(StorageError):
+    """A study of that name already exists in the storage."""
+
+
+class TrialStateError(HypernasError):
+    """An operation that the trial's current state does not allow (e.g. reporting to a finished trial)."""
+
+
+class SearchExhausted(HypernasError):
+    """The strategy has no new candidate to propose (e.g. every grid point was tried)."""
+
+
+class TrialPruned(Exception):
+    """Raised inside an objective to stop an unpromising trial; the trial is recorded as PRUNED.
+
+    Not a :class:`HypernasError`: pruning is an expected outcome, not a mistake.
+    """
