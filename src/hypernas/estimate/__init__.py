@@ -1,0 +1,1 @@
+"""How a candidate is scored: training, pruners, tabular benchmarks, zero-cost proxies."""

@@ -1,0 +1,131 @@
+"""The vocabulary of the study record: trial states, directions and the frozen trial.
+
+Like :mod:`hypernas.errors`, this module sits below every folder: strategies and pruners read
+trials through these types without importing the study machinery.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import numbers
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from hypernas.errors import ConfigError
+
+
+class TrialState(str, enum.Enum):
+    """Where a trial is in its life. WAITING: enqueued, not started. RUNNING: being evaluated."""
+
+    WAITING = "WAITING"
+    RUNNING = "RUNNING"
+    COMPLETE = "COMPLETE"
+    PRUNED = "PRUNED"
+    FAILED = "FAILED"
+
+    @property
+    def is_finished(self) -> bool:
+        return self in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Direction(str, enum.Enum):
+    """Whether an objective is minimized or maximized."""
+
+    MINIMIZE = "minimize"
+    MAXIMIZE = "maximize"
+
+    @classmethod
+    def parse(cls, value: Any) -> Direction:
+        if isinstance(value, Direction):
+            return value
+        text = str(value).lower()
+        aliases = {"min": "minimize", "max": "maximize"}
+        try:
+            return cls(aliases.get(text, text))
+        except ValueError:
+            raise ConfigError(f"direction {value!r} is not known; allowed: 'minimize' or 'maximize'") from None
+
+    def better(self, a: float, b: float) -> bool:
+        """Whether ``a`` is strictly better than ``b``."""
+        return a < b if self is Direction.MINIMIZE else a > b
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class FrozenTrial:
+    """An immutable snapshot of one trial as the storage holds it."""
+
+    number: int
+    trial_id: int
+    state: TrialState
+    params: dict[str, Any] = field(default_factory=dict)
+    values: list[float] | None = None
+    intermediate: dict[int, float] = field(default_factory=dict)
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+    system_attrs: dict[str, Any] = field(default_factory=dict)
+    datetime_start: datetime | None = None
+    datetime_complete: datetime | None = None
+    error: str | None = None
+
+    @property
+    def value(self) -> float | None:
+        """The single objective value (``None`` unless COMPLETE); use :attr:`values` for several."""
+        if self.values is None:
+            return None
+        if len(self.values) != 1:
+            raise ConfigError(f"trial {self.number} has {len(self.values)} objective values; use .values")
+        return self.values[0]
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to completion, when both are known."""
+        if self.datetime_start and self.datetime_complete:
+            return (self.datetime_complete - self.datetime_start).total_seconds()
+        return None
+
+    @property
+    def last_step(self) -> int | None:
+        return max(self.intermediate) if self.intermediate else None
+
+    def replace(self, **changes: Any) -> FrozenTrial:
+        return replace(self, **changes)
+
+
+def dominates(a: list[float], b: list[float], directions: list[Direction]) -> bool:
+    """Pareto dominance: ``a`` is no worse than ``b`` everywhere and better somewhere."""
+    better = False
+    for x, y, d in zip(a, b, directions):
+        if d.better(y, x):
+            return False
+        if d.better(x, y):
+            better = True
+    return better
+
+
+def pareto_front(trials: list[FrozenTrial], directions: list[Direction]) -> list[FrozenTrial]:
+    """The COMPLETE trials that no other COMPLETE trial dominates, in trial-number order."""
+    done = [t for t in trials if t.state is TrialState.COMPLETE and t.values is not None]
+    return [t for t in done if not any(dominates(o.values, t.values, directions) for o in done if o is not t)]  # type: ignore[arg-type]
+
+
+def as_finite_float(x: Any) -> float | None:
+    """``x`` as a float if it is a finite real number (Python, NumPy or 0-d tensor), else ``None``."""
+    if isinstance(x, (bool, str, bytes)) or x is None:
+        return None
+    if not isinstance(x, numbers.Real):
+        if getattr(x, "ndim", None) != 0 and getattr(x, "shape", None) not in ((), None):
+            return None
+        if not hasattr(x, "__float__") or hasattr(x, "dtype") and getattr(x.dtype, "is_complex", False):
+            return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None

@@ -1,0 +1,28 @@
+"""What can be searched: hyperparameters and architectures, with conditions."""
+
+from hypernas.space.params import (
+    PARAM_TYPES,
+    Categorical,
+    Fixed,
+    Float,
+    Int,
+    NumericParam,
+    Param,
+    register_param_type,
+    value_key,
+)
+from hypernas.space.space import Space, param_from_config
+
+__all__ = [
+    "PARAM_TYPES",
+    "Categorical",
+    "Fixed",
+    "Float",
+    "Int",
+    "NumericParam",
+    "Param",
+    "Space",
+    "param_from_config",
+    "register_param_type",
+    "value_key",
+]

@@ -1,0 +1,98 @@
+"""Grid search, exhaustive or in stages that refine around the best point of the previous stage.
+
+Stage 0 is the full grid of the space (finite parameters take every value, continuous ones
+``resolution`` points, log-aware). With ``stages > 1``, each later stage is a grid of the same
+resolution on a range one grid-spacing around the best complete trial so far, categorical choices
+held at that trial's values: the classic coarse-to-fine search. Points already in the history are
+never proposed twice, and the stage plan is kept with the study, so a resumed search continues.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from hypernas.errors import SearchExhausted, StrategyError
+from hypernas.record import FrozenTrial, TrialState
+from hypernas.space import Fixed, Param, Space
+from hypernas.space import NumericParam
+from hypernas.strategy.base import Strategy, StudyView, objective_sign
+from hypernas.strategy.registry import register_strategy
+
+MAX_GRID_POINTS = 1_000_000
+_STATE_KEY = "grid:stages"
+
+
+@register_strategy("grid")
+class GridSearch(Strategy):
+    """Every grid point once, in order (or shuffled by the seed), then optional refinement stages."""
+
+    def __init__(self, resolution: int = 5, stages: int = 1, shuffle: bool = False, seed: int | None = None) -> None:
+        super().__init__(seed)
+        if not isinstance(resolution, int) or resolution < 2:
+            raise StrategyError(f"grid: resolution must be an integer >= 2, got {resolution!r}")
+        if not isinstance(stages, int) or stages < 1:
+            raise StrategyError(f"grid: stages must be an integer >= 1, got {stages!r}")
+        self.resolution = resolution
+        self.stages = stages
+        self.shuffle = bool(shuffle)
+
+    def to_config(self) -> dict[str, Any]:
+        return {**super().to_config(), "resolution": self.resolution, "stages": self.stages, "shuffle": self.shuffle}
+
+    def check_space(self, space: Space) -> None:
+        bound = 1
+        for _, p in space.items():
+            bound *= len(p.grid(self.resolution))
+            if bound > MAX_GRID_POINTS:
+                raise StrategyError(
+                    f"grid: the space has more than {MAX_GRID_POINTS:,} grid points at resolution {self.resolution}; "
+                    "lower the resolution, fix some parameters, or use strategy 'random'")
+
+    def _points(self, space: Space, stage: int) -> list[dict[str, Any]]:
+        points = space.grid(self.resolution)
+        if self.shuffle:
+            seed = 0 if self.seed is None else self.seed
+            order = np.random.default_rng([seed, stage]).permutation(len(points))
+            points = [points[i] for i in order]
+        return points
+
+    def _refined_space(self, space: Space, center: dict[str, Any], stage: int) -> Space:
+        """The stage's space: numeric parameters narrowed around ``center``, the rest fixed to it."""
+        radius = 1.0 / (self.resolution - 1)
+        for _ in range(stage - 1):
+            radius = 2.0 * radius / (self.resolution - 1)
+        params: dict[str, Param] = {}
+        for name, value in center.items():
+            p = space[name]
+            params[name] = p.narrowed(value, radius) if isinstance(p, NumericParam) else Fixed(value)
+        return Space(params)
+
+    def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
+        space = study.space
+        trials = study.get_trials()
+        seen = {space.key(t.params) for t in trials if t.params}
+        plan: list[dict[str, Any]] = list(study.system_attrs.get(_STATE_KEY, [{"center": None}]))
+        while True:
+            stage = len(plan) - 1
+            center = plan[-1]["center"]
+            stage_space = space if center is None else self._refined_space(space, center, stage)
+            for point in self._points(stage_space, stage):
+                if space.key(point) not in seen:
+                    return point
+            if len(plan) >= self.stages:
+                raise SearchExhausted(f"grid search is complete: every point of {self.stages} stage(s) was tried")
+            best = self._best(study, trials)
+            if best is None:
+                raise SearchExhausted(f"grid stage {stage + 1} ended without a complete trial to refine around")
+            plan.append({"center": best})
+            study.set_system_attr(_STATE_KEY, plan)
+
+    @staticmethod
+    def _best(study: StudyView, trials: list[FrozenTrial]) -> dict[str, Any] | None:
+        done = [t for t in trials if t.state is TrialState.COMPLETE and t.values]
+        if not done:
+            return None
+        sign = objective_sign(study.directions[0])
+        return dict(min(done, key=lambda t: sign * t.values[0]).params)  # type: ignore[index]

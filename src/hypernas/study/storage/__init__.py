@@ -1,0 +1,42 @@
+"""Where the study record lives: in memory, or in any SQL database SQLAlchemy reaches."""
+
+from __future__ import annotations
+
+import threading
+
+from hypernas.errors import StorageError
+from hypernas.study.storage.base import RunningTrial, Storage, StudyInfo, StudySummary
+from hypernas.study.storage.memory import InMemoryStorage
+from hypernas.study.storage.sql import SQLStorage
+
+_open: dict[str, SQLStorage] = {}
+_open_lock = threading.Lock()
+
+
+def normalize_url(storage: str) -> str:
+    """A storage string as a SQLAlchemy URL: a bare file path such as ``runs.db`` means SQLite."""
+    if "://" in storage:
+        return storage
+    return f"sqlite:///{storage}"
+
+
+def get_storage(storage: Storage | str | None) -> Storage:
+    """A :class:`Storage` from an object, a SQLAlchemy URL, a SQLite file path, or None/"memory" (in-memory).
+
+    SQL storages are shared per URL within a process, so their trial cache is shared too.
+    """
+    if isinstance(storage, Storage):
+        return storage
+    if storage is None or storage in ("memory", ":memory:"):
+        return InMemoryStorage()
+    if not isinstance(storage, str):
+        raise StorageError(f"storage must be a URL string, a file path or a Storage object, got {storage!r}")
+    url = normalize_url(storage)
+    with _open_lock:
+        if url not in _open:
+            _open[url] = SQLStorage(url)
+        return _open[url]
+
+
+__all__ = ["InMemoryStorage", "RunningTrial", "SQLStorage", "Storage", "StudyInfo", "StudySummary",
+           "get_storage", "normalize_url"]

@@ -1,0 +1,170 @@
+"""In-memory storage: fast, for one process; lost when the process ends."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from hypernas.errors import DuplicateStudyError, StudyNotFoundError, TrialStateError
+from hypernas.record import FrozenTrial, TrialState
+from hypernas.study.storage.base import RunningTrial, Storage, StudyInfo, utcnow
+
+
+class InMemoryStorage(Storage):
+    """Keeps studies in Python dicts behind a lock; safe for threads of one process."""
+
+    url = "memory"
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._studies: dict[int, StudyInfo] = {}
+        self._names: dict[str, int] = {}
+        self._trials: dict[int, FrozenTrial] = {}
+        self._study_trials: dict[int, list[int]] = {}
+        self._trial_study: dict[int, int] = {}
+        self._workers: dict[int, tuple[dict[str, Any] | None, Any]] = {}
+        self._ask_locks: dict[int, threading.Lock] = {}
+
+    # --- studies ---------------------------------------------------------------------------
+    def create_study(self, name: str, directions: Sequence[str], metric_names: Sequence[str] | None = None,
+                     system_attrs: dict[str, Any] | None = None) -> int:
+        with self._lock:
+            if name in self._names:
+                raise DuplicateStudyError(f"a study named {name!r} already exists; load it, or choose another name")
+            study_id = len(self._studies) + 1
+            while study_id in self._studies:
+                study_id += 1
+            self._studies[study_id] = StudyInfo(study_id, name, list(directions),
+                                                list(metric_names) if metric_names else None,
+                                                {}, copy.deepcopy(system_attrs or {}), utcnow())
+            self._names[name] = study_id
+            self._study_trials[study_id] = []
+            self._ask_locks[study_id] = threading.Lock()
+            return study_id
+
+    def get_study(self, name: str) -> StudyInfo:
+        with self._lock:
+            if name not in self._names:
+                known = ", ".join(self._names) or "none"
+                raise StudyNotFoundError(f"no study named {name!r} in memory; known studies: {known}")
+            return self._studies[self._names[name]]
+
+    def get_study_by_id(self, study_id: int) -> StudyInfo:
+        with self._lock:
+            return self._studies[study_id]
+
+    def study_names(self) -> list[str]:
+        with self._lock:
+            return list(self._names)
+
+    def delete_study(self, name: str) -> None:
+        with self._lock:
+            study_id = self.get_study(name).study_id
+            for tid in self._study_trials.pop(study_id):
+                self._trials.pop(tid, None)
+                self._trial_study.pop(tid, None)
+                self._workers.pop(tid, None)
+            del self._studies[study_id]
+            del self._names[name]
+
+    def set_study_attr(self, study_id: int, key: str, value: Any, *, system: bool = False) -> None:
+        with self._lock:
+            info = self._studies[study_id]
+            target = info.system_attrs if system else info.user_attrs
+            target[key] = copy.deepcopy(value)
+
+    def set_metric_names(self, study_id: int, names: Sequence[str]) -> None:
+        with self._lock:
+            info = self._studies[study_id]
+            self._studies[study_id] = StudyInfo(info.study_id, info.name, info.directions, list(names),
+                                                info.user_attrs, info.system_attrs, info.datetime_created)
+
+    # --- trials ----------------------------------------------------------------------------
+    def create_trial(self, study_id: int, state: TrialState, params: dict[str, Any] | None = None,
+                     system_attrs: dict[str, Any] | None = None, worker: dict[str, Any] | None = None) -> FrozenTrial:
+        with self._lock:
+            trial_id = len(self._trials) + 1
+            while trial_id in self._trials:
+                trial_id += 1
+            number = len(self._study_trials[study_id])
+            trial = FrozenTrial(number, trial_id, state, copy.deepcopy(params or {}),
+                                system_attrs=copy.deepcopy(system_attrs or {}),
+                                datetime_start=utcnow() if state is TrialState.RUNNING else None)
+            self._trials[trial_id] = trial
+            self._study_trials[study_id].append(trial_id)
+            self._trial_study[trial_id] = study_id
+            self._workers[trial_id] = (worker, utcnow())
+            return trial
+
+    def claim_waiting_trial(self, study_id: int, worker: dict[str, Any] | None = None) -> FrozenTrial | None:
+        with self._lock:
+            for tid in self._study_trials[study_id]:
+                t = self._trials[tid]
+                if t.state is TrialState.WAITING:
+                    t = t.replace(state=TrialState.RUNNING, datetime_start=utcnow())
+                    self._trials[tid] = t
+                    self._workers[tid] = (worker, utcnow())
+                    return t
+            return None
+
+    def _mutable(self, trial_id: int) -> FrozenTrial:
+        t = self._trials[trial_id]
+        if t.state.is_finished:
+            raise TrialStateError(f"trial {t.number} is already {t.state.value}; a finished trial cannot change")
+        return t
+
+    def set_trial_params(self, trial_id: int, params: dict[str, Any]) -> None:
+        with self._lock:
+            self._trials[trial_id] = self._mutable(trial_id).replace(params=copy.deepcopy(params))
+
+    def set_intermediate(self, trial_id: int, step: int, value: float) -> None:
+        with self._lock:
+            t = self._mutable(trial_id)
+            self._trials[trial_id] = t.replace(intermediate={**t.intermediate, int(step): float(value)})
+
+    def set_trial_attr(self, trial_id: int, key: str, value: Any, *, system: bool = False) -> None:
+        with self._lock:
+            t = self._mutable(trial_id)
+            field_name = "system_attrs" if system else "user_attrs"
+            attrs = {**getattr(t, field_name), key: copy.deepcopy(value)}
+            self._trials[trial_id] = t.replace(**{field_name: attrs})
+
+    def finish_trial(self, trial_id: int, state: TrialState, values: Sequence[float] | None = None,
+                     error: str | None = None) -> FrozenTrial:
+        with self._lock:
+            t = self._trials[trial_id]
+            if t.state is not TrialState.RUNNING:
+                raise TrialStateError(f"trial {t.number} is {t.state.value}; only a RUNNING trial can be finished")
+            t = t.replace(state=state, values=list(values) if values is not None else None, error=error,
+                          datetime_complete=utcnow())
+            self._trials[trial_id] = t
+            return t
+
+    def get_trial(self, trial_id: int) -> FrozenTrial:
+        with self._lock:
+            return self._trials[trial_id]
+
+    def get_trials(self, study_id: int, states: Sequence[TrialState] | None = None) -> list[FrozenTrial]:
+        with self._lock:
+            trials = [self._trials[tid] for tid in self._study_trials[study_id]]
+        if states is not None:
+            trials = [t for t in trials if t.state in states]
+        return trials
+
+    def running_trials(self, study_id: int) -> list[RunningTrial]:
+        with self._lock:
+            return [RunningTrial(self._trials[tid], *self._workers[tid]) for tid in self._study_trials[study_id]
+                    if self._trials[tid].state is TrialState.RUNNING]
+
+    def heartbeat(self, trial_ids: Sequence[int]) -> None:
+        with self._lock:
+            for tid in trial_ids:
+                self._workers[tid] = (self._workers[tid][0], utcnow())
+
+    @contextlib.contextmanager
+    def ask_lock(self, study_id: int) -> Iterator[None]:
+        with self._ask_locks[study_id]:
+            yield

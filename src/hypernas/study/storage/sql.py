@@ -1,0 +1,393 @@
+"""SQL storage through SQLAlchemy: SQLite by default, any SQLAlchemy URL (e.g. PostgreSQL) for shared use.
+
+Every state change is one transaction. On SQLite the database runs in WAL mode and write
+transactions begin IMMEDIATE, so several processes on one file never allocate the same trial
+number or claim the same queued trial, and a process killed at any moment leaves every
+committed change intact. Finished trials never change, so they are cached and only trials that
+were unfinished at the last read are fetched again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from hypernas.errors import DuplicateStudyError, StorageError, StudyNotFoundError, TrialStateError
+from hypernas.record import FrozenTrial, TrialState
+from hypernas.study.storage.base import RunningTrial, Storage, StudyInfo, utcnow
+
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+studies_table = sa.Table(
+    "hn_studies", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(512), nullable=False, unique=True),
+    sa.Column("directions", sa.JSON, nullable=False),
+    sa.Column("metric_names", sa.JSON, nullable=True),
+    sa.Column("user_attrs", sa.JSON, nullable=False),
+    sa.Column("system_attrs", sa.JSON, nullable=False),
+    sa.Column("datetime_created", sa.DateTime, nullable=False),
+)
+
+trials_table = sa.Table(
+    "hn_trials", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("study_id", sa.Integer, sa.ForeignKey("hn_studies.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("objective_values", sa.JSON, nullable=True),
+    sa.Column("user_attrs", sa.JSON, nullable=False),
+    sa.Column("system_attrs", sa.JSON, nullable=False),
+    sa.Column("worker", sa.JSON, nullable=True),
+    sa.Column("heartbeat", sa.DateTime, nullable=True),
+    sa.Column("datetime_start", sa.DateTime, nullable=True),
+    sa.Column("datetime_complete", sa.DateTime, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.UniqueConstraint("study_id", "number", name="uq_hn_trial_number"),
+    sa.Index("ix_hn_trials_study_state", "study_id", "state"),
+)
+
+intermediate_table = sa.Table(
+    "hn_intermediate", metadata,
+    sa.Column("trial_id", sa.Integer, sa.ForeignKey("hn_trials.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("step", sa.Integer, primary_key=True),
+    sa.Column("value", sa.Float, nullable=False),
+)
+
+version_table = sa.Table(
+    "hn_version", metadata,
+    sa.Column("schema_version", sa.Integer, primary_key=True),
+)
+
+_FINISHED = [s.value for s in TrialState if s.is_finished]
+
+
+def _sqlite_path(url: sa.engine.URL) -> str | None:
+    db = url.database
+    return None if not db or db == ":memory:" or db.startswith("file:") else db
+
+
+class SQLStorage(Storage):
+    """Study record in a relational database, addressed by a SQLAlchemy URL."""
+
+    def __init__(self, url: str, engine_kwargs: dict[str, Any] | None = None) -> None:
+        self.url = url
+        try:
+            parsed = sa.engine.make_url(url)
+        except sa.exc.ArgumentError:
+            raise StorageError(f"storage {url!r} is not a valid SQLAlchemy URL; e.g. sqlite:///study.db or postgresql://user@host/db") from None
+        self._is_sqlite = parsed.get_backend_name() == "sqlite"
+        kwargs = dict(engine_kwargs or {})
+        self._lock_path: str | None = None
+        if self._is_sqlite:
+            path = _sqlite_path(parsed)
+            if path is not None:
+                folder = Path(path).expanduser().resolve().parent
+                if not folder.is_dir():
+                    raise StorageError(f"storage {url!r}: folder {str(folder)!r} does not exist")
+                self._lock_path = str(Path(path).expanduser().resolve()) + ".lock"
+            kwargs.setdefault("connect_args", {"timeout": 120, "check_same_thread": False})
+            if path is None:
+                kwargs.setdefault("poolclass", sa.pool.StaticPool)
+        try:
+            self.engine: Engine = sa.create_engine(url, **kwargs)
+        except (ImportError, ModuleNotFoundError) as exc:
+            raise StorageError(f"storage {url!r} needs a database driver that is not installed: {exc}") from None
+        except SQLAlchemyError as exc:
+            raise StorageError(f"storage {url!r} cannot be opened: {exc}") from None
+        if self._is_sqlite:
+            self._install_sqlite_hooks()
+        self._cache_lock = threading.Lock()
+        self._finished: dict[int, dict[int, FrozenTrial]] = {}
+        self._watermark: dict[int, int] = {}
+        self._thread_locks: dict[int, threading.Lock] = {}
+        try:
+            self._create_schema()
+        except OperationalError as exc:
+            raise StorageError(f"storage {url!r} cannot be opened: {str(exc.orig).splitlines()[0]}") from None
+
+    # --- engine set-up ---------------------------------------------------------------------
+    def _install_sqlite_hooks(self) -> None:
+        @sa.event.listens_for(self.engine, "connect")
+        def on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # let us emit BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=120000")
+            cur.close()
+
+        @sa.event.listens_for(self.engine, "begin")
+        def on_begin(conn: Connection) -> None:
+            immediate = conn.get_execution_options().get("hn_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    def _create_schema(self) -> None:
+        with self._write() as conn:
+            metadata.create_all(conn)
+            row = conn.execute(sa.select(version_table.c.schema_version)).first()
+            if row is None:
+                conn.execute(version_table.insert().values(schema_version=SCHEMA_VERSION))
+            elif row[0] != SCHEMA_VERSION:
+                raise StorageError(f"storage {self.url!r} has schema version {row[0]}; this hypernas reads version {SCHEMA_VERSION}")
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(hn_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            with conn.begin():
+                yield conn
+
+    # --- studies ---------------------------------------------------------------------------
+    def create_study(self, name: str, directions: Sequence[str], metric_names: Sequence[str] | None = None,
+                     system_attrs: dict[str, Any] | None = None) -> int:
+        try:
+            with self._write() as conn:
+                result = conn.execute(studies_table.insert().values(
+                    name=name, directions=list(directions), metric_names=list(metric_names) if metric_names else None,
+                    user_attrs={}, system_attrs=system_attrs or {}, datetime_created=utcnow()))
+                return int(result.inserted_primary_key[0])
+        except IntegrityError:
+            raise DuplicateStudyError(f"a study named {name!r} already exists in {self.url}; load or resume it, or choose another name") from None
+
+    @staticmethod
+    def _study_info(row: Any) -> StudyInfo:
+        return StudyInfo(row.id, row.name, list(row.directions), list(row.metric_names) if row.metric_names else None,
+                         dict(row.user_attrs or {}), dict(row.system_attrs or {}), row.datetime_created)
+
+    def get_study(self, name: str) -> StudyInfo:
+        with self._read() as conn:
+            row = conn.execute(sa.select(studies_table).where(studies_table.c.name == name)).first()
+        if row is None:
+            known = ", ".join(self.study_names()) or "none"
+            raise StudyNotFoundError(f"no study named {name!r} in {self.url}; known studies: {known}")
+        return self._study_info(row)
+
+    def get_study_by_id(self, study_id: int) -> StudyInfo:
+        with self._read() as conn:
+            row = conn.execute(sa.select(studies_table).where(studies_table.c.id == study_id)).first()
+        if row is None:
+            raise StudyNotFoundError(f"no study with id {study_id} in {self.url}")
+        return self._study_info(row)
+
+    def study_names(self) -> list[str]:
+        with self._read() as conn:
+            return [r[0] for r in conn.execute(sa.select(studies_table.c.name).order_by(studies_table.c.id))]
+
+    def delete_study(self, name: str) -> None:
+        study_id = self.get_study(name).study_id
+        with self._write() as conn:
+            ids = sa.select(trials_table.c.id).where(trials_table.c.study_id == study_id)
+            conn.execute(intermediate_table.delete().where(intermediate_table.c.trial_id.in_(ids)))
+            conn.execute(trials_table.delete().where(trials_table.c.study_id == study_id))
+            conn.execute(studies_table.delete().where(studies_table.c.id == study_id))
+        with self._cache_lock:
+            self._finished.pop(study_id, None)
+            self._watermark.pop(study_id, None)
+
+    def set_study_attr(self, study_id: int, key: str, value: Any, *, system: bool = False) -> None:
+        column = studies_table.c.system_attrs if system else studies_table.c.user_attrs
+        with self._write() as conn:
+            attrs = dict(conn.execute(sa.select(column).where(studies_table.c.id == study_id)).scalar_one() or {})
+            attrs[key] = value
+            conn.execute(studies_table.update().where(studies_table.c.id == study_id).values({column.name: attrs}))
+
+    def set_metric_names(self, study_id: int, names: Sequence[str]) -> None:
+        with self._write() as conn:
+            conn.execute(studies_table.update().where(studies_table.c.id == study_id).values(metric_names=list(names)))
+
+    # --- trials ----------------------------------------------------------------------------
+    def create_trial(self, study_id: int, state: TrialState, params: dict[str, Any] | None = None,
+                     system_attrs: dict[str, Any] | None = None, worker: dict[str, Any] | None = None) -> FrozenTrial:
+        now = utcnow()
+        start = now if state is TrialState.RUNNING else None
+        for _attempt in range(20):  # a concurrent writer on a server database may take the same number
+            try:
+                with self._write() as conn:
+                    number = conn.execute(sa.select(sa.func.coalesce(sa.func.max(trials_table.c.number) + 1, 0))
+                                          .where(trials_table.c.study_id == study_id)).scalar_one()
+                    result = conn.execute(trials_table.insert().values(
+                        study_id=study_id, number=number, state=state.value, params=params or {},
+                        user_attrs={}, system_attrs=system_attrs or {}, worker=worker, heartbeat=now,
+                        datetime_start=start))
+                    trial_id = int(result.inserted_primary_key[0])
+                return FrozenTrial(int(number), trial_id, state, dict(params or {}),
+                                   system_attrs=dict(system_attrs or {}), datetime_start=start)
+            except IntegrityError:
+                continue
+        raise StorageError(f"could not allocate a trial number in {self.url} after 20 attempts")
+
+    def claim_waiting_trial(self, study_id: int, worker: dict[str, Any] | None = None) -> FrozenTrial | None:
+        while True:
+            with self._write() as conn:
+                trial_id = conn.execute(
+                    sa.select(trials_table.c.id)
+                    .where(trials_table.c.study_id == study_id, trials_table.c.state == TrialState.WAITING.value)
+                    .order_by(trials_table.c.number).limit(1)).scalar()
+                if trial_id is None:
+                    return None
+                now = utcnow()
+                result = conn.execute(trials_table.update().where(
+                    trials_table.c.id == trial_id, trials_table.c.state == TrialState.WAITING.value
+                ).values(state=TrialState.RUNNING.value, datetime_start=now, worker=worker, heartbeat=now))
+                if result.rowcount == 1:
+                    break
+        return self.get_trial(trial_id)
+
+    def _require_unfinished(self, conn: Connection, trial_id: int) -> None:
+        row = conn.execute(sa.select(trials_table.c.number, trials_table.c.state).where(trials_table.c.id == trial_id)).first()
+        if row is None:
+            raise StorageError(f"no trial with id {trial_id} in {self.url}")
+        if row.state in _FINISHED:
+            raise TrialStateError(f"trial {row.number} is already {row.state}; a finished trial cannot change")
+
+    def set_trial_params(self, trial_id: int, params: dict[str, Any]) -> None:
+        with self._write() as conn:
+            result = conn.execute(trials_table.update().where(
+                trials_table.c.id == trial_id, trials_table.c.state.notin_(_FINISHED)).values(params=params))
+            if result.rowcount != 1:
+                self._require_unfinished(conn, trial_id)
+
+    def set_intermediate(self, trial_id: int, step: int, value: float) -> None:
+        with self._write() as conn:
+            self._require_unfinished(conn, trial_id)
+            conn.execute(intermediate_table.delete().where(intermediate_table.c.trial_id == trial_id,
+                                                           intermediate_table.c.step == int(step)))
+            conn.execute(intermediate_table.insert().values(trial_id=trial_id, step=int(step), value=float(value)))
+
+    def set_trial_attr(self, trial_id: int, key: str, value: Any, *, system: bool = False) -> None:
+        column = trials_table.c.system_attrs if system else trials_table.c.user_attrs
+        with self._write() as conn:
+            self._require_unfinished(conn, trial_id)
+            attrs = dict(conn.execute(sa.select(column).where(trials_table.c.id == trial_id)).scalar_one() or {})
+            attrs[key] = value
+            conn.execute(trials_table.update().where(trials_table.c.id == trial_id).values({column.name: attrs}))
+
+    def finish_trial(self, trial_id: int, state: TrialState, values: Sequence[float] | None = None,
+                     error: str | None = None) -> FrozenTrial:
+        with self._write() as conn:
+            result = conn.execute(trials_table.update().where(
+                trials_table.c.id == trial_id, trials_table.c.state == TrialState.RUNNING.value
+            ).values(state=state.value, objective_values=list(values) if values is not None else None,
+                     error=error, datetime_complete=utcnow()))
+            if result.rowcount != 1:
+                row = conn.execute(sa.select(trials_table.c.number, trials_table.c.state)
+                                   .where(trials_table.c.id == trial_id)).first()
+                if row is None:
+                    raise StorageError(f"no trial with id {trial_id} in {self.url}")
+                raise TrialStateError(f"trial {row.number} is {row.state}; only a RUNNING trial can be finished")
+        return self.get_trial(trial_id)
+
+    @staticmethod
+    def _frozen(row: Any, intermediate: dict[int, float]) -> FrozenTrial:
+        return FrozenTrial(
+            number=row.number, trial_id=row.id, state=TrialState(row.state), params=dict(row.params or {}),
+            values=list(row.objective_values) if row.objective_values is not None else None,
+            intermediate=intermediate, user_attrs=dict(row.user_attrs or {}),
+            system_attrs=dict(row.system_attrs or {}), datetime_start=row.datetime_start,
+            datetime_complete=row.datetime_complete, error=row.error)
+
+    _TRIAL_COLUMNS = [c for c in trials_table.c if c.name not in ("worker", "heartbeat")]
+
+    def get_trial(self, trial_id: int) -> FrozenTrial:
+        with self._read() as conn:
+            row = conn.execute(sa.select(*self._TRIAL_COLUMNS).where(trials_table.c.id == trial_id)).first()
+            if row is None:
+                raise StorageError(f"no trial with id {trial_id} in {self.url}")
+            inter = {s: v for s, v in conn.execute(
+                sa.select(intermediate_table.c.step, intermediate_table.c.value)
+                .where(intermediate_table.c.trial_id == trial_id).order_by(intermediate_table.c.step))}
+        return self._frozen(row, inter)
+
+    def get_trials(self, study_id: int, states: Sequence[TrialState] | None = None) -> list[FrozenTrial]:
+        with self._cache_lock:
+            watermark = self._watermark.get(study_id, 0)
+            cached = self._finished.setdefault(study_id, {})
+        with self._read() as conn:
+            rows = conn.execute(sa.select(*self._TRIAL_COLUMNS).where(
+                trials_table.c.study_id == study_id, trials_table.c.id >= watermark)).all()
+            fresh_ids = sa.select(trials_table.c.id).where(trials_table.c.study_id == study_id,
+                                                           trials_table.c.id >= watermark)
+            inter: dict[int, dict[int, float]] = {}
+            for tid, step, value in conn.execute(
+                    sa.select(intermediate_table.c.trial_id, intermediate_table.c.step, intermediate_table.c.value)
+                    .where(intermediate_table.c.trial_id.in_(fresh_ids)).order_by(intermediate_table.c.step)):
+                inter.setdefault(tid, {})[step] = value
+        fresh: dict[int, FrozenTrial] = {}
+        new_watermark: int | None = None
+        for row in rows:
+            if row.id in cached:
+                continue
+            trial = self._frozen(row, inter.get(row.id, {}))
+            fresh[row.id] = trial
+            if not trial.state.is_finished and (new_watermark is None or row.id < new_watermark):
+                new_watermark = row.id
+        with self._cache_lock:
+            for tid, t in fresh.items():
+                if t.state.is_finished:
+                    cached[tid] = t
+            if new_watermark is None:  # everything read is finished: next time, start after the newest
+                new_watermark = max([watermark - 1, *(r.id for r in rows)]) + 1
+            self._watermark[study_id] = max(self._watermark.get(study_id, 0), new_watermark)
+            merged = {**cached, **fresh}
+        trials = sorted(merged.values(), key=lambda t: t.number)
+        if states is not None:
+            trials = [t for t in trials if t.state in states]
+        return trials
+
+    def running_trials(self, study_id: int) -> list[RunningTrial]:
+        with self._read() as conn:
+            rows = conn.execute(sa.select(trials_table).where(trials_table.c.study_id == study_id,
+                                                               trials_table.c.state == TrialState.RUNNING.value)).all()
+        return [RunningTrial(self._frozen(r, {}), r.worker, r.heartbeat) for r in rows]
+
+    def heartbeat(self, trial_ids: Sequence[int]) -> None:
+        if not trial_ids:
+            return
+        with self._write() as conn:
+            conn.execute(trials_table.update().where(trials_table.c.id.in_(list(trial_ids)),
+                                                     trials_table.c.state == TrialState.RUNNING.value)
+                         .values(heartbeat=utcnow()))
+
+    @contextlib.contextmanager
+    def ask_lock(self, study_id: int) -> Iterator[None]:
+        """A thread lock, plus a file lock on SQLite or a row lock on server databases, across processes."""
+        with self._cache_lock:
+            lock = self._thread_locks.setdefault(study_id, threading.Lock())
+        with lock:
+            if self._lock_path is not None:
+                fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                    yield
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    os.close(fd)
+            elif self._is_sqlite:
+                yield
+            else:
+                with self.engine.connect() as conn, conn.begin():
+                    conn.execute(sa.select(studies_table.c.id).where(studies_table.c.id == study_id).with_for_update())
+                    yield
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,433 @@
+"""The study: ties a space, a strategy and a pruner to a record of trials that nothing can lose."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hypernas.errors import ConfigError, SpaceError, StrategyError, TrialStateError
+from hypernas.estimate.pruners import Pruner, make_pruner
+from hypernas.record import Direction, FrozenTrial, TrialState, as_finite_float, pareto_front
+from hypernas.space import Space
+from hypernas.strategy import Strategy, make_strategy
+from hypernas.study.storage import Storage, get_storage
+from hypernas.study.storage.base import StudyInfo
+from hypernas.study.trial import Trial
+from hypernas.study.workers import is_lost, mark_done, mark_live, worker_info
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from hypernas.study.optimize import Callback, Objective
+
+_SPACE_KEY = "space"
+_STRATEGY_KEY = "strategy"
+_PRUNER_KEY = "pruner"
+_SEED_KEY = "seed"
+
+
+class BadResult(ValueError):
+    """An objective's return value that cannot be recorded; the trial becomes FAILED with this reason."""
+
+
+class Study:
+    """A named search with its record. Create one with :func:`create_study`, reopen with :func:`load_study`."""
+
+    def __init__(self, storage: Storage, info: StudyInfo, strategy: Strategy, pruner: Pruner,
+                 space: Space | None, seed: int | None) -> None:
+        self.storage = storage
+        self.study_id = info.study_id
+        self.name = info.name
+        self.directions = [Direction.parse(d) for d in info.directions]
+        self.metric_names = info.metric_names
+        self.strategy = strategy
+        self.pruner = pruner
+        self.seed = seed
+        self._space = space
+        self._rng = np.random.default_rng(None if seed is None else [seed, 7919])
+
+    def __repr__(self) -> str:
+        return f"Study(name={self.name!r}, storage={self.storage.url!r}, strategy={self.strategy!r})"
+
+    # --- the space -------------------------------------------------------------------------
+    @property
+    def space(self) -> Space:
+        if self._space is None:
+            raise SpaceError(f"study {self.name!r} has no search space yet; pass space= to optimize() or ask()")
+        return self._space
+
+    def set_space(self, space: Space | Mapping[str, Any]) -> Space:
+        """Fix the study's space (stored with the study); a resumed study must keep the same one."""
+        if not isinstance(space, Space):
+            space = Space.from_config(space)
+        if self._space is not None:
+            if space != self._space:
+                raise SpaceError(f"study {self.name!r} was run with a different space; "
+                                 "use a new study name, or the same space to resume")
+            return self._space
+        self.strategy.check_space(space)
+        self.storage.set_study_attr(self.study_id, _SPACE_KEY, space.to_config(), system=True)
+        self._space = space
+        return space
+
+    # --- attributes ------------------------------------------------------------------------
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        return dict(self.storage.get_study_by_id(self.study_id).user_attrs)
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        self.storage.set_study_attr(self.study_id, key, value)
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        return dict(self.storage.get_study_by_id(self.study_id).system_attrs)
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        self.storage.set_study_attr(self.study_id, key, value, system=True)
+
+    # --- reading the record ----------------------------------------------------------------
+    def get_trials(self, states: Sequence[TrialState] | None = None) -> list[FrozenTrial]:
+        """Trials ordered by number, optionally only those in ``states``."""
+        return self.storage.get_trials(self.study_id, states)
+
+    @property
+    def trials(self) -> list[FrozenTrial]:
+        return self.get_trials()
+
+    @property
+    def is_multi_objective(self) -> bool:
+        return len(self.directions) > 1
+
+    @property
+    def direction(self) -> Direction:
+        if self.is_multi_objective:
+            raise ConfigError(f"study {self.name!r} has {len(self.directions)} directions; use .directions")
+        return self.directions[0]
+
+    @property
+    def best_trial(self) -> FrozenTrial:
+        """The best COMPLETE trial (single objective); ties go to the earliest."""
+        if self.is_multi_objective:
+            raise ConfigError(f"study {self.name!r} has several objectives; use best_trials for the Pareto front")
+        done = self.get_trials((TrialState.COMPLETE,))
+        if not done:
+            raise ConfigError(f"study {self.name!r} has no complete trial yet")
+        best = done[0]
+        for t in done[1:]:
+            if self.directions[0].better(t.values[0], best.values[0]):  # type: ignore[index]
+                best = t
+        return best
+
+    @property
+    def best_trials(self) -> list[FrozenTrial]:
+        """The Pareto front of COMPLETE trials (for one objective: the best trial)."""
+        if not self.is_multi_objective:
+            return [self.best_trial] if self.get_trials((TrialState.COMPLETE,)) else []
+        return pareto_front(self.get_trials((TrialState.COMPLETE,)), self.directions)
+
+    @property
+    def best_value(self) -> float:
+        return self.best_trial.values[0]  # type: ignore[index]
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        return dict(self.best_trial.params)
+
+    # --- proposing and recording -----------------------------------------------------------
+    def enqueue(self, params: Mapping[str, Any], system_attrs: dict[str, Any] | None = None) -> int:
+        """Queue a configuration to be tried before the strategy's proposals; returns the trial number.
+
+        Parameters may be partial: the missing ones are proposed by the strategy when the trial starts.
+        """
+        params = dict(params)
+        if self._space is not None:
+            unknown = [k for k in params if k not in self._space]
+            if unknown:
+                raise SpaceError(f"enqueue: unknown parameter {unknown[0]!r}; the space has: {', '.join(self._space)}")
+            for k, v in params.items():
+                params[k] = self._space[k].validate(v)
+        with self.storage.ask_lock(self.study_id):
+            trial = self.storage.create_trial(self.study_id, TrialState.WAITING, params=params,
+                                              system_attrs=system_attrs)
+        return trial.number
+
+    def ask(self, space: Space | Mapping[str, Any] | None = None) -> Trial:
+        """Start a new trial: the oldest enqueued configuration, else the strategy's proposal."""
+        if space is not None:
+            self.set_space(space)
+        space = self.space
+        worker = worker_info()
+        with self.storage.ask_lock(self.study_id):
+            frozen = self.storage.claim_waiting_trial(self.study_id, worker)
+            if frozen is not None:
+                try:
+                    params = self._complete_enqueued(space, frozen)
+                    self.storage.set_trial_params(frozen.trial_id, params)
+                except Exception as exc:
+                    self.storage.finish_trial(frozen.trial_id, TrialState.FAILED,
+                                              error=f"enqueued parameters rejected: {exc}")
+                    raise
+            else:
+                provisional = FrozenTrial(len(self.get_trials()), -1, TrialState.RUNNING)
+                params = space.validate(self.strategy.ask(self, provisional))
+                frozen = self.storage.create_trial(self.study_id, TrialState.RUNNING, params=params, worker=worker)
+        mark_live(frozen.trial_id)
+        return Trial(self, frozen.replace(params=params))
+
+    def _complete_enqueued(self, space: Space, frozen: FrozenTrial) -> dict[str, Any]:
+        given = dict(frozen.params)
+        try:
+            return space.validate(given)
+        except SpaceError:
+            pass
+        proposal = self.strategy.ask(self, frozen)
+        merged = {**{k: v for k, v in proposal.items() if k in space}, **given}
+        return space.complete(merged, self._rng)
+
+    def tell(self, trial: Trial | FrozenTrial | int, values: Any = None, *, state: TrialState | str | None = None,
+             error: str | None = None) -> FrozenTrial:
+        """Finish a RUNNING trial.
+
+        With ``values`` (a number, a sequence, or a dict keyed by metric name) it is COMPLETE;
+        ``state="PRUNED"`` keeps its last intermediate value; ``state="FAILED"`` records ``error``.
+        A value that is not a finite number makes the trial FAILED with the reason.
+        """
+        trial_id, number = self._resolve(trial)
+        state = TrialState(state.upper() if isinstance(state, str) else state) if state is not None else None
+        recorded: list[float] | None = None
+        if state is None or state is TrialState.COMPLETE:
+            try:
+                recorded = self._values_from_result(values, trial_id)
+                state = TrialState.COMPLETE
+            except BadResult as exc:
+                state, error, recorded = TrialState.FAILED, str(exc), None
+        elif state is TrialState.PRUNED:
+            recorded = self._pruned_values(trial, trial_id)
+        elif state is TrialState.FAILED:
+            error = error or "failed (no reason given)"
+        else:
+            raise TrialStateError(f"tell: state must be COMPLETE, PRUNED or FAILED, got {state.value}")
+        try:
+            frozen = self.storage.finish_trial(trial_id, state, recorded, error)
+        finally:
+            mark_done(trial_id)
+        try:
+            self.strategy.tell(self, frozen)
+        except Exception as exc:  # the trial is recorded; a strategy's bookkeeping error must not lose it
+            raise StrategyError(f"strategy {self.strategy.name!r} failed on tell of trial {number}: {exc}") from exc
+        return frozen
+
+    def _resolve(self, trial: Trial | FrozenTrial | int) -> tuple[int, int]:
+        if isinstance(trial, (Trial, FrozenTrial)):
+            return trial.trial_id, trial.number
+        for t in self.get_trials():
+            if t.number == trial:
+                return t.trial_id, t.number
+        raise TrialStateError(f"study {self.name!r} has no trial number {trial!r}")
+
+    def _pruned_values(self, trial: Trial | FrozenTrial | int, trial_id: int) -> list[float] | None:
+        inter = trial.intermediate if isinstance(trial, (Trial, FrozenTrial)) else self.storage.get_trial(trial_id).intermediate
+        if inter and not self.is_multi_objective:
+            return [inter[max(inter)]]
+        return None
+
+    def _values_from_result(self, result: Any, trial_id: int) -> list[float]:
+        n = len(self.directions)
+        expected = "a finite float" if n == 1 else f"{n} finite floats (a sequence or a dict of {n} metrics)"
+        if isinstance(result, Mapping):
+            return self._values_from_dict(result, trial_id, expected)
+        if isinstance(result, (list, tuple)):
+            items = list(result)
+        elif result is None:
+            raise BadResult(f"objective returned None; expected {expected}")
+        else:
+            items = [result]
+        if len(items) != n:
+            raise BadResult(f"objective returned {len(items)} value(s) but the study has {n} direction(s); expected {expected}")
+        out = []
+        for x in items:
+            f = as_finite_float(x)
+            if f is None:
+                raise BadResult(f"objective returned {x!r}; expected {expected}")
+            out.append(f)
+        return out
+
+    def _values_from_dict(self, result: Mapping[str, Any], trial_id: int, expected: str) -> list[float]:
+        n = len(self.directions)
+        names = self.metric_names
+        if names is None:
+            if len(result) == n:
+                names = [str(k) for k in result]
+            elif n == 1 and "value" in result:
+                names = ["value"]
+            else:
+                raise BadResult(f"objective returned metrics {', '.join(map(str, result))} but the study has {n} "
+                                "direction(s); name the optimized ones with metrics=[...]")
+            self.storage.set_metric_names(self.study_id, names)
+            self.metric_names = names
+        missing = [m for m in names if m not in result]
+        if missing:
+            raise BadResult(f"objective result lacks metric {missing[0]!r}; expected keys: {', '.join(names)}")
+        values = []
+        for m in names:
+            f = as_finite_float(result[m])
+            if f is None:
+                raise BadResult(f"objective returned {result[m]!r} for metric {m!r}; expected a finite float")
+            values.append(f)
+        for key, value in result.items():
+            if key not in names:
+                extra = as_finite_float(value)
+                self.storage.set_trial_attr(trial_id, str(key), extra if extra is not None else value)
+        return values
+
+    # --- lost trials -----------------------------------------------------------------------
+    def fail_lost_trials(self, requeue: bool = False, stale_after: float = 300.0) -> list[int]:
+        """Mark RUNNING trials whose worker died as FAILED (with the reason); optionally queue them again.
+
+        With ``requeue``, trials interrupted by the user (Ctrl-C) are queued again too. Returns the
+        numbers of the trials marked or re-queued.
+        """
+        touched: list[int] = []
+        for running in self.storage.running_trials(self.study_id):
+            reason = is_lost(running, stale_after)
+            if reason is None:
+                continue
+            try:
+                self.storage.set_trial_attr(running.trial.trial_id, "lost", True, system=True)
+                self.storage.finish_trial(running.trial.trial_id, TrialState.FAILED,
+                                          error=f"lost: the trial was left RUNNING because {reason}")
+            except TrialStateError:
+                continue  # finished meanwhile by its worker
+            touched.append(running.trial.number)
+        if requeue:
+            trials = self.get_trials()
+            done = {t.system_attrs.get("requeued_from") for t in trials}
+            for t in trials:
+                if t.state is TrialState.FAILED and t.system_attrs.get("lost") and t.number not in done and t.params:
+                    self.enqueue(t.params, system_attrs={"requeued_from": t.number})
+                    if t.number not in touched:
+                        touched.append(t.number)
+        return touched
+
+    # --- running ---------------------------------------------------------------------------
+    def optimize(self, objective: Objective, space: Space | Mapping[str, Any] | None = None, *,
+                 n_trials: int | None = None, timeout: float | None = None, n_workers: int = 1,
+                 catch: tuple[type[BaseException], ...] = (Exception,), callbacks: Sequence[Callback] = (),
+                 show_progress: bool = False, requeue_lost: bool = False) -> None:
+        """Run trials until ``n_trials`` more are finished, ``timeout`` seconds pass, or the strategy is exhausted.
+
+        Exceptions of the types in ``catch`` make a trial FAILED and the study goes on; others are
+        recorded the same way and then raised. Ctrl-C marks the running trial(s) FAILED as interrupted.
+        """
+        from hypernas.study.optimize import run_optimization
+
+        if space is not None:
+            self.set_space(space)
+        _ = self.space
+        run_optimization(self, objective, n_trials=n_trials, timeout=timeout, n_workers=n_workers, catch=catch,
+                         callbacks=callbacks, show_progress=show_progress, requeue_lost=requeue_lost)
+
+    # --- export ----------------------------------------------------------------------------
+    def value_names(self) -> list[str]:
+        """Column names of the objective values."""
+        if self.metric_names:
+            return list(self.metric_names)
+        return ["value"] if len(self.directions) == 1 else [f"values_{i}" for i in range(len(self.directions))]
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One flat dict per trial (number, state, values, params_*, user_attrs_*, times, error)."""
+        names = self.value_names()
+        rows = []
+        for t in self.get_trials():
+            row: dict[str, Any] = {"number": t.number, "state": t.state.value}
+            for i, name in enumerate(names):
+                row[name] = t.values[i] if t.values is not None and i < len(t.values) else None
+            row.update({f"params_{k}": v for k, v in t.params.items()})
+            row.update({f"user_attrs_{k}": v for k, v in t.user_attrs.items()})
+            row["datetime_start"] = _iso(t.datetime_start)
+            row["datetime_complete"] = _iso(t.datetime_complete)
+            row["duration"] = t.duration
+            row["error"] = t.error
+            rows.append(row)
+        return rows
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """The trials as a pandas DataFrame, one row per trial."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.to_records())
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat(sep=" ", timespec="seconds") if dt else None
+
+
+def _directions(direction: str | Direction | None, directions: Sequence[str | Direction] | None) -> list[str]:
+    if direction is not None and directions is not None:
+        raise ConfigError("give either direction= or directions=, not both")
+    if directions is not None:
+        if isinstance(directions, (str, Direction)) or len(directions) == 0:
+            raise ConfigError(f"directions must be a non-empty list such as ['maximize', 'minimize'], got {directions!r}")
+        return [Direction.parse(d).value for d in directions]
+    return [Direction.parse(direction or "minimize").value]
+
+
+def create_study(name: str | None = None, storage: Storage | str | None = None, *,
+                 direction: str | Direction | None = None, directions: Sequence[str | Direction] | None = None,
+                 strategy: Strategy | str | Mapping[str, Any] | None = None,
+                 pruner: Pruner | str | Mapping[str, Any] | None = None, seed: int | None = None,
+                 space: Space | Mapping[str, Any] | None = None, metrics: Sequence[str] | None = None,
+                 load_if_exists: bool = False) -> Study:
+    """Create a study in ``storage`` (None: in memory; a URL or ``.db`` path: SQL).
+
+    ``strategy`` and ``pruner`` may be objects, registered names (``"random"``, ``"grid"``, ...) or
+    ``{type: name, **options}``. ``metrics`` names the objective values when the objective returns a dict.
+    """
+    store = get_storage(storage)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise ConfigError(f"seed must be an integer, got {seed!r}")
+    if name is None:
+        name = f"study-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    dirs = _directions(direction, directions)
+    if metrics is not None and len(metrics) != len(dirs):
+        raise ConfigError(f"metrics names {len(metrics)} value(s) but there are {len(dirs)} direction(s)")
+    strat = make_strategy(strategy, seed=seed)
+    prun = make_pruner(pruner)
+    if load_if_exists and name in store.study_names():
+        return load_study(name, store, strategy=strategy, pruner=pruner)
+    attrs = {_STRATEGY_KEY: strat.to_config(), _PRUNER_KEY: prun.to_config(), _SEED_KEY: seed}
+    study_id = store.create_study(name, dirs, metrics, system_attrs=attrs)
+    study = Study(store, store.get_study_by_id(study_id), strat, prun, None, seed)
+    if space is not None:
+        study.set_space(space)
+    return study
+
+
+def load_study(name: str, storage: Storage | str | None, *, strategy: Strategy | str | Mapping[str, Any] | None = None,
+               pruner: Pruner | str | Mapping[str, Any] | None = None) -> Study:
+    """Reopen a study; its strategy, pruner, seed and space are restored unless given here."""
+    store = get_storage(storage)
+    info = store.get_study(name)
+    attrs = info.system_attrs
+    seed = attrs.get(_SEED_KEY)
+    try:
+        strat = make_strategy(strategy if strategy is not None else attrs.get(_STRATEGY_KEY), seed=seed)
+    except StrategyError as exc:
+        raise StrategyError(f"study {name!r}: its strategy cannot be rebuilt ({exc}); pass strategy= to load_study") from None
+    prun = make_pruner(pruner if pruner is not None else attrs.get(_PRUNER_KEY))
+    space = Space.from_config(attrs[_SPACE_KEY]) if attrs.get(_SPACE_KEY) else None
+    return Study(store, info, strat, prun, space, seed)
+
+
+def delete_study(name: str, storage: Storage | str) -> None:
+    """Remove a study and all its trials from ``storage``."""
+    get_storage(storage).delete_study(name)
+
+
+def study_names(storage: Storage | str) -> list[str]:
+    """Names of the studies in ``storage``."""
+    return get_storage(storage).study_names()

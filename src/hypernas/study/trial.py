@@ -1,0 +1,65 @@
+"""The live trial an objective receives: its parameters, and the way to report progress."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hypernas.errors import TrialStateError
+from hypernas.record import FrozenTrial, TrialState, as_finite_float
+
+if TYPE_CHECKING:
+    from hypernas.study.study import Study
+
+
+class Trial:
+    """One evaluation in progress.
+
+    ``params`` holds the candidate; ``report(step, value)`` records an intermediate value (e.g. the
+    validation accuracy after an epoch); ``should_prune()`` asks the study's pruner whether to stop.
+    """
+
+    def __init__(self, study: Study, frozen: FrozenTrial) -> None:
+        self.study = study
+        self.number = frozen.number
+        self.trial_id = frozen.trial_id
+        self.params: dict[str, Any] = dict(frozen.params)
+        self._intermediate: dict[int, float] = dict(frozen.intermediate)
+        self._user_attrs: dict[str, Any] = dict(frozen.user_attrs)
+        self._system_attrs: dict[str, Any] = dict(frozen.system_attrs)
+        self._datetime_start = frozen.datetime_start
+
+    def __repr__(self) -> str:
+        return f"Trial(number={self.number}, params={self.params!r})"
+
+    @property
+    def intermediate(self) -> dict[int, float]:
+        return dict(self._intermediate)
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        return dict(self._user_attrs)
+
+    def report(self, step: int, value: float) -> None:
+        """Record the intermediate ``value`` at ``step`` (an epoch, a budget); a repeated step overwrites."""
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise TrialStateError(f"trial {self.number}: report step must be an integer >= 0, got {step!r}")
+        f = as_finite_float(value)
+        if f is None:
+            raise TrialStateError(f"trial {self.number}: reported value at step {step} must be a finite number, got {value!r}")
+        self.study.storage.set_intermediate(self.trial_id, step, f)
+        self._intermediate[step] = f
+
+    def should_prune(self) -> bool:
+        """Whether the study's pruner says this trial should stop now (raise ``TrialPruned`` if so)."""
+        return self.study.pruner.should_prune(self.study, self.snapshot())
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Attach a JSON-serializable value to the trial's record (e.g. a secondary metric)."""
+        self.study.storage.set_trial_attr(self.trial_id, key, value)
+        self._user_attrs[key] = value
+
+    def snapshot(self) -> FrozenTrial:
+        """The trial as it stands, without a round trip to the storage."""
+        return FrozenTrial(self.number, self.trial_id, TrialState.RUNNING, dict(self.params), None,
+                           dict(self._intermediate), dict(self._user_attrs), dict(self._system_attrs),
+                           self._datetime_start)

@@ -1,0 +1,96 @@
+"""Who runs a trial: worker identity, and finding trials whose worker died."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from hypernas.study.storage import RunningTrial, Storage
+from hypernas.study.storage.base import utcnow
+
+PROCESS_TOKEN = uuid.uuid4().hex
+HOSTNAME = socket.gethostname()
+
+_live_lock = threading.Lock()
+_live_trials: set[int] = set()
+
+
+def worker_info() -> dict[str, Any]:
+    """Identity recorded with each RUNNING trial."""
+    return {"host": HOSTNAME, "pid": os.getpid(), "token": PROCESS_TOKEN}
+
+
+def mark_live(trial_id: int) -> None:
+    with _live_lock:
+        _live_trials.add(trial_id)
+
+
+def mark_done(trial_id: int) -> None:
+    with _live_lock:
+        _live_trials.discard(trial_id)
+
+
+def live_trial_ids() -> list[int]:
+    with _live_lock:
+        return list(_live_trials)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def is_lost(running: RunningTrial, stale_after: float) -> str | None:
+    """Why a RUNNING trial's worker must be dead, or ``None`` if it may still be alive.
+
+    On this host the worker's process is checked directly; a trial of this very process that it
+    is not running anymore is lost too. On another host, a heartbeat older than ``stale_after``
+    seconds means lost.
+    """
+    worker = running.worker or {}
+    host, pid, token = worker.get("host"), worker.get("pid"), worker.get("token")
+    if host == HOSTNAME and isinstance(pid, int):
+        if token == PROCESS_TOKEN:
+            with _live_lock:
+                alive = running.trial.trial_id in _live_trials
+            return None if alive else "its worker in this process stopped without finishing it"
+        if not _pid_alive(pid) or pid == os.getpid():
+            return f"its worker process {pid} on {host} is gone"
+        return None
+    if running.heartbeat is None or utcnow() - running.heartbeat > timedelta(seconds=stale_after):
+        return f"its worker {host}:{pid} sent no heartbeat for more than {stale_after:g} s"
+    return None
+
+
+class Heartbeat:
+    """A daemon thread that marks this process's running trials alive every ``interval`` seconds."""
+
+    def __init__(self, storage: Storage, interval: float = 30.0) -> None:
+        self.storage = storage
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hypernas-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.storage.heartbeat(live_trial_ids())
+            except Exception:  # a missed heartbeat is harmless; the next one retries
+                pass
