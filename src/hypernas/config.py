@@ -1,0 +1,126 @@
+"""YAML run configs -> validated objects: the space, the study and the objective of ``hypernas run``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hypernas.errors import ConfigError, ObjectiveError
+from hypernas.estimate.pruners import make_pruner
+from hypernas.estimate.registry import make_objective
+from hypernas.space import Space
+from hypernas.strategy import make_strategy
+
+DirectionName = Literal["minimize", "maximize"]
+
+
+class RunConfig(BaseModel):
+    """Everything ``hypernas run`` needs; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, description="study name (default: the config file's stem)")
+    storage: str | None = Field(None, description="SQLAlchemy URL or SQLite file path")
+    space: dict[str, Any] = Field(description="parameter name -> description")
+    strategy: str | dict[str, Any] = "random"
+    pruner: str | dict[str, Any] | None = None
+    objective: str | dict[str, Any] = Field(description="'module:function' or {type: built-in, ...}")
+    n_trials: int | None = Field(None, ge=1)
+    timeout: float | None = Field(None, gt=0)
+    seed: int | None = None
+    direction: DirectionName | None = None
+    directions: list[DirectionName] | None = Field(None, min_length=1)
+    metrics: list[str] | None = None
+    n_workers: int = Field(1, ge=1)
+    requeue_lost: bool = False
+
+
+def _format_validation_error(source: str, exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(x) for x in err["loc"]) or "config"
+    if err["type"] == "extra_forbidden":
+        allowed = ", ".join(RunConfig.model_fields)
+        return f"{source}: unknown key {loc!r}; allowed keys: {allowed}"
+    if err["type"] == "missing":
+        return f"{source}: missing required key {loc!r}"
+    more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
+    return f"{source}: {loc}: {err['msg']} (got {err.get('input')!r}){more}"
+
+
+def parse_config(data: Any, source: str = "config") -> RunConfig:
+    """Validate a config mapping; errors become one-line :class:`ConfigError` messages."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: a run config must be a mapping of keys (space, objective, ...), got {type(data).__name__}")
+    try:
+        config = RunConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(source, exc)) from None
+    if config.direction is not None and config.directions is not None:
+        raise ConfigError(f"{source}: give either 'direction' or 'directions', not both")
+    # fail early on a bad space, strategy or pruner, with the config named
+    for build in (lambda: Space.from_config(config.space), lambda: make_strategy(config.strategy, config.seed),
+                  lambda: make_pruner(config.pruner)):
+        try:
+            build()
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+    return config
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read and validate a YAML run config."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {str(path)!r} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+    return parse_config(data, str(path))
+
+
+def load_objective(spec: str | Mapping[str, Any], search_path: str | Path | None = None) -> Callable[..., Any]:
+    """The objective of a config: ``'module:function'`` (importable from ``search_path`` or the
+    working directory) or a built-in ``{type: name, **options}``."""
+    if isinstance(spec, Mapping):
+        return make_objective(spec)
+    module_name, sep, attr = str(spec).partition(":")
+    if not sep or not module_name or not attr:
+        raise ObjectiveError(f"objective {spec!r} must be 'module:function' or {{type: built-in, ...}}")
+    for folder in (str(search_path) if search_path else None, str(Path.cwd())):
+        if folder and folder not in sys.path:
+            sys.path.insert(0, folder)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ObjectiveError(f"objective {spec!r}: cannot import module {module_name!r} ({exc})") from None
+    function = module
+    for part in attr.split("."):
+        function = getattr(function, part, None)
+        if function is None:
+            raise ObjectiveError(f"objective {spec!r}: module {module_name!r} has no attribute {attr!r}")
+    if not callable(function):
+        raise ObjectiveError(f"objective {spec!r} is not callable")
+    return function  # type: ignore[return-value]
+
+
+def directions_of(config: RunConfig, objective: Any) -> list[str]:
+    """The config's direction(s), else the objective's own ``direction`` attribute, else minimize."""
+    if config.directions:
+        return list(config.directions)
+    if config.direction:
+        return [config.direction]
+    own = getattr(objective, "directions", None) or (
+        [objective.direction] if getattr(objective, "direction", None) else None)
+    return [str(d) for d in own] if own else ["minimize"]
+
+
+def dump_config(config: RunConfig) -> dict[str, Any]:
+    """The config as plain data, to keep with the study so ``hypernas resume`` can rebuild it."""
+    return config.model_dump(mode="json", exclude_none=True)
