@@ -66,6 +66,13 @@ intermediate_table = sa.Table(
     sa.Column("value", sa.Float, nullable=False),
 )
 
+# one row per study, locked FOR UPDATE while a strategy proposes (server databases); nothing references it,
+# so holding the lock never blocks writes to the study or its trials
+locks_table = sa.Table(
+    "hn_study_locks", metadata,
+    sa.Column("study_id", sa.Integer, primary_key=True, autoincrement=False),
+)
+
 version_table = sa.Table(
     "hn_version", metadata,
     sa.Column("schema_version", sa.Integer, primary_key=True),
@@ -200,6 +207,7 @@ class SQLStorage(Storage):
             conn.execute(intermediate_table.delete().where(intermediate_table.c.trial_id.in_(ids)))
             conn.execute(trials_table.delete().where(trials_table.c.study_id == study_id))
             conn.execute(studies_table.delete().where(studies_table.c.id == study_id))
+            conn.execute(locks_table.delete().where(locks_table.c.study_id == study_id))
         with self._cache_lock:
             self._finished.pop(study_id, None)
             self._watermark.pop(study_id, None)
@@ -385,9 +393,14 @@ class SQLStorage(Storage):
             elif self._is_sqlite:
                 yield
             else:
-                with self.engine.connect() as conn, conn.begin():
-                    conn.execute(sa.select(studies_table.c.id).where(studies_table.c.id == study_id).with_for_update())
-                    yield
+                lock_row = sa.select(locks_table.c.study_id).where(locks_table.c.study_id == study_id).with_for_update()
+                with self.engine.connect() as conn:
+                    with conn.begin():
+                        if conn.execute(lock_row).first() is None:
+                            with contextlib.suppress(IntegrityError), conn.begin_nested():
+                                conn.execute(locks_table.insert().values(study_id=study_id))
+                            conn.execute(lock_row)
+                        yield
 
     def close(self) -> None:
         self.engine.dispose()
