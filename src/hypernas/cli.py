@@ -162,7 +162,7 @@ def _optimize(study: Study, config: RunConfig, objective: Any, storage: str, n_t
     before = len(study.trials)
     try:
         study.optimize(objective, n_trials=n_trials, timeout=timeout, n_workers=config.n_workers,
-                       show_progress=not quiet, requeue_lost=requeue)
+                       executor=config.executor, show_progress=not quiet, requeue_lost=requeue)
     except KeyboardInterrupt:
         done = len([t for t in study.trials if t.state.is_finished])
         print(f"\nInterrupted: {done} finished trial(s) of study {study.name!r} are saved in {storage}.\n"

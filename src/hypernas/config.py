@@ -38,6 +38,7 @@ class RunConfig(BaseModel):
     directions: list[DirectionName] | None = Field(None, min_length=1)
     metrics: list[str] | None = None
     n_workers: int = Field(1, ge=1)
+    executor: Literal["thread", "process"] = "thread"
     requeue_lost: bool = False
 
 

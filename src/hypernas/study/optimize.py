@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from hypernas.errors import ConfigError, SearchExhausted, TrialPruned, TrialStateError
 from hypernas.record import FrozenTrial, TrialState
+from hypernas.study.process_executor import run_in_processes
 from hypernas.study.progress import ProgressBar
 from hypernas.study.storage import SQLStorage
 from hypernas.study.trial import Trial
@@ -57,13 +58,18 @@ def describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
-def _check_budget(n_trials: int | None, timeout: float | None, n_workers: int) -> None:
+EXECUTORS = ("thread", "process")
+
+
+def _check_budget(n_trials: int | None, timeout: float | None, n_workers: int, executor: str) -> None:
     if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0):
         raise ConfigError(f"n_trials must be an integer >= 0, got {n_trials!r}")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
         raise ConfigError(f"timeout must be a number of seconds > 0, got {timeout!r}")
     if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
         raise ConfigError(f"n_workers must be an integer >= 1, got {n_workers!r}")
+    if executor not in EXECUTORS:
+        raise ConfigError(f"executor {executor!r} is not known; allowed: {', '.join(EXECUTORS)}")
 
 
 def run_trial(study: Study, objective: Objective, catch: tuple[type[BaseException], ...]) -> FrozenTrial:
@@ -97,8 +103,9 @@ def _record_failure(study: Study, trial: Trial, error: str, *, tb: str | None = 
         return None  # already finished elsewhere (e.g. marked interrupted by the main thread)
 
 
-def _worker_loop(study: Study, objective: Objective, budget: _Budget, catch: tuple[type[BaseException], ...],
-                 callbacks: Sequence[Callback]) -> None:
+def worker_loop(study: Study, objective: Objective, budget: Any, catch: tuple[type[BaseException], ...],
+                callbacks: Sequence[Callback]) -> None:
+    """Run trials while ``budget.claim()`` grants slots; set ``budget.stop`` when the search must end."""
     while budget.claim():
         try:
             frozen = run_trial(study, objective, catch)
@@ -127,9 +134,9 @@ def _interrupt_running(study: Study) -> None:
 
 def run_optimization(study: Study, objective: Objective, *, n_trials: int | None, timeout: float | None,
                      n_workers: int, catch: tuple[type[BaseException], ...], callbacks: Sequence[Callback],
-                     show_progress: bool, requeue_lost: bool) -> None:
+                     show_progress: bool, requeue_lost: bool, executor: str = "thread") -> None:
     """Run trials for ``study`` until the budget is spent; see :meth:`Study.optimize`."""
-    _check_budget(n_trials, timeout, n_workers)
+    _check_budget(n_trials, timeout, n_workers, executor)
     if not callable(objective):
         raise ConfigError(f"objective must be callable as objective(trial), got {objective!r}")
     if isinstance(catch, type):
@@ -140,11 +147,15 @@ def run_optimization(study: Study, objective: Objective, *, n_trials: int | None
     heartbeat = Heartbeat(study.storage) if isinstance(study.storage, SQLStorage) else contextlib.nullcontext()
     all_callbacks = [progress.update, *callbacks]
     with heartbeat, progress:
+        if executor == "process" and n_workers > 1:
+            run_in_processes(study, objective, n_trials=n_trials, timeout=timeout, n_workers=n_workers, catch=catch,
+                             callbacks=all_callbacks)
+            return
         if n_workers == 1:
-            _worker_loop(study, objective, budget, catch, all_callbacks)
+            worker_loop(study, objective, budget, catch, all_callbacks)
             return
         pool = ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="hypernas-worker")
-        futures = [pool.submit(_worker_loop, study, objective, budget, catch, all_callbacks) for _ in range(n_workers)]
+        futures = [pool.submit(worker_loop, study, objective, budget, catch, all_callbacks) for _ in range(n_workers)]
         try:
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
             for f in done:

@@ -317,11 +317,14 @@ class Study:
     def optimize(self, objective: Objective, space: Space | Mapping[str, Any] | None = None, *,
                  n_trials: int | None = None, timeout: float | None = None, n_workers: int = 1,
                  catch: tuple[type[BaseException], ...] = (Exception,), callbacks: Sequence[Callback] = (),
-                 show_progress: bool = False, requeue_lost: bool = False) -> None:
+                 show_progress: bool = False, requeue_lost: bool = False, executor: str = "thread") -> None:
         """Run trials until ``n_trials`` more are finished, ``timeout`` seconds pass, or the strategy is exhausted.
 
-        Exceptions of the types in ``catch`` make a trial FAILED and the study goes on; others are
-        recorded the same way and then raised. Ctrl-C marks the running trial(s) FAILED as interrupted.
+        ``n_workers`` evaluate trials at once: threads (``executor="thread"``, for objectives that release
+        the GIL, as PyTorch training does) or processes (``executor="process"``, for any picklable
+        objective; the study must be in a SQL database). Exceptions of the types in ``catch`` make a trial
+        FAILED and the study goes on; others are recorded the same way and then raised. Ctrl-C marks the
+        running trial(s) FAILED as interrupted.
         """
         from hypernas.study.optimize import run_optimization
 
@@ -329,7 +332,8 @@ class Study:
             self.set_space(space)
         _ = self.space
         run_optimization(self, objective, n_trials=n_trials, timeout=timeout, n_workers=n_workers, catch=catch,
-                         callbacks=callbacks, show_progress=show_progress, requeue_lost=requeue_lost)
+                         callbacks=callbacks, show_progress=show_progress, requeue_lost=requeue_lost,
+                         executor=executor)
 
     # --- export ----------------------------------------------------------------------------
     def value_names(self) -> list[str]:
