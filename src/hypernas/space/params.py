@@ -270,8 +270,7 @@ class NumericParam(Param):
 
     def _all_values(self) -> list[Any]:
         assert self.step is not None
-        n = int(round((self.high - self.low) / self.step))
-        return [self._snap(self.low + k * self.step) for k in range(n + 1)]
+        return [self._snap(self.low + k * self.step) for k in range(self.cardinality)]  # type: ignore[arg-type]
 
     def _config_fields(self) -> dict[str, Any]:
         fields: dict[str, Any] = {"low": self._plain(self.low), "high": self._plain(self.high)}
@@ -294,9 +293,8 @@ class Float(NumericParam):
     def _snap(self, value: float) -> float:
         value = min(max(value, self.low), self.high)
         if self.step is not None:
-            k = round((value - self.low) / self.step)
-            value = min(self.low + k * self.step, self.high)
-            value = float(round(value, 12))
+            k = min(round((value - self.low) / self.step), self._top_index())
+            value = float(round(self.low + k * self.step, 12))
         return float(value)
 
     def validate(self, value: Any) -> float:
@@ -317,7 +315,11 @@ class Float(NumericParam):
             return 1
         if self.step is None:
             return None
-        return int(round((self.high - self.low) / self.step)) + 1
+        return self._top_index() + 1
+
+    def _top_index(self) -> int:
+        """Index of the highest grid point ``low + k * step`` that is not above ``high``."""
+        return int(math.floor((self.high - self.low) / self.step + 1e-9))  # type: ignore[operator]
 
     def neighbors(self, value: Any) -> list[float]:
         if self.cardinality == 1:
