@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,17 @@ import yaml
 
 from hypernas.errors import SpaceError
 from hypernas.space.params import PARAM_TYPES, Categorical, Fixed, Param, value_key
+
+
+class YamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, also reading ``1e-4`` and ``1E5`` as floats (YAML 1.1 wants ``1.0e-4``)."""
+
+
+YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
 
 
 class Space:
@@ -281,15 +293,24 @@ class Space:
     @classmethod
     def from_yaml(cls, source: str | Path) -> Space:
         """Build a space from a YAML file path or YAML text (see :meth:`from_config`)."""
-        text = Path(source).read_text() if isinstance(source, Path) or (
-            isinstance(source, str) and "\n" not in source and Path(source).is_file()) else str(source)
+        text = Path(source).read_text() if isinstance(source, Path) or _is_file(source) else str(source)
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=YamlLoader)
         except yaml.YAMLError as exc:
             raise SpaceError(f"the space is not valid YAML: {str(exc).splitlines()[0]}") from None
         if isinstance(data, Mapping) and "space" in data and isinstance(data["space"], Mapping):
             data = data["space"]
         return cls.from_config(data)
+
+
+def _is_file(source: str) -> bool:
+    """Whether ``source`` names an existing file (one-line YAML text too long for a path is not one)."""
+    if "\n" in source:
+        return False
+    try:
+        return Path(source).is_file()
+    except OSError:
+        return False
 
 
 def param_from_config(name: str, desc: Any) -> Param:
