@@ -60,9 +60,11 @@ class GridSearch(Strategy):
 
     def _refined_space(self, space: Space, center: dict[str, Any], stage: int) -> Space:
         """The stage's space: numeric parameters narrowed around ``center``, the rest fixed to it."""
-        radius = 1.0 / (self.resolution - 1)
-        for _ in range(stage - 1):
-            radius = 2.0 * radius / (self.resolution - 1)
+        # Stage k spans one grid spacing of stage k-1 on each side of the centre: the half-width
+        # shrinks by 2 / (resolution - 1), which is no shrink at all for resolution 3 (and a growth
+        # for 2), so those halve it instead.
+        shrink = 2.0 / (self.resolution - 1) if self.resolution > 3 else 0.5
+        radius = 0.5 * shrink**stage
         params: dict[str, Param] = {}
         for name, value in center.items():
             p = space[name]
