@@ -269,7 +269,8 @@ class NumericParam(Param):
         return list(seen)
 
     def _all_values(self) -> list[Any]:
-        assert self.step is not None
+        if self.step is None:  # a degenerate range low == high
+            return [self._snap(self.low)]
         return [self._snap(self.low + k * self.step) for k in range(self.cardinality)]  # type: ignore[arg-type]
 
     def _config_fields(self) -> dict[str, Any]:
