@@ -50,10 +50,10 @@ class GridSearch(Strategy):
                     f"grid: the space has more than {MAX_GRID_POINTS:,} grid points at resolution {self.resolution}; "
                     "lower the resolution, fix some parameters, or use strategy 'random'")
 
-    def _points(self, space: Space, stage: int) -> list[dict[str, Any]]:
+    def _points(self, study: StudyView, space: Space, stage: int) -> list[dict[str, Any]]:
         points = space.grid(self.resolution)
         if self.shuffle:
-            seed = 0 if self.seed is None else self.seed
+            seed = self.seed if self.seed is not None else study.seed if study.seed is not None else 0
             order = np.random.default_rng([seed, stage]).permutation(len(points))
             points = [points[i] for i in order]
         return points
@@ -80,7 +80,7 @@ class GridSearch(Strategy):
             stage = len(plan) - 1
             center = plan[-1]["center"]
             stage_space = space if center is None else self._refined_space(space, center, stage)
-            for point in self._points(stage_space, stage):
+            for point in self._points(study, stage_space, stage):
                 if space.key(point) not in seen:
                     return point
             if len(plan) >= self.stages:
