@@ -1,0 +1,35 @@
+"""Fixtures shared by the study tests: every storage test runs on both backends."""
+
+from __future__ import annotations
+
+import pytest
+
+from hypernas import InMemoryStorage, SQLStorage, Storage
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def storage(request, tmp_path) -> Storage:
+    """An empty storage: in memory, or a fresh SQLite file."""
+    if request.param == "memory":
+        yield InMemoryStorage()
+        return
+    store = SQLStorage(f"sqlite:///{tmp_path / 'study.db'}")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def reopen(storage):
+    """A function giving a second view of the same record (a new SQLStorage object, as in another process)."""
+    opened = []
+
+    def again() -> Storage:
+        if isinstance(storage, SQLStorage):
+            other = SQLStorage(storage.url)
+            opened.append(other)
+            return other
+        return storage
+
+    yield again
+    for s in opened:
+        s.close()
