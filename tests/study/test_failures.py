@@ -1,0 +1,256 @@
+"""Failures: bad objectives become FAILED trials with the reason; interrupts and dead workers lose nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hypernas
+from hypernas import Float, Space, TrialState, create_study, load_study
+from hypernas.study.optimize import INTERRUPTED
+from hypernas.study.workers import HOSTNAME
+
+SPACE = Space({"x": Float(0, 1)})
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("result, reason", [
+    (float("nan"), "objective returned nan; expected a finite float"),
+    (float("inf"), "objective returned inf; expected a finite float"),
+    (-float("inf"), "objective returned -inf"),
+    (None, "objective returned None; expected a finite float"),
+    ("0.5", "objective returned '0.5'; expected a finite float"),
+    (True, "objective returned True"),
+    (1 + 2j, "objective returned (1+2j)"),
+    ([1.0, 2.0], "objective returned 2 value(s) but the study has 1 direction(s)"),
+    ([], "objective returned 0 value(s)"),
+    (np.array([1.0, 2.0]), "objective returned array"),
+    (np.float64("nan"), "objective returned"),
+    ({"loss": 1.0, "acc": 2.0}, "name the optimized ones with metrics=[...]"),
+    (object(), "objective returned <object object"),
+])
+def test_bad_results_fail_the_trial_and_the_study_goes_on(storage, result, reason):
+    study = create_study("s", storage, space=SPACE)
+    study.optimize(lambda t: result if t.number == 0 else 1.0, n_trials=3)
+    first, *rest = study.trials
+    assert first.state is TrialState.FAILED and first.values is None
+    assert reason in first.error and "\n" not in first.error
+    assert [t.state for t in rest] == [TrialState.COMPLETE, TrialState.COMPLETE]
+
+
+@pytest.mark.parametrize("result, reason", [
+    ((1.0,), "objective returned 1 value(s) but the study has 2 direction(s)"),
+    ((1.0, float("nan")), "objective returned nan; expected 2 finite floats"),
+    ({"acc": 1.0}, "result lacks metric 'loss'; expected keys: acc, loss"),
+    ({"acc": 1.0, "loss": "high"}, "objective returned 'high' for metric 'loss'"),
+    (2.0, "objective returned 1 value(s) but the study has 2"),
+])
+def test_bad_multi_objective_results(result, reason):
+    study = create_study(directions=["max", "min"], metrics=["acc", "loss"], space=SPACE)
+    study.optimize(lambda t: result, n_trials=1)
+    (trial,) = study.trials
+    assert trial.state is TrialState.FAILED and reason in trial.error
+
+
+def test_raising_objective_records_type_message_and_traceback(storage):
+    study = create_study("s", storage, space=SPACE)
+
+    def objective(trial):
+        if trial.number % 2 == 0:
+            raise Boom("diverged\nat epoch 3")
+        return 0.0
+
+    study.optimize(objective, n_trials=4)
+    states = [t.state for t in study.trials]
+    assert states == [TrialState.FAILED, TrialState.COMPLETE] * 2
+    failed = study.trials[0]
+    assert failed.error == "Boom: diverged at epoch 3"
+    assert "Traceback" in failed.system_attrs["traceback"] and "raise Boom" in failed.system_attrs["traceback"]
+    assert study.best_trial.number == 1
+
+
+def test_catch_empty_reraises_after_recording_failed(storage, reopen):
+    study = create_study("s", storage, space=SPACE)
+    with pytest.raises(Boom, match="stop here"):
+        study.optimize(lambda t: (_ for _ in ()).throw(Boom("stop here")), n_trials=5, catch=())
+    trials = load_study("s", reopen()).trials
+    assert len(trials) == 1 and trials[0].state is TrialState.FAILED and trials[0].error == "Boom: stop here"
+
+
+def test_catch_only_the_given_exception_types():
+    study = create_study(space=SPACE)
+
+    def objective(trial):
+        if trial.number < 2:
+            raise ValueError("tolerated")
+        raise TypeError("not tolerated")
+
+    with pytest.raises(TypeError):
+        study.optimize(objective, n_trials=5, catch=ValueError)  # a single type is accepted too
+    assert [t.error for t in study.trials] == ["ValueError: tolerated", "ValueError: tolerated",
+                                               "TypeError: not tolerated"]
+
+
+def test_non_exception_errors_are_recorded_then_raised():
+    study = create_study(space=SPACE)
+    with pytest.raises(SystemExit):
+        study.optimize(lambda t: sys.exit(3), n_trials=2)
+    (trial,) = study.trials
+    assert trial.state is TrialState.FAILED and trial.error == "SystemExit: 3"
+
+
+def test_keyboard_interrupt_marks_the_trial_failed_and_lost_then_requeue(storage, reopen):
+    study = create_study("s", storage, space=SPACE, seed=0)
+
+    def objective(trial):
+        if trial.number == 2:
+            raise KeyboardInterrupt
+        return trial.params["x"]
+
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(objective, n_trials=5)
+    trials = study.trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.FAILED]
+    assert trials[2].error == INTERRUPTED and trials[2].system_attrs["lost"] is True
+    resumed = load_study("s", reopen())
+    assert resumed.fail_lost_trials(requeue=True) == [2]
+    assert resumed.fail_lost_trials(requeue=True) == []  # queued once only
+    waiting = resumed.trials[3]
+    assert waiting.state is TrialState.WAITING and waiting.params == trials[2].params
+    assert waiting.system_attrs == {"requeued_from": 2}
+    resumed.optimize(lambda t: t.params["x"], n_trials=2)
+    assert resumed.trials[3].state is TrialState.COMPLETE and resumed.trials[3].params == trials[2].params
+    assert len(resumed.trials) == 5
+
+
+def test_keyboard_interrupt_with_two_workers_marks_both_trials_and_starts_no_more():
+    study = create_study(space=SPACE, seed=0)
+    both_started = threading.Barrier(2, timeout=10)
+    release = threading.Event()
+
+    def objective(trial):
+        both_started.wait()
+        if trial.number == 0:
+            raise KeyboardInterrupt
+        release.wait(timeout=10)  # still busy when the interrupt reaches the main thread
+        return 1.0
+
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(objective, n_trials=10, n_workers=2)
+    trials = study.trials
+    assert [(t.state, t.error) for t in trials] == [(TrialState.FAILED, INTERRUPTED)] * 2
+    assert all(t.system_attrs["lost"] for t in trials)
+    release.set()
+    for thread in threading.enumerate():
+        if thread.name.startswith("hypernas-worker"):
+            thread.join(timeout=10)
+    assert [(t.state, t.error) for t in study.trials] == [(TrialState.FAILED, INTERRUPTED)] * 2
+
+
+# --- lost trials ---------------------------------------------------------------------------
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_running_trial_of_a_dead_process_is_failed_with_the_reason(storage, reopen):
+    study = create_study("s", storage, space=SPACE)
+    pid = dead_pid()
+    storage.create_trial(study.study_id, TrialState.RUNNING, params={"x": 0.25},
+                         worker={"host": HOSTNAME, "pid": pid, "token": "another-process"})
+    assert study.fail_lost_trials() == [0]
+    (trial,) = load_study("s", reopen()).trials
+    assert trial.state is TrialState.FAILED and trial.system_attrs["lost"] is True
+    assert trial.error == f"lost: the trial was left RUNNING because its worker process {pid} on {HOSTNAME} is gone"
+    assert study.fail_lost_trials() == []
+    assert len(study.trials) == 1  # not re-queued unless asked
+
+
+def test_lost_trial_requeued_by_optimize(storage):
+    study = create_study("s", storage, space=SPACE)
+    storage.create_trial(study.study_id, TrialState.RUNNING, params={"x": 0.75},
+                         worker={"host": HOSTNAME, "pid": dead_pid(), "token": "t"})
+    seen = []
+    study.optimize(lambda t: seen.append(t.params) or 0.0, n_trials=2, requeue_lost=True)
+    assert seen[0] == {"x": 0.75}
+    states = [(t.state, t.system_attrs.get("requeued_from")) for t in study.trials]
+    assert states == [(TrialState.FAILED, None), (TrialState.COMPLETE, 0), (TrialState.COMPLETE, None)]
+
+
+def test_optimize_fails_lost_trials_without_requeue_by_default(storage):
+    study = create_study("s", storage, space=SPACE)
+    storage.create_trial(study.study_id, TrialState.RUNNING, params={"x": 0.75},
+                         worker={"host": HOSTNAME, "pid": dead_pid(), "token": "t"})
+    study.optimize(lambda t: 0.0, n_trials=1)
+    assert [t.state for t in study.trials] == [TrialState.FAILED, TrialState.COMPLETE]
+
+
+def test_live_workers_trials_are_left_alone(storage):
+    study = create_study("s", storage, space=SPACE)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        storage.create_trial(study.study_id, TrialState.RUNNING, params={"x": 0.5},
+                             worker={"host": HOSTNAME, "pid": sleeper.pid, "token": "t"})
+        mine = study.ask()  # running in this process
+        assert study.fail_lost_trials(requeue=True) == []
+        assert [t.state for t in study.trials] == [TrialState.RUNNING, TrialState.RUNNING]
+        study.tell(mine, 1.0)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_trial_of_this_process_that_nobody_runs_is_lost(storage):
+    study = create_study("s", storage, space=SPACE)
+    from hypernas.study.workers import mark_done, worker_info
+
+    trial = storage.create_trial(study.study_id, TrialState.RUNNING, params={"x": 0.5}, worker=worker_info())
+    mark_done(trial.trial_id)
+    assert study.fail_lost_trials() == [0]
+    assert "its worker in this process stopped without finishing it" in study.trials[0].error
+
+
+def test_trial_on_another_host_is_lost_only_when_its_heartbeat_is_stale(storage):
+    study = create_study("s", storage, space=SPACE)
+    storage.create_trial(study.study_id, TrialState.RUNNING, params={"x": 0.5},
+                         worker={"host": "some-other-host", "pid": 1, "token": "t"})
+    assert study.fail_lost_trials(stale_after=300) == []
+    assert study.fail_lost_trials(stale_after=0) == [0]
+    assert "its worker some-other-host:1 sent no heartbeat for more than 0 s" in study.trials[0].error
+
+
+CHILD = """
+import os, sys
+from hypernas import Float, create_study
+study = create_study("s", sys.argv[1], space={"x": Float(0, 1)}, seed=3)
+study.optimize(lambda t: t.params["x"], n_trials=2)
+trial = study.ask()
+print(trial.number, trial.params["x"], flush=True)
+os._exit(0)  # the worker dies with its trial RUNNING
+"""
+
+
+def test_trial_left_running_by_an_exited_process_is_recovered(tmp_path):
+    url = f"sqlite:///{tmp_path / 'lost.db'}"
+    env = {**os.environ, "PYTHONPATH": str(Path(hypernas.__file__).parents[1])}
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(CHILD), url], env=env, capture_output=True,
+                         text=True, timeout=120, check=True).stdout.split()
+    number, x = int(out[0]), float(out[1])
+    study = load_study("s", url)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.RUNNING]
+    study.optimize(lambda t: t.params["x"], n_trials=1, requeue_lost=True)
+    trials = study.trials
+    assert trials[number].state is TrialState.FAILED and "is gone" in trials[number].error
+    assert trials[3].params == {"x": x} and trials[3].system_attrs["requeued_from"] == number
+    assert trials[3].state is TrialState.COMPLETE and len(trials) == 4
