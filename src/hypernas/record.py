@@ -119,10 +119,14 @@ def as_finite_float(x: Any) -> float | None:
     """``x`` as a float if it is a finite real number (Python, NumPy or 0-d tensor), else ``None``."""
     if isinstance(x, (bool, str, bytes)) or x is None:
         return None
+    dtype = getattr(x, "dtype", None)  # NumPy or torch scalars: booleans and complex numbers are no results
+    if dtype is not None and (getattr(dtype, "kind", None) in ("b", "c") or getattr(dtype, "is_complex", False)
+                              or str(dtype) == "torch.bool"):
+        return None
     if not isinstance(x, numbers.Real):
         if getattr(x, "ndim", None) != 0 and getattr(x, "shape", None) not in ((), None):
             return None
-        if not hasattr(x, "__float__") or hasattr(x, "dtype") and getattr(x.dtype, "is_complex", False):
+        if not hasattr(x, "__float__"):
             return None
     try:
         f = float(x)
