@@ -227,3 +227,15 @@ def test_sqlite_in_memory_url_works():
     sid = store.create_study("m", ["minimize"])
     store.finish_trial(store.create_trial(sid, RUNNING).trial_id, TrialState.COMPLETE, [1.0])
     assert store.get_trials(sid)[0].values == [1.0]
+
+
+def test_deleted_study_never_leaks_into_a_new_one_seen_by_another_process(storage, reopen):
+    other = reopen()  # e.g. a dashboard that keeps the storage open
+    sid = new_study(storage, "old")
+    for v in (1.0, 2.0):
+        storage.finish_trial(storage.create_trial(sid, RUNNING).trial_id, TrialState.COMPLETE, [v])
+    assert [t.values for t in other.get_trials(sid)] == [[1.0], [2.0]]
+    storage.delete_study("old")
+    new = new_study(storage, "new")
+    storage.finish_trial(storage.create_trial(new, RUNNING).trial_id, TrialState.COMPLETE, [9.0])
+    assert [t.values for t in other.get_trials(other.get_study("new").study_id)] == [[9.0]]
