@@ -139,8 +139,10 @@ def run_optimization(study: Study, objective: Objective, *, n_trials: int | None
     _check_budget(n_trials, timeout, n_workers, executor)
     if not callable(objective):
         raise ConfigError(f"objective must be callable as objective(trial), got {objective!r}")
-    if isinstance(catch, type):
-        catch = (catch,)
+    catch = (catch,) if isinstance(catch, type) else tuple(catch)
+    for kind in catch:
+        if not (isinstance(kind, type) and issubclass(kind, BaseException)):
+            raise ConfigError(f"catch must hold exception classes such as ValueError, got {kind!r}")
     study.fail_lost_trials(requeue=requeue_lost)
     budget = _Budget(n_trials, timeout)
     progress = ProgressBar(study, n_trials, timeout, enabled=show_progress)

@@ -197,7 +197,11 @@ class Study:
         A value that is not a finite number makes the trial FAILED with the reason.
         """
         trial_id, number = self._resolve(trial)
-        state = TrialState(state.upper() if isinstance(state, str) else state) if state is not None else None
+        if isinstance(state, str):
+            try:
+                state = TrialState(state.upper())
+            except ValueError:
+                raise TrialStateError(f"tell: state must be COMPLETE, PRUNED or FAILED, got {state!r}") from None
         recorded: list[float] | None = None
         if state is None or state is TrialState.COMPLETE:
             try:
