@@ -101,6 +101,15 @@ def test_catch_only_the_given_exception_types():
                                                "TypeError: not tolerated"]
 
 
+def test_catch_accepts_a_list_and_refuses_non_exceptions():
+    study = create_study(space=SPACE)
+    study.optimize(lambda t: (_ for _ in ()).throw(Boom("x")), n_trials=2, catch=[Boom])
+    assert [t.state for t in study.trials] == [TrialState.FAILED] * 2
+    with pytest.raises(hypernas.ConfigError, match="catch must hold exception classes such as ValueError, got 'Boom'"):
+        study.optimize(lambda t: 0.0, n_trials=1, catch=("Boom",))
+    assert len(study.trials) == 2
+
+
 def test_non_exception_errors_are_recorded_then_raised():
     study = create_study(space=SPACE)
     with pytest.raises(SystemExit):

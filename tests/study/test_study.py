@@ -276,6 +276,8 @@ def test_tell_errors():
         study.tell(7, 1.0)
     with pytest.raises(TrialStateError, match="state must be COMPLETE, PRUNED or FAILED, got RUNNING"):
         study.tell(study.ask(), state="RUNNING")
+    with pytest.raises(TrialStateError, match="state must be COMPLETE, PRUNED or FAILED, got 'done'"):
+        study.tell(study.trials[1], state="done")
     assert study.trials[0].values == [1.0]
 
 
