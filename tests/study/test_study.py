@@ -361,3 +361,22 @@ def test_to_dataframe(storage):
     multi = create_study(directions=["min", "max"], space=SPACE)
     multi.optimize(lambda t: (1.0, 2.0), n_trials=1)
     assert {"values_0", "values_1"} <= set(multi.to_dataframe().columns)
+
+
+def test_load_study_whose_strategy_is_not_available(storage):
+    from hypernas import Strategy, StrategyError, register_strategy
+    from hypernas.strategy import STRATEGIES
+
+    @register_strategy("test_vanishing")
+    class Vanishing(Strategy):
+        def ask(self, study, trial):
+            return study.space.complete({})
+
+    create_study("s", storage, strategy="test_vanishing", space=SPACE).optimize(square, n_trials=1)
+    STRATEGIES.pop("test_vanishing")
+    with pytest.raises(StrategyError, match="study 's': its strategy cannot be rebuilt .*unknown strategy "
+                                            "'test_vanishing'.*; pass strategy= to load_study"):
+        load_study("s", storage)
+    resumed = load_study("s", storage, strategy="random")
+    resumed.optimize(square, n_trials=1)
+    assert len(resumed.trials) == 2
