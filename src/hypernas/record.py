@@ -7,6 +7,7 @@ trials through these types without importing the study machinery.
 from __future__ import annotations
 
 import enum
+import json
 import math
 import numbers
 from dataclasses import dataclass, field, replace
@@ -133,3 +134,19 @@ def as_finite_float(x: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return f if math.isfinite(f) else None
+
+
+def as_json_value(x: Any, what: str) -> Any:
+    """``x`` as plain JSON data, the form every storage gives back (NumPy/torch values become numbers and lists).
+
+    Raises :class:`ConfigError` naming ``what`` when ``x`` cannot be stored.
+    """
+    def plain(o: Any) -> Any:
+        if hasattr(o, "tolist"):  # NumPy scalars and arrays, torch tensors
+            return o.tolist()
+        raise TypeError
+
+    try:
+        return json.loads(json.dumps(x, default=plain))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what} must be JSON data (numbers, strings, lists, dicts, None), got {x!r}") from None

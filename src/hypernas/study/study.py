@@ -11,7 +11,7 @@ import numpy as np
 
 from hypernas.errors import ConfigError, SpaceError, StrategyError, TrialStateError
 from hypernas.estimate.pruners import Pruner, make_pruner
-from hypernas.record import Direction, FrozenTrial, TrialState, as_finite_float, pareto_front
+from hypernas.record import Direction, FrozenTrial, TrialState, as_finite_float, as_json_value, pareto_front
 from hypernas.space import Space
 from hypernas.strategy import Strategy, make_strategy
 from hypernas.study.storage import Storage, get_storage
@@ -80,7 +80,7 @@ class Study:
         return dict(self.storage.get_study_by_id(self.study_id).user_attrs)
 
     def set_user_attr(self, key: str, value: Any) -> None:
-        self.storage.set_study_attr(self.study_id, key, value)
+        self.storage.set_study_attr(self.study_id, key, as_json_value(value, f"study user attribute {key!r}"))
 
     @property
     def system_attrs(self) -> dict[str, Any]:
@@ -282,10 +282,17 @@ class Study:
             if f is None:
                 raise BadResult(f"objective returned {result[m]!r} for metric {m!r}; expected a finite float")
             values.append(f)
+        extras = {}
         for key, value in result.items():
             if key not in names:
                 extra = as_finite_float(value)
-                self.storage.set_trial_attr(trial_id, str(key), extra if extra is not None else value)
+                try:
+                    extras[str(key)] = extra if extra is not None else as_json_value(value, f"metric {key!r}")
+                except ConfigError:
+                    raise BadResult(f"objective returned {value!r} for metric {key!r}; expected a number or JSON data "
+                                    "(strings, lists, dicts) to keep as a user attribute") from None
+        for key, value in extras.items():
+            self.storage.set_trial_attr(trial_id, key, value)
         return values
 
     # --- lost trials -----------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hypernas.errors import TrialStateError
-from hypernas.record import FrozenTrial, TrialState, as_finite_float
+from hypernas.record import FrozenTrial, TrialState, as_finite_float, as_json_value
 
 if TYPE_CHECKING:
     from hypernas.study.study import Study
@@ -55,6 +55,7 @@ class Trial:
 
     def set_user_attr(self, key: str, value: Any) -> None:
         """Attach a JSON-serializable value to the trial's record (e.g. a secondary metric)."""
+        value = as_json_value(value, f"trial {self.number}: user attribute {key!r}")
         self.study.storage.set_trial_attr(self.trial_id, key, value)
         self._user_attrs[key] = value
 
