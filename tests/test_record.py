@@ -83,3 +83,11 @@ def test_as_finite_float_on_torch_scalars():
     assert as_finite_float(torch.tensor(0.25)) == 0.25 and as_finite_float(torch.tensor(3)) == 3.0
     for bad in (torch.tensor(True), torch.tensor(1 + 2j), torch.tensor([1.0]), torch.tensor(float("nan"))):
         assert as_finite_float(bad) is None
+
+
+def test_as_json_value():
+    from hypernas.record import as_json_value
+
+    assert as_json_value({"a": (1, np.float32(0.5)), 2: np.arange(2)}, "x") == {"a": [1, 0.5], "2": [0, 1]}
+    with pytest.raises(ConfigError, match="user attribute 'k' must be JSON data .*got \\{1\\}"):
+        as_json_value({1}, "user attribute 'k'")

@@ -263,3 +263,39 @@ def test_trial_left_running_by_an_exited_process_is_recovered(tmp_path):
     assert trials[number].state is TrialState.FAILED and "is gone" in trials[number].error
     assert trials[3].params == {"x": x} and trials[3].system_attrs["requeued_from"] == number
     assert trials[3].state is TrialState.COMPLETE and len(trials) == 4
+
+
+def test_extra_metrics_and_user_attrs_are_stored_as_json_on_both_backends(storage, reopen):
+    study = create_study("s", storage, space=SPACE)
+
+    def objective(trial):
+        trial.set_user_attr("acc", np.float32(0.5))
+        trial.set_user_attr("shape", (2, 3))
+        trial.set_user_attr("by_class", {1: 0.5})
+        return {"value": 1.0, "per_class": np.array([0.25, 0.75]), "n": np.int64(3)}
+
+    study.optimize(objective, n_trials=1)
+    (trial,) = load_study("s", reopen()).trials
+    assert trial.state is TrialState.COMPLETE
+    assert trial.user_attrs == {"acc": 0.5, "shape": [2, 3], "by_class": {"1": 0.5}, "per_class": [0.25, 0.75],
+                                "n": 3.0}
+
+
+def test_unstorable_user_attrs_and_extra_metrics_fail_the_trial_only(storage):
+    study = create_study("s", storage, space=SPACE)
+
+    def objective(trial):
+        if trial.number == 0:
+            trial.set_user_attr("tags", {"a", "b"})
+        if trial.number == 1:
+            return {"value": 1.0, "model": object()}
+        return 1.0
+
+    study.optimize(objective, n_trials=3)
+    a, b, c = study.trials
+    assert a.state is TrialState.FAILED and "user attribute 'tags' must be JSON data" in a.error
+    assert b.state is TrialState.FAILED and "for metric 'model'; expected a number or JSON data" in b.error
+    assert b.user_attrs == {}
+    assert c.state is TrialState.COMPLETE
+    with pytest.raises(hypernas.ConfigError, match="study user attribute 'x' must be JSON data"):
+        study.set_user_attr("x", {1, 2})
