@@ -413,7 +413,14 @@ def create_study(name: str | None = None, storage: Storage | str | None = None, 
     strat = make_strategy(strategy, seed=seed)
     prun = make_pruner(pruner)
     if load_if_exists and name in store.study_names():
-        return load_study(name, store, strategy=strategy, pruner=pruner)
+        study = load_study(name, store, strategy=strategy, pruner=pruner)
+        given = direction is not None or directions is not None
+        if given and [d.value for d in study.directions] != dirs:
+            raise ConfigError(f"study {name!r} exists with direction(s) {', '.join(d.value for d in study.directions)}, "
+                              f"not {', '.join(dirs)}; use a new study name to change them")
+        if space is not None:
+            study.set_space(space)
+        return study
     attrs = {_STRATEGY_KEY: strat.to_config(), _PRUNER_KEY: prun.to_config(), _SEED_KEY: seed}
     study_id = store.create_study(name, dirs, metrics, system_attrs=attrs)
     study = Study(store, store.get_study_by_id(study_id), strat, prun, None, seed)
