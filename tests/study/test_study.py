@@ -39,6 +39,11 @@ def test_duplicate_names_and_load_if_exists(storage):
         create_study("s", storage)
     again = create_study("s", storage, load_if_exists=True)
     assert again.study_id == study.study_id and len(again.trials) == 2
+    assert create_study("s", storage, direction="minimize", space=SPACE, load_if_exists=True).space == SPACE
+    with pytest.raises(ConfigError, match="'s' exists with direction\(s\) minimize, not maximize; use a new study name"):
+        create_study("s", storage, direction="maximize", load_if_exists=True)
+    with pytest.raises(SpaceError, match="'s' was run with a different space"):
+        create_study("s", storage, space={"x": Float(0, 1)}, load_if_exists=True)
 
 
 def test_load_unknown_study_lists_known_ones(storage):
