@@ -40,7 +40,7 @@ def test_duplicate_names_and_load_if_exists(storage):
     again = create_study("s", storage, load_if_exists=True)
     assert again.study_id == study.study_id and len(again.trials) == 2
     assert create_study("s", storage, direction="minimize", space=SPACE, load_if_exists=True).space == SPACE
-    with pytest.raises(ConfigError, match="'s' exists with direction\(s\) minimize, not maximize; use a new study name"):
+    with pytest.raises(ConfigError, match=r"'s' exists with direction\(s\) minimize, not maximize; use a new study name"):
         create_study("s", storage, direction="maximize", load_if_exists=True)
     with pytest.raises(SpaceError, match="'s' was run with a different space"):
         create_study("s", storage, space={"x": Float(0, 1)}, load_if_exists=True)
