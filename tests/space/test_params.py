@@ -338,3 +338,10 @@ def test_mutate_never_returns_value_when_another_exists():
         for _ in range(100):
             new = p.mutate(v, r)
             assert new != v and p.contains(new) and not (isinstance(new, float) and math.isnan(new))
+
+
+def test_int_grids():
+    assert Int(1, 1000, log=True, name="u").grid(4) == [1, 10, 100, 1000]
+    assert Int(1, 3, log=True, name="u").grid(5) == [1, 2, 3]  # small ranges give every value
+    assert Int(0, 100, name="n").grid(3) == [0, 50, 100]
+    assert Int(0, 100, name="n").grid(1) == [50]
