@@ -15,6 +15,7 @@ from hypernas.errors import ConfigError, ObjectiveError
 from hypernas.estimate.pruners import make_pruner
 from hypernas.estimate.registry import make_objective
 from hypernas.space import Space
+from hypernas.space.space import YamlLoader
 from hypernas.strategy import make_strategy
 
 DirectionName = Literal["minimize", "maximize"]
@@ -80,7 +81,7 @@ def load_config(path: str | Path) -> RunConfig:
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} does not exist")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.load(path.read_text(), Loader=YamlLoader)  # safe, and 1e-4 is a float
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
     return parse_config(data, str(path))
