@@ -38,6 +38,11 @@ def value_key(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+def _is_number(x: Any) -> bool:
+    """A real number (Python or NumPy), booleans excluded."""
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+
+
 def _number(name: str, field: str, value: Any) -> float:
     """Read a number from a config, accepting strings such as ``"1e-4"`` that YAML leaves unparsed."""
     if isinstance(value, bool):
@@ -428,10 +433,13 @@ class Categorical(Param):
             key = value_key(value)
         except (TypeError, ValueError):
             key = None
-        if key is None or key not in self._index:
-            shown = ", ".join(repr(c) for c in self.choices[:12]) + (", ..." if len(self.choices) > 12 else "")
-            raise SpaceError(f"parameter {self.label}: {value!r} is not one of the choices; allowed: {shown}")
-        return self._index[key]
+        if key is not None and key in self._index:
+            return self._index[key]
+        for i, c in enumerate(self.choices):  # 32.0 or np.int64(32) (e.g. from a DataFrame) for the choice 32
+            if _is_number(c) and _is_number(value) and float(c) == float(value):
+                return i
+        shown = ", ".join(repr(c) for c in self.choices[:12]) + (", ..." if len(self.choices) > 12 else "")
+        raise SpaceError(f"parameter {self.label}: {value!r} is not one of the choices; allowed: {shown}")
 
     def validate(self, value: Any) -> Any:
         return self.choices[self.index(value)]
