@@ -345,3 +345,13 @@ def test_int_grids():
     assert Int(1, 3, log=True, name="u").grid(5) == [1, 2, 3]  # small ranges give every value
     assert Int(0, 100, name="n").grid(3) == [0, 50, 100]
     assert Int(0, 100, name="n").grid(1) == [50]
+
+
+def test_categorical_accepts_numerically_equal_values_and_returns_the_choice():
+    p = Categorical([16, 32, "a", True, 0.5], name="width")
+    for value, choice in ((32.0, 32), (np.int64(16), 16), (np.float32(0.5), 0.5), (True, True)):
+        got = p.validate(value)
+        assert got == choice and type(got) is type(choice)
+    for bad in (1, 1.0, 33, float("nan"), "32"):
+        with pytest.raises(SpaceError, match="is not one of the choices"):
+            p.validate(bad)
