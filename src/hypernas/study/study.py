@@ -48,7 +48,6 @@ class Study:
         self.pruner = pruner
         self.seed = seed
         self._space = space
-        self._rng = np.random.default_rng(None if seed is None else [seed, 7919])
 
     def __repr__(self) -> str:
         return f"Study(name={self.name!r}, storage={self.storage.url!r}, strategy={self.strategy!r})"
@@ -186,7 +185,7 @@ class Study:
             pass
         proposal = self.strategy.ask(self, frozen)
         merged = {**{k: v for k, v in proposal.items() if k in space}, **given}
-        return space.complete(merged, self._rng)
+        return space.complete(merged, self.strategy.rng_for(self, frozen, purpose=1))
 
     def tell(self, trial: Trial | FrozenTrial | int, values: Any = None, *, state: TrialState | str | None = None,
              error: str | None = None) -> FrozenTrial:
