@@ -385,3 +385,27 @@ def test_load_study_whose_strategy_is_not_available(storage):
     resumed = load_study("s", storage, strategy="random")
     resumed.optimize(square, n_trials=1)
     assert len(resumed.trials) == 2
+
+
+def test_partial_enqueues_are_completed_reproducibly_after_a_resume(tmp_path):
+    from hypernas import SQLStorage, Strategy
+
+    class AlwaysA(Strategy):  # never proposes the branch the enqueued configs ask for
+        def ask(self, study, trial):
+            return {"mode": "a"}
+
+    space = {"mode": Categorical(["a", "b"]), "k": Float(0, 1, when={"mode": "b"})}
+
+    def run(url, stops):
+        study = create_study("s", url, strategy=AlwaysA(), space=space, seed=4)
+        for _ in range(3):
+            study.enqueue({"mode": "b"})
+        for n in stops:
+            study = load_study("s", SQLStorage(url), strategy=AlwaysA())
+            study.optimize(lambda t: 0.0, n_trials=n)
+        return [t.params for t in study.trials]
+
+    straight = run(f"sqlite:///{tmp_path / 'a.db'}", [3])
+    resumed = run(f"sqlite:///{tmp_path / 'b.db'}", [1, 1, 1])
+    assert all(p["mode"] == "b" and "k" in p for p in straight)
+    assert resumed == straight
