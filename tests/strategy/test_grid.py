@@ -90,13 +90,6 @@ def quad(trial) -> float:
 QUAD_SPACE = {"lr": Float(1e-4, 1e-1, log=True), "x": Float(0, 1), "opt": Categorical(["sgd", "adam"])}
 
 
-def stage_points(study, res: int) -> list[list[dict]]:
-    """Trials split into stages: the first res*res*2 are stage 0, later stages have at most res*res points."""
-    trials = study.trials
-    first = res * res * 2
-    return [[t.params for t in trials[:first]], [t.params for t in trials[first:]]]
-
-
 @pytest.mark.parametrize("res", [3, 5])
 def test_multi_stage_refinement_narrows_around_the_best(res):
     study = create_study(strategy=GridSearch(resolution=res, stages=3))

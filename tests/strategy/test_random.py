@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hypernas import (Categorical, SpaceError, Float, FrozenTrial, GridSearch, Int, RandomSearch, Space, Strategy, StrategyError,
+from hypernas import (Categorical, SpaceError, SQLStorage, Float, FrozenTrial, GridSearch, Int, RandomSearch, Space, Strategy, StrategyError,
                       TrialState, create_study, load_study, make_strategy, register_strategy)
 from hypernas.record import Direction
 from hypernas.strategy import STRATEGIES
@@ -57,8 +57,6 @@ def test_resumed_seeded_study_continues_the_same_trajectory(tmp_path):
     url = f"sqlite:///{tmp_path / 'r.db'}"
     part = create_study("r", url, strategy="random", seed=11)
     part.optimize(lambda t: 0.0, SPACE, n_trials=4)
-    from hypernas import SQLStorage
-
     resumed = load_study("r", SQLStorage(url))  # a fresh storage object, as in a new process
     assert resumed.seed == 11 and resumed.space == SPACE
     resumed.optimize(lambda t: 0.0, n_trials=6)
