@@ -218,3 +218,8 @@ def test_from_yaml_errors_are_one_line_space_errors():
         Space.from_yaml("lr: {type: flot, low: 0, high: 1}")
     with pytest.raises(SpaceError, match="'lr': low must be a number, got 'small'"):
         Space.from_yaml("lr: {type: float, low: small, high: 1}")
+
+
+def test_from_yaml_missing_file():
+    with pytest.raises(SpaceError, match="space file 'spce.yaml' does not exist"):
+        Space.from_yaml("spce.yaml")
