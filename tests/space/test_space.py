@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -223,3 +224,5 @@ def test_from_yaml_errors_are_one_line_space_errors():
 def test_from_yaml_missing_file():
     with pytest.raises(SpaceError, match="space file 'spce.yaml' does not exist"):
         Space.from_yaml("spce.yaml")
+    with pytest.raises(SpaceError, match="space file '.*nowhere.yml' does not exist"):
+        Space.from_yaml(Path("nowhere.yml"))

@@ -293,8 +293,9 @@ class Space:
     @classmethod
     def from_yaml(cls, source: str | Path) -> Space:
         """Build a space from a YAML file path or YAML text (see :meth:`from_config`)."""
-        if isinstance(source, str) and source.strip().endswith((".yaml", ".yml")) and not _is_file(source):
-            raise SpaceError(f"space file {source!r} does not exist")
+        if isinstance(source, Path) and not source.is_file() or (
+                isinstance(source, str) and source.strip().endswith((".yaml", ".yml")) and not _is_file(source)):
+            raise SpaceError(f"space file {str(source)!r} does not exist")
         text = Path(source).read_text() if isinstance(source, Path) or _is_file(source) else str(source)
         try:
             data = yaml.load(text, Loader=YamlLoader)
