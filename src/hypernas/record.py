@@ -98,6 +98,13 @@ class FrozenTrial:
     def replace(self, **changes: Any) -> FrozenTrial:
         return replace(self, **changes)
 
+    def copy(self) -> FrozenTrial:
+        """A snapshot whose dicts and lists are the caller's own (storages hand out copies)."""
+        return FrozenTrial(self.number, self.trial_id, self.state, dict(self.params),
+                           None if self.values is None else list(self.values), dict(self.intermediate),
+                           dict(self.user_attrs), dict(self.system_attrs), self.datetime_start,
+                           self.datetime_complete, self.error)
+
 
 def dominates(a: list[float], b: list[float], directions: list[Direction]) -> bool:
     """Pareto dominance: ``a`` is no worse than ``b`` everywhere and better somewhere."""

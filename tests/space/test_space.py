@@ -226,3 +226,14 @@ def test_from_yaml_missing_file():
         Space.from_yaml("spce.yaml")
     with pytest.raises(SpaceError, match="space file '.*nowhere.yml' does not exist"):
         Space.from_yaml(Path("nowhere.yml"))
+
+
+def test_strict_complete_refuses_a_given_value_that_is_inactive():
+    space = make_space()
+    with pytest.raises(SpaceError, match="'momentum' is given but inactive: it applies only when optimizer"):
+        space.complete({"optimizer": "adam", "momentum": 0.5}, strict=True)
+
+
+def test_from_yaml_with_a_space_key_that_is_not_a_mapping():
+    with pytest.raises(SpaceError, match="'space' must map parameter names"):
+        Space.from_yaml("space: foo\n")

@@ -241,8 +241,6 @@ def test_deleted_study_never_leaks_into_a_new_one_seen_by_another_process(storag
     assert [t.values for t in other.get_trials(other.get_study("new").study_id)] == [[9.0]]
 
 
-@pytest.mark.xfail(strict=True, reason="known: trials returned by get_trials share their dicts with the record; "
-                                       "mutating them rewrites the history seen by later reads (reported to the lead)")
 def test_mutating_a_returned_trial_does_not_change_the_record(storage):
     sid = new_study(storage)
     t = storage.create_trial(sid, RUNNING, params={"x": 1})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+import hypernas as hn
+
 from hypernas import (Categorical, ConfigError, Direction, DuplicateStudyError, Float, GridSearch, Int, RandomSearch,
                       Space, SpaceError, StudyNotFoundError, TrialPruned, TrialState, TrialStateError, create_study,
                       delete_study, load_study, study_names)
@@ -409,3 +411,27 @@ def test_partial_enqueues_are_completed_reproducibly_after_a_resume(tmp_path):
     resumed = run(f"sqlite:///{tmp_path / 'b.db'}", [1, 1, 1])
     assert all(p["mode"] == "b" and "k" in p for p in straight)
     assert resumed == straight
+
+
+def test_enqueue_rejects_a_value_its_given_parent_makes_inactive() -> None:
+    space = hn.Space(opt=hn.Categorical(["sgd", "adam"]), momentum=hn.Float(0.0, 0.99, when={"opt": "sgd"}))
+    study = hn.create_study(space=space)
+    with pytest.raises(hn.SpaceError, match="'momentum' is inactive.*opt == 'sgd'"):
+        study.enqueue({"opt": "adam", "momentum": 0.9})
+
+
+def test_enqueued_child_sets_its_open_parent_to_an_activating_value() -> None:
+    space = hn.Space(opt=hn.Categorical(["adam", "sgd"]), momentum=hn.Float(0.0, 0.99, when={"opt": "sgd"}))
+    study = hn.create_study(space=space, seed=0)
+    for _ in range(5):
+        study.enqueue({"momentum": 0.9})
+    study.optimize(lambda t: 0.0, n_trials=5)
+    assert all(t.params == {"opt": "sgd", "momentum": 0.9} for t in study.trials)
+
+
+def test_returned_trials_are_copies() -> None:
+    study = hn.create_study(space=hn.Space(x=hn.Float(0, 1)), seed=0)
+    study.optimize(lambda t: t.params["x"], n_trials=2)
+    study.trials[0].params["x"] = 99.0
+    study.best_trial.user_attrs["k"] = 1
+    assert study.trials[0].params["x"] != 99.0 and study.best_trial.user_attrs == {}

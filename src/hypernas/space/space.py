@@ -149,15 +149,17 @@ class Space:
             if active and name not in params:
                 raise SpaceError(f"parameter {name!r} is missing{self._condition_text(p)}")
             if not active and name in params:
-                raise SpaceError(f"parameter {name!r} is given but inactive: it applies only when {self._when_text(p)}")
+                raise SpaceError(f"parameter {name!r} is given but inactive: it applies only when {self.when_text(p.name)}")
             if active:
                 out[name] = p.validate(params[name])
         return out
 
-    def complete(self, partial: Mapping[str, Any], rng: np.random.Generator | None = None) -> dict[str, Any]:
+    def complete(self, partial: Mapping[str, Any], rng: np.random.Generator | None = None, *,
+                 strict: bool = False) -> dict[str, Any]:
         """Fill missing active parameters (sampled, or defaults when ``rng`` is None) and drop inactive ones.
 
-        Given values are validated; this is how an enqueued partial configuration becomes a trial.
+        Given values are validated; with ``strict``, a given value that its parents make inactive is an
+        error instead of being dropped (this is how an enqueued partial configuration becomes a trial).
         """
         unknown = [k for k in partial if k not in self._params]
         if unknown:
@@ -170,13 +172,19 @@ class Space:
                 out[name] = p.validate(partial[name])
             else:
                 out[name] = p.sample(rng) if rng is not None else p.default
+        dropped = [k for k in partial if k not in out]
+        if strict and dropped:
+            p = self._params[dropped[0]]
+            raise SpaceError(f"parameter {dropped[0]!r} is given but inactive: it applies only when {self.when_text(p.name)}")
         return out
 
-    def _when_text(self, p: Param) -> str:
+    def when_text(self, name: str) -> str:
+        """The condition under which parameter ``name`` is active, as text."""
+        p = self._params[name]
         return " and ".join(f"{k} in {v!r}" if len(v) > 1 else f"{k} == {v[0]!r}" for k, v in p.when.items())
 
     def _condition_text(self, p: Param) -> str:
-        return f" (active because {self._when_text(p)})" if p.when else ""
+        return f" (active because {self.when_text(p.name)})" if p.when else ""
 
     def key(self, params: Mapping[str, Any]) -> str:
         """A canonical string of a configuration, equal for equal configurations."""
@@ -301,7 +309,9 @@ class Space:
             data = yaml.load(text, Loader=YamlLoader)
         except yaml.YAMLError as exc:
             raise SpaceError(f"the space is not valid YAML: {str(exc).splitlines()[0]}") from None
-        if isinstance(data, Mapping) and "space" in data and isinstance(data["space"], Mapping):
+        if isinstance(data, Mapping) and "space" in data:
+            if not isinstance(data["space"], Mapping):
+                raise SpaceError(f"'space' must map parameter names to descriptions, got {data['space']!r}")
             data = data["space"]
         return cls.from_config(data)
 

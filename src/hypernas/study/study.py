@@ -12,7 +12,7 @@ import numpy as np
 from hypernas.errors import ConfigError, SpaceError, StrategyError, TrialStateError
 from hypernas.estimate.pruners import Pruner, make_pruner
 from hypernas.record import Direction, FrozenTrial, TrialState, as_finite_float, as_json_value, pareto_front
-from hypernas.space import Space
+from hypernas.space import Space, value_key
 from hypernas.strategy import Strategy, make_strategy
 from hypernas.study.storage import Storage, get_storage
 from hypernas.study.storage.base import StudyInfo
@@ -149,6 +149,10 @@ class Study:
                 raise SpaceError(f"enqueue: unknown parameter {unknown[0]!r}; the space has: {', '.join(self._space)}")
             for k, v in params.items():
                 params[k] = self._space[k].validate(v)
+                when = self._space[k].when
+                if when and all(parent in params for parent in when) and not self._space.is_active(k, params):
+                    raise SpaceError(f"enqueue: parameter {k!r} is inactive for the given values; "
+                                     f"it applies only when {self._space.when_text(k)}")
         with self.storage.ask_lock(self.study_id):
             trial = self.storage.create_trial(self.study_id, TrialState.WAITING, params=params,
                                               system_attrs=system_attrs)
@@ -171,7 +175,7 @@ class Study:
                                               error=f"enqueued parameters rejected: {exc}")
                     raise
             else:
-                provisional = FrozenTrial(len(self.get_trials()), -1, TrialState.RUNNING)
+                provisional = FrozenTrial(self.storage.next_trial_number(self.study_id), -1, TrialState.RUNNING)
                 params = space.validate(self.strategy.ask(self, provisional))
                 frozen = self.storage.create_trial(self.study_id, TrialState.RUNNING, params=params, worker=worker)
         mark_live(frozen.trial_id)
@@ -185,7 +189,11 @@ class Study:
             pass
         proposal = self.strategy.ask(self, frozen)
         merged = {**{k: v for k, v in proposal.items() if k in space}, **given}
-        return space.complete(merged, self.strategy.rng_for(self, frozen, purpose=1))
+        for name in given:  # a given child needs parents that activate it: set those the user left open
+            for parent, allowed in space[name].when.items():
+                if parent not in given and value_key(merged.get(parent)) not in {value_key(v) for v in allowed}:
+                    merged[parent] = allowed[0]
+        return space.complete(merged, self.strategy.rng_for(self, frozen, purpose=1), strict=True)
 
     def tell(self, trial: Trial | FrozenTrial | int, values: Any = None, *, state: TrialState | str | None = None,
              error: str | None = None) -> FrozenTrial:

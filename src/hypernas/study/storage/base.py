@@ -126,6 +126,10 @@ class Storage(ABC):
         """All trials of a study (optionally only some states), ordered by number."""
 
     @abstractmethod
+    def next_trial_number(self, study_id: int) -> int:
+        """The number the next created trial will get (numbers are dense from 0)."""
+
+    @abstractmethod
     def running_trials(self, study_id: int) -> list[RunningTrial]:
         """The RUNNING trials with their workers and last heartbeat."""
 

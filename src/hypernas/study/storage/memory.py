@@ -145,14 +145,16 @@ class InMemoryStorage(Storage):
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
         with self._lock:
-            return self._trials[trial_id]
+            return self._trials[trial_id].copy()
 
     def get_trials(self, study_id: int, states: Sequence[TrialState] | None = None) -> list[FrozenTrial]:
         with self._lock:
             trials = [self._trials[tid] for tid in self._study_trials[study_id]]
-        if states is not None:
-            trials = [t for t in trials if t.state in states]
-        return trials
+        return [t.copy() for t in trials if states is None or t.state in states]
+
+    def next_trial_number(self, study_id: int) -> int:
+        with self._lock:
+            return len(self._study_trials[study_id])
 
     def running_trials(self, study_id: int) -> list[RunningTrial]:
         with self._lock:

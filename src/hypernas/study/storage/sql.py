@@ -360,9 +360,12 @@ class SQLStorage(Storage):
             self._watermark[study_id] = max(self._watermark.get(study_id, 0), new_watermark)
             merged = {**cached, **fresh}
         trials = sorted(merged.values(), key=lambda t: t.number)
-        if states is not None:
-            trials = [t for t in trials if t.state in states]
-        return trials
+        return [t.copy() for t in trials if states is None or t.state in states]
+
+    def next_trial_number(self, study_id: int) -> int:
+        with self._read() as conn:
+            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(trials_table.c.number) + 1, 0))
+                                    .where(trials_table.c.study_id == study_id)).scalar_one())
 
     def running_trials(self, study_id: int) -> list[RunningTrial]:
         with self._read() as conn:
