@@ -32,23 +32,38 @@ def _check_fraction(name: str, value: float) -> None:
         raise ConfigError(f"{name} must be a fraction in [0, 1), got {value!r}")
 
 
+def _allocate(counts: np.ndarray, available: np.ndarray, fraction: float) -> np.ndarray:
+    """Per-class sizes that sum to ``round(fraction * total)``, proportional to ``counts`` (largest remainders)."""
+    quotas = fraction * counts
+    sizes = np.minimum(np.floor(quotas).astype(np.int64), available)
+    missing = int(round(fraction * counts.sum())) - int(sizes.sum())
+    for c in np.argsort(-(quotas - sizes), kind="stable"):
+        if missing <= 0:
+            break
+        if sizes[c] < available[c]:
+            sizes[c] += 1
+            missing -= 1
+    return sizes
+
+
 def stratified_indices(labels: np.ndarray, fractions: list[float], seed: int) -> list[np.ndarray]:
     """Cut ``range(len(labels))`` into parts of the given fractions (the rest is the last part), per class.
 
     Each class is shuffled with the seed and cut in the same proportions, so every part keeps the
-    class balance; each part's indices are sorted.
+    class balance (part sizes are exact; classes get the largest remainders); indices are sorted.
     """
     rng = np.random.default_rng(seed)
-    parts: list[list[np.ndarray]] = [[] for _ in range(len(fractions) + 1)]
-    for c in np.unique(labels):
-        idx = rng.permutation(np.flatnonzero(labels == c))
-        start = 0
-        for i, f in enumerate(fractions):
-            n = int(round(f * len(idx)))
-            parts[i].append(idx[start:start + n])
-            start += n
-        parts[-1].append(idx[start:])
-    return [np.sort(np.concatenate(p)) if p else np.array([], dtype=np.int64) for p in parts]
+    classes = np.unique(labels)
+    members = [rng.permutation(np.flatnonzero(labels == c)) for c in classes]
+    counts = np.array([len(m) for m in members], dtype=np.int64)
+    taken = np.zeros_like(counts)
+    parts: list[np.ndarray] = []
+    for f in fractions:
+        sizes = _allocate(counts, counts - taken, f)
+        parts.append(np.concatenate([m[t:t + k] for m, t, k in zip(members, taken, sizes)] or [np.array([], int)]))
+        taken += sizes
+    parts.append(np.concatenate([m[t:] for m, t in zip(members, taken)] or [np.array([], int)]))
+    return [np.sort(p).astype(np.int64) for p in parts]
 
 
 def subsample(data: Dataset, size: int | float | None, seed: int) -> Dataset:
