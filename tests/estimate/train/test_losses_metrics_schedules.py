@@ -82,6 +82,7 @@ def test_schedules():
     assert cosine(0) == 1.0 and cosine(2) == pytest.approx(0.5) and cosine(4) == pytest.approx(0.0)
     warm = make_schedule("cosine", epochs=4, warmup_epochs=2)
     assert warm(1) == pytest.approx(0.5) and warm(2) == pytest.approx(1.0) and warm(3) == pytest.approx(0.5)
+    assert warm(0, 0.25) == pytest.approx(0.125)  # a step is warmed up by where it ends, never at rate 0
     plateau = make_schedule({"type": "plateau", "factor": 0.5, "patience": 1}, epochs=10)
     for loss in (1.0, 0.9, 0.95, 0.95):
         plateau.epoch_end(loss)

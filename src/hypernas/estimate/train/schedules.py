@@ -16,7 +16,7 @@ SCHEDULES = ("constant", "step", "cosine", "plateau")
 
 
 class Schedule:
-    """Multiplier of the base learning rate at fractional epoch ``t`` (``epoch + batch / batches``)."""
+    """Multiplier of the base learning rate at fractional epoch ``t`` (``epochs done + batch / batches``)."""
 
     def __init__(self, kind: str = "constant", *, epochs: int = 1, warmup_epochs: float = 0.0, step_size: int = 10,
                  gamma: float = 0.1, min_factor: float = 0.0, factor: float = 0.1, patience: int = 2) -> None:
@@ -34,8 +34,9 @@ class Schedule:
         self.factor, self.patience = factor, patience
         self.scale, self.best, self.bad = 1.0, math.inf, 0
 
-    def __call__(self, t: float) -> float:
-        warm = min(1.0, t / self.warmup) if self.warmup > 0 else 1.0
+    def __call__(self, t: float, dt: float = 0.0) -> float:
+        """The multiplier for a step that starts at epoch ``t`` and lasts ``dt`` epochs (warm-up counts its end)."""
+        warm = min(1.0, (t + dt) / self.warmup) if self.warmup > 0 else 1.0
         if self.kind == "step":
             return warm * self.gamma ** int(t // self.step_size)
         if self.kind == "cosine":

@@ -248,7 +248,7 @@ class _Run:
             if self.t.augment:
                 xb = self.t.augment(xb, self.augment_gen, train=True)
             yb = self.y_train[idx]
-            lr = self.base_lr * self.schedule(epoch - 1 + (b + 1) / len(starts))
+            lr = self.base_lr * self.schedule(epoch - 1 + b / len(starts), 1 / len(starts))
             for group in opt.param_groups:
                 group["lr"] = lr
             opt.zero_grad(set_to_none=True)
