@@ -52,7 +52,7 @@ class TrainingObjective:
     ``dataset``: a name (``digits``, ``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``, ``folder``),
     or a :class:`Dataset`, :class:`DataSource` or :class:`Splits` of your own. ``metric``: one name of
     :data:`METRICS` or a list of them (the objective then returns a dict). Other keyword options are
-    :class:`TrainConfig` defaults that trial parameters override. ``checkpoint_dir`` keeps one checkpoint
+    :class:`TrainConfig` fields or options of the model builder: defaults that trial parameters override. ``checkpoint_dir`` keeps one checkpoint
     per trial (``DIR/<study>/trial-<n>.pt``) so an interrupted or re-queued trial continues where it stopped.
     """
 
@@ -82,6 +82,8 @@ class TrainingObjective:
         self.aliases = dict(aliases or {})
         try:
             check_model_name(model)
+            for key in [k for k in train_options if k in builder_options(model) and k not in field_names()]:
+                self.model_options[key] = train_options.pop(key)
             unknown = [k for k in self.model_options if k not in builder_options(model)]
             if unknown:
                 raise ObjectiveError(f"objective 'train': model {model!r} has no option {unknown[0]!r}; "
@@ -149,8 +151,7 @@ class TrainingObjective:
         try:
             result = trainer.fit(splits.train, splits.val, trial=trial, checkpoint=path)
         except TrialPruned:
-            if path is not None and not self.keep_checkpoints:
-                path.unlink(missing_ok=True)
+            self._discard(trial, path)
             raise
         test = trainer.evaluate(splits.test)
         values: dict[str, Any] = {
@@ -159,6 +160,7 @@ class TrainingObjective:
             "test_per_class_accuracy": test["per_class_accuracy"],
             "params": count_params(model), "flops": count_flops(model, splits.input_shape),
             "best_epoch": result.best_epoch, "epochs_trained": result.epochs_trained,
+            "resumed_from_epoch": result.resumed_from,
             "stopped_early": result.stopped_early, "switched_to_sgd_at": result.switched_to_sgd_at,
         }
         if self.measure_latency:
@@ -167,8 +169,7 @@ class TrainingObjective:
         if setter is not None:
             for key, value in values.items():
                 setter(key, value)
-        if path is not None and not self.keep_checkpoints:
-            path.unlink(missing_ok=True)
+        self._discard(trial, path)
         out = {}
         for m in self.metrics:
             if m not in values:
@@ -184,11 +185,21 @@ class TrainingObjective:
         if self.checkpoint_dir is None:
             return None
         study = getattr(getattr(trial, "study", None), "name", None) or "study"
-        folder = self.checkpoint_dir / re.sub(r"[^A-Za-z0-9_.-]+", "_", str(study))
-        path = folder / f"trial-{trial.number}.pt"
+        path = self.checkpoint_dir / re.sub(r"[^A-Za-z0-9_.-]+", "_", str(study)) / f"trial-{trial.number}.pt"
+        origin = self._origin_checkpoint(trial, path)
+        if not path.exists() and origin != path and origin.exists():
+            shutil.copyfile(origin, path)
+        return path
+
+    def _discard(self, trial: Any, path: Path | None) -> None:
+        """Remove a finished trial's checkpoint (and the one it resumed from) unless ``keep_checkpoints``."""
+        if path is not None and not self.keep_checkpoints:
+            path.unlink(missing_ok=True)
+            self._origin_checkpoint(trial, path).unlink(missing_ok=True)
+
+    @staticmethod
+    def _origin_checkpoint(trial: Any, path: Path) -> Path:
+        """The checkpoint of the trial this one re-runs (``requeued_from``), else ``path`` itself."""
         snapshot = getattr(trial, "snapshot", None)
         origin = snapshot().system_attrs.get("requeued_from") if callable(snapshot) else None
-        if not path.exists() and origin is not None and (folder / f"trial-{origin}.pt").exists():
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(folder / f"trial-{origin}.pt", path)
-        return path
+        return path if origin is None else path.with_name(f"trial-{origin}.pt")
