@@ -42,6 +42,7 @@ class ReportingTrial(Protocol):
 
 
 EpochCallback = Callable[[int, Mapping[str, Any]], None]
+_NO_AUTOCAST = contextlib.nullcontext()
 
 
 @dataclass
@@ -108,7 +109,7 @@ class Trainer:
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
         if not self.amp:
-            return contextlib.nullcontext()
+            return _NO_AUTOCAST
         dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
         return torch.autocast(self.device.type, dtype=dtype)
 
@@ -240,8 +241,8 @@ class _Run:
         order = torch.randperm(n, generator=self.shuffle_gen).to(self.t.device)
         bs = cfg.batch_size
         starts = [s for s in range(0, n, bs) if n - s > 1 or s == 0]  # a lone last sample would break batch norm
-        total = torch.zeros((), dtype=torch.float64, device=self.t.device)
-        seen = 0
+        losses: list[torch.Tensor] = []  # kept on the device: no synchronization per step
+        amp = self.t._autocast
         for b, s in enumerate(starts):
             idx = order[s:s + bs]
             xb = as_float(self.x_train[idx])
@@ -250,9 +251,10 @@ class _Run:
             yb = self.y_train[idx]
             lr = self.base_lr * self.schedule(epoch - 1 + b / len(starts), 1 / len(starts))
             for group in opt.param_groups:
-                group["lr"] = lr
+                if group["lr"] != lr:
+                    group["lr"] = lr
             opt.zero_grad(set_to_none=True)
-            with self.t._autocast():
+            with amp():
                 loss = self.criterion(model(xb), yb)
             if self.scaler is not None:
                 self.scaler.scale(loss).backward()
@@ -266,9 +268,9 @@ class _Run:
                 if cfg.grad_clip is not None:
                     nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
                 opt.step()
-            total += loss.detach().double() * len(idx)
-            seen += len(idx)
-        return float(total) / seen
+            losses.append(loss.detach())
+        sizes = torch.tensor([min(bs, n - s) for s in starts], dtype=torch.float64, device=self.t.device)
+        return float((torch.stack(losses).double() * sizes).sum() / sizes.sum())
 
     def _epoch_end(self, epoch: int, metrics: Mapping[str, Any]) -> bool:
         """Track the best epoch, the schedules and the switches; True when early stopping ends the run."""
