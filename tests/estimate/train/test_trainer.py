@@ -143,6 +143,25 @@ def test_bad_training_options():
         TrainConfig.from_options({"learning_rat": 0.1})
     with pytest.raises(ConfigError, match="switch_to_sgd switches from Adam/AdamW, but the optimizer is 'sgd'"):
         TrainConfig(optimizer="sgd", switch_to_sgd=2)
-    with pytest.raises(ConfigError, match="CUDA is not available"):
-        Trainer(torch.nn.Linear(2, 2), device="cuda") if not torch.cuda.is_available() else (_ for _ in ()).throw(
-            ConfigError("CUDA is not available"))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message where CUDA is absent")
+def test_asking_for_cuda_without_it():
+    with pytest.raises(ConfigError, match="device 'cuda' asked for, but CUDA is not available here"):
+        Trainer(torch.nn.Linear(2, 2), device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_gpu_with_mixed_precision(digits_splits):
+    trainer, result = fit(digits_splits, epochs=2, device="cuda", amp=True, augment=["hflip", "rotate"])
+    assert trainer.amp and next(trainer.model.parameters()).is_cuda
+    assert result.best["val_accuracy"] > 0.3
+
+
+def test_bad_schedule_loss_and_weights_are_caught_with_the_config():
+    with pytest.raises(ConfigError, match="unknown schedule 'linear'"):
+        TrainConfig(schedule="linear")
+    with pytest.raises(ConfigError, match="unknown loss 'mse'; allowed: cross_entropy, focal"):
+        TrainConfig(loss="mse")
+    with pytest.raises(ConfigError, match="class_weights must be 'balanced' or a list"):
+        TrainConfig(class_weights="inverse")

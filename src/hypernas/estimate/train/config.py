@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hypernas.errors import ConfigError
 from hypernas.estimate.train.optim import OPTIMIZERS
+from hypernas.estimate.train.schedules import make_schedule
 
 MONITORS = ("accuracy", "loss", "macro_f1")
+LOSSES = ("cross_entropy", "focal")
 
 
 @dataclass
@@ -46,7 +48,6 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     amp: bool | str = "auto"
-    extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         def positive_int(name: str, value: Any, low: int = 1) -> None:
@@ -85,8 +86,13 @@ class TrainConfig:
             raise ConfigError(f"seed must be an integer, got {self.seed!r}")
         if self.amp not in (True, False, "auto"):
             raise ConfigError(f"amp must be true, false or 'auto', got {self.amp!r}")
-        if self.extra:
-            raise ConfigError(f"unknown training option {next(iter(self.extra))!r}; options: {', '.join(field_names())}")
+        if self.loss not in LOSSES:
+            raise ConfigError(f"unknown loss {self.loss!r}; allowed: {', '.join(LOSSES)}")
+        if self.class_weights is not None and self.class_weights != "balanced" and (
+                isinstance(self.class_weights, str) or not isinstance(self.class_weights, list)):
+            raise ConfigError(f"class_weights must be 'balanced' or a list of one number per class, "
+                              f"got {self.class_weights!r}")
+        make_schedule(self.schedule, epochs=self.epochs, warmup_epochs=self.warmup_epochs)
 
     @property
     def maximize(self) -> bool:
@@ -94,15 +100,16 @@ class TrainConfig:
         return self.monitor != "loss"
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in dataclasses.asdict(self).items() if k != "extra"}
+        return dataclasses.asdict(self)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> TrainConfig:
         """A config from a mapping; unknown keys are an error naming the known ones."""
-        names = set(field_names())
-        known = {k: _plain(v) for k, v in options.items() if k in names}
-        extra = {k: v for k, v in options.items() if k not in names}
-        return cls(**known, extra=extra)
+        names = field_names()
+        unknown = [k for k in options if k not in names]
+        if unknown:
+            raise ConfigError(f"unknown training option {unknown[0]!r}; options: {', '.join(names)}")
+        return cls(**{k: _plain(v) for k, v in options.items()})
 
 
 def _plain(value: Any) -> Any:
@@ -115,5 +122,6 @@ def _plain(value: Any) -> Any:
 
 
 def field_names() -> list[str]:
-    return [f.name for f in dataclasses.fields(TrainConfig) if f.name != "extra"]
+    """The names of the training options."""
+    return [f.name for f in dataclasses.fields(TrainConfig)]
 
