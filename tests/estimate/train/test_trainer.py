@@ -165,3 +165,8 @@ def test_bad_schedule_loss_and_weights_are_caught_with_the_config():
         TrainConfig(loss="mse")
     with pytest.raises(ConfigError, match="class_weights must be 'balanced' or a list"):
         TrainConfig(class_weights="inverse")
+
+
+def test_divergence_is_a_clear_error(digits_splits):
+    with pytest.raises(FloatingPointError, match="training diverged at epoch 1"):
+        fit(digits_splits, epochs=2, optimizer="sgd", lr=1e12)

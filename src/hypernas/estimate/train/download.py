@@ -46,13 +46,13 @@ def file_checksum(path: Path, algorithm: str) -> str:
     return digest.hexdigest()
 
 
-def verify(path: Path, checksum: str) -> None:
+def verify(path: Path, checksum: str, what: str | None = None) -> None:
     """Raise :class:`DatasetError` unless ``path`` has the expected ``algorithm:hexdigest`` checksum."""
     algorithm, _, expected = checksum.partition(":")
     actual = file_checksum(path, algorithm)
     if actual != expected:
-        raise DatasetError(f"checksum mismatch for {path}: {algorithm} is {actual}, expected {expected}; "
-                           "delete the file to fetch it again")
+        advice = "" if what else "; delete the file to fetch it again"
+        raise DatasetError(f"checksum mismatch for {what or path}: {algorithm} is {actual}, expected {expected}{advice}")
 
 
 def fetch_url(url: str, dest: Path) -> None:
@@ -85,7 +85,7 @@ def ensure(resource: Resource, folder: Path, *, root: Path | None = None, downlo
         tmp = Path(tmp_name)
         try:
             fetch_url(url, tmp)
-            verify(tmp, resource.checksum)
+            verify(tmp, resource.checksum, what=url)
             os.replace(tmp, target)
             return target
         except DatasetError as exc:

@@ -155,7 +155,7 @@ class TrainingObjective:
             raise
         test = trainer.evaluate(splits.test)
         values: dict[str, Any] = {
-            **{k: v for k, v in result.best.items() if k != "val_per_class_accuracy"},
+            **result.best,
             "test_accuracy": test["accuracy"], "test_macro_f1": test["macro_f1"], "test_loss": test["loss"],
             "test_per_class_accuracy": test["per_class_accuracy"],
             "params": count_params(model), "flops": count_flops(model, splits.input_shape),

@@ -89,7 +89,11 @@ def as_float(x: torch.Tensor) -> torch.Tensor:
 
 
 class Trainer:
-    """Trains ``model`` with a :class:`TrainConfig` (or keyword overrides of its fields) and an augmentation pipeline."""
+    """Trains ``model`` with a :class:`TrainConfig` (or keyword overrides of its fields) and an augmentation pipeline.
+
+    ``callbacks`` are called as ``callback(epoch, record)`` after each epoch's checkpoint, with the
+    epoch's record (``train_loss``, ``val_accuracy``, ``val_loss``, ``val_macro_f1``, ``lr``, ``optimizer``).
+    """
 
     def __init__(self, model: nn.Module, config: TrainConfig | None = None, *,
                  augment: Augment | Sequence[Any] | None = None, callbacks: Sequence[EpochCallback] = (),
@@ -101,6 +105,7 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.device = resolve_device(self.config.device)
         self.amp = self.config.amp is True or (self.config.amp == "auto" and self.device.type == "cuda")
+        self._fits: tuple[tuple[int, ...], int] | None = None
         self.model.to(self.device)
 
     # --- evaluation -------------------------------------------------------------------------
@@ -138,7 +143,7 @@ class Trainer:
 
     def _check_fits(self, data: Dataset) -> None:
         """A clear error when the model does not take the data's samples or has the wrong number of outputs."""
-        if getattr(self, "_fits", None) == (data.input_shape, data.num_classes):
+        if self._fits == (data.input_shape, data.num_classes):
             return
         was_training = self.model.training
         self.model.eval()
@@ -216,9 +221,9 @@ class _Run:
                       "val_loss": metrics["loss"], "val_macro_f1": metrics["macro_f1"],
                       "lr": self.optimizer.param_groups[0]["lr"], "optimizer": self.optimizer_name}
             self.result.history.append(record)
-            if not math.isfinite(train_loss):
-                raise FloatingPointError(f"training diverged at epoch {epoch}: the training loss is {train_loss}; "
-                                         "lower the learning rate or clip gradients")
+            if not (math.isfinite(train_loss) and math.isfinite(metrics["loss"])):
+                raise FloatingPointError(f"training diverged at epoch {epoch}: training loss {train_loss}, validation "
+                                         f"loss {metrics['loss']}; lower the learning rate or clip gradients")
             done = self._epoch_end(epoch, metrics)
             value = metrics[self.cfg.monitor]
             if self.trial is not None:
