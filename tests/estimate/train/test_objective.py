@@ -132,3 +132,15 @@ def test_interrupted_trial_is_requeued_and_continues_from_its_checkpoint(tmp_pat
     assert resumed.value == reference.trials[0].value
     assert resumed.intermediate == reference.trials[0].intermediate
     assert not (tmp_path / "resumable" / "trial-1.pt").exists()  # removed once the trial is complete
+
+
+def test_the_example_config_runs():
+    import pathlib
+
+    import yaml
+
+    config = yaml.safe_load((pathlib.Path(__file__).parents[3] / "examples" / "train_digits.yaml").read_text())
+    objective = make_objective({**config["objective"], "epochs": 1, **SMALL})
+    study = hypernas.create_study(direction=config["direction"], strategy=config["strategy"], seed=config["seed"])
+    study.optimize(objective, hypernas.Space.from_config(config["space"]), n_trials=2)
+    assert [t.state for t in study.trials] == [hypernas.TrialState.COMPLETE] * 2

@@ -11,7 +11,6 @@ The trial is duck-typed (``report``, ``should_prune``); this module never import
 from __future__ import annotations
 
 import contextlib
-import copy
 import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
