@@ -4,7 +4,7 @@ Both do the same work per epoch: a seeded shuffle, mini-batch Adam steps with cr
 an evaluation of the validation split. Repeats alternate which one runs first. Prints samples/s
 (training samples per second of wall time, validation included) and the ratio Trainer / plain.
 
-    PYTHONPATH=src python bench/trainer_throughput.py --repeats 5 --threads 2
+    PYTHONPATH=src python bench/trainer_throughput.py --repeats 7 --epochs 5 --threads 2
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ def workloads(scale: int) -> dict[str, tuple[Dataset, Dataset, str, dict, int]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--scale", type=int, default=2, help="size of the 3x32x32 workload, in units of 512 images")
     args = parser.parse_args()
