@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hypernas.errors import ObjectiveError, TrialPruned
+from hypernas.errors import ConfigError, ObjectiveError, TrialPruned
 from hypernas.estimate.train.augment import make_augment
 from hypernas.estimate.train.config import TrainConfig, field_names
 from hypernas.estimate.train.datasets import DataSource, Dataset, check_dataset_name, load_dataset
@@ -68,7 +68,7 @@ class TrainingObjective:
         if isinstance(dataset, str):
             try:
                 check_dataset_name(dataset)
-            except Exception as exc:
+            except ConfigError as exc:
                 raise ObjectiveError(f"objective 'train': {exc}") from None
         elif not isinstance(dataset, (Dataset, DataSource, Splits)):
             raise ObjectiveError(f"objective 'train': dataset must be a name or a Dataset/DataSource/Splits, got {dataset!r}")
@@ -94,7 +94,7 @@ class TrainingObjective:
             TrainConfig.from_options(self.train_options)
         except ObjectiveError:
             raise
-        except Exception as exc:
+        except ConfigError as exc:
             raise ObjectiveError(f"objective 'train': {exc}") from None
         self.dataset = dataset
         self.data_options = {"root": data_root, "download": download, **dict(dataset_options or {})}
