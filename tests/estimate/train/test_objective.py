@@ -144,3 +144,43 @@ def test_the_example_config_runs():
     study = hypernas.create_study(direction=config["direction"], strategy=config["strategy"], seed=config["seed"])
     study.optimize(objective, hypernas.Space.from_config(config["space"]), n_trials=2)
     assert [t.state for t in study.trials] == [hypernas.TrialState.COMPLETE] * 2
+
+
+def test_image_folder_and_own_arrays_through_the_objective(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from hypernas.estimate.train import Dataset
+
+    rng = np.random.default_rng(0)
+    for c in range(2):
+        (tmp_path / f"c{c}").mkdir()
+        for i in range(10):
+            pixels = (rng.random((6, 6)) * 60 + 190 * c).astype(np.uint8)
+            Image.fromarray(pixels, mode="L").save(tmp_path / f"c{c}" / f"{i}.png")
+    objective = TrainingObjective("folder", "cnn", dataset_options={"path": str(tmp_path)}, epochs=2, blocks=1,
+                                  channels=4, dense=[8], val_fraction=0.2, test_fraction=0.2, measure_latency=False)
+    study = hypernas.create_study(direction="maximize")
+    study.optimize(objective, {"lr": hypernas.Fixed(1e-2)}, n_trials=1)
+    assert study.trials[0].state is hypernas.TrialState.COMPLETE, study.trials[0].error
+    assert objective.splits().input_shape == (1, 6, 6)
+
+    features = Dataset.from_arrays(rng.normal(size=(50, 3)).astype("float32"), np.arange(50) % 2)
+    objective = TrainingObjective(features, "mlp", epochs=1, width=4, measure_latency=False, val_fraction=0.2,
+                                  test_fraction=0.2)
+    study = hypernas.create_study(direction="maximize")
+    study.optimize(objective, {"depth": hypernas.Int(1, 2)}, n_trials=1)
+    assert study.trials[0].state is hypernas.TrialState.COMPLETE, study.trials[0].error
+
+
+class PruneAfterFirst(Pruner):
+    def should_prune(self, study, trial):
+        return trial.last_step == 1
+
+
+def test_pruned_trial_leaves_no_checkpoint(tmp_path):
+    objective = TrainingObjective("digits", epochs=3, checkpoint_dir=tmp_path, **SMALL)
+    study = hypernas.create_study("pruned", direction="maximize", pruner=PruneAfterFirst())
+    study.optimize(objective, {"lr": hypernas.Fixed(3e-3)}, n_trials=1)
+    assert study.trials[0].state is hypernas.TrialState.PRUNED and sorted(study.trials[0].intermediate) == [1]
+    assert not list(tmp_path.rglob("*.pt"))

@@ -170,3 +170,15 @@ def test_bad_schedule_loss_and_weights_are_caught_with_the_config():
 def test_divergence_is_a_clear_error(digits_splits):
     with pytest.raises(FloatingPointError, match="training diverged at epoch 1"):
         fit(digits_splits, epochs=2, optimizer="sgd", lr=1e12)
+
+
+def test_plateau_schedule_cuts_the_rate_when_validation_loss_stalls(digits_splits):
+    g = torch.Generator().manual_seed(0)
+    noisy_val = Dataset(digits_splits.val.x, digits_splits.val.y[torch.randperm(len(digits_splits.val), generator=g)],
+                        digits_splits.val.classes, "shuffled labels")
+    trainer = Trainer(small_mlp(digits_splits.train), epochs=5, batch_size=32, lr=3e-3,
+                      schedule={"type": "plateau", "factor": 0.5, "patience": 0})
+    result = trainer.fit(digits_splits.train, noisy_val)
+    rates = [r["lr"] for r in result.history]
+    assert rates[0] == pytest.approx(3e-3) and min(rates) < 3e-3
+    assert all(b <= a for a, b in zip(rates, rates[1:]))
