@@ -14,6 +14,7 @@ from hypernas.errors import ObjectiveError
 
 # name -> "module:factory"; the factory takes the config's options and returns objective(trial)
 OBJECTIVES: dict[str, str] = {}
+OBJECTIVES["train"] = "hypernas.estimate.train.objective:TrainingObjective"
 
 
 def register_objective(name: str, target: str) -> None:

@@ -1,0 +1,205 @@
+"""``TrainingObjective``: build the model a trial describes, train it, return the chosen metric.
+
+Usable as ``study.optimize(TrainingObjective(dataset="digits", model="mlp"), space)`` or from a
+config as ``objective: {type: train, dataset: digits, model: cnn, epochs: 5}``.
+
+How trial parameters are read (after renaming by ``aliases``, e.g. ``{arch: layers}``):
+
+- ``model``: the builder's name (``cnn``, ``mlp``, ``chain`` or a registered one), when searched;
+- a :class:`TrainConfig` field (``lr``, ``optimizer``, ``momentum``, ``nesterov``, ``weight_decay``,
+  ``batch_size``, ``epochs``, ``schedule``, ``warmup_epochs``, ``label_smoothing``, ``grad_clip``,
+  ``loss``, ``focal_gamma``, ``class_weights``, ``early_stopping``, ``switch_to_sgd``, ``sgd_lr`` ...)
+  goes to the Trainer;
+- an option of the model builder (``cnn``: blocks, channels, convs_per_block, dense, dropout,
+  batch_norm, activation; ``mlp``: width, depth, dropout, batch_norm, activation; ``chain``: layers)
+  goes to the model.
+
+Any other parameter is an error (a FAILED trial naming it), so a typo never goes unnoticed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hypernas.errors import ConfigError, ObjectiveError, TrialPruned
+from hypernas.estimate.train.augment import make_augment
+from hypernas.estimate.train.config import TrainConfig, field_names
+from hypernas.estimate.train.datasets import DataSource, Dataset, check_dataset_name, load_dataset
+from hypernas.estimate.train.models import build_model, count_flops, count_params, measure_latency
+from hypernas.estimate.train.models import model_options as builder_options
+from hypernas.estimate.train.models.registry import check_model_name
+from hypernas.estimate.train.splits import Splits, make_splits
+from hypernas.estimate.train.trainer import Trainer, resolve_device, seeded
+
+# metric -> direction; val_* metrics are those of the best validation epoch
+METRICS: dict[str, str] = {
+    "val_accuracy": "maximize", "val_macro_f1": "maximize", "val_loss": "minimize",
+    "test_accuracy": "maximize", "test_macro_f1": "maximize", "test_loss": "minimize",
+    "params": "minimize", "flops": "minimize", "latency_ms": "minimize",
+}
+
+
+class TrainingObjective:
+    """Train the candidate of each trial on a dataset and score it.
+
+    ``dataset``: a name (``digits``, ``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``, ``folder``),
+    or a :class:`Dataset`, :class:`DataSource` or :class:`Splits` of your own. ``metric``: one name of
+    :data:`METRICS` or a list of them (the objective then returns a dict). Other keyword options are
+    :class:`TrainConfig` fields or options of the model builder: defaults that trial parameters override. ``checkpoint_dir`` keeps one checkpoint
+    per trial (``DIR/<study>/trial-<n>.pt``) so an interrupted or re-queued trial continues where it stopped.
+    """
+
+    def __init__(self, dataset: str | Dataset | DataSource | Splits = "digits", model: str = "mlp", *,
+                 metric: str | Sequence[str] = "val_accuracy", data_root: str | os.PathLike | None = None,
+                 download: bool = True, dataset_options: Mapping[str, Any] | None = None,
+                 val_fraction: float = 0.15, test_fraction: float = 0.15, split_seed: int = 0,
+                 train_size: int | float | None = None, val_size: int | float | None = None,
+                 test_size: int | float | None = None, model_options: Mapping[str, Any] | None = None,
+                 augment: Any = None, aliases: Mapping[str, str] | None = None,
+                 checkpoint_dir: str | os.PathLike | None = None, keep_checkpoints: bool = False,
+                 measure_latency: bool = True, **train_options: Any) -> None:
+        if isinstance(dataset, str):
+            try:
+                check_dataset_name(dataset)
+            except ConfigError as exc:
+                raise ObjectiveError(f"objective 'train': {exc}") from None
+        elif not isinstance(dataset, (Dataset, DataSource, Splits)):
+            raise ObjectiveError(f"objective 'train': dataset must be a name or a Dataset/DataSource/Splits, got {dataset!r}")
+        self.metrics = [metric] if isinstance(metric, str) else list(metric)
+        bad = [m for m in self.metrics if m not in METRICS]
+        if bad or not self.metrics:
+            raise ObjectiveError(f"objective 'train': unknown metric {bad[0] if bad else metric!r}; "
+                                 f"allowed: {', '.join(METRICS)}")
+        self.model = model
+        self.model_options = dict(model_options or {})
+        self.aliases = dict(aliases or {})
+        try:
+            check_model_name(model)
+            for key in [k for k in train_options if k in builder_options(model) and k not in field_names()]:
+                self.model_options[key] = train_options.pop(key)
+            unknown = [k for k in self.model_options if k not in builder_options(model)]
+            if unknown:
+                raise ObjectiveError(f"objective 'train': model {model!r} has no option {unknown[0]!r}; "
+                                     f"options: {', '.join(builder_options(model))}")
+            self.augment = make_augment(augment)
+            monitor = next((m[4:] for m in self.metrics if m.startswith("val_")), "accuracy")
+            self.train_options = {"monitor": monitor, **train_options}
+            TrainConfig.from_options(self.train_options)
+        except ObjectiveError:
+            raise
+        except ConfigError as exc:
+            raise ObjectiveError(f"objective 'train': {exc}") from None
+        self.dataset = dataset
+        self.data_options = {"root": data_root, "download": download, **dict(dataset_options or {})}
+        self.split_options = {"val_fraction": val_fraction, "test_fraction": test_fraction, "seed": split_seed,
+                              "train_size": train_size, "val_size": val_size, "test_size": test_size}
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        self.keep_checkpoints = keep_checkpoints
+        self.measure_latency = measure_latency
+        self._splits: Splits | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def directions(self) -> list[str]:
+        """The direction of each returned metric, for ``create_study(directions=...)``."""
+        return [METRICS[m] for m in self.metrics]
+
+    def splits(self) -> Splits:
+        """The train/validation/test splits, loaded once and shared by all trials."""
+        with self._lock:
+            if self._splits is None:
+                data = self.dataset
+                if isinstance(data, str):
+                    data = load_dataset(data, **self.data_options)
+                self._splits = data if isinstance(data, Splits) else make_splits(data, **self.split_options)
+            return self._splits
+
+    def configure(self, params: Mapping[str, Any]) -> tuple[str, dict[str, Any], TrainConfig]:
+        """``(model name, model options, train config)`` for a trial's parameters."""
+        params = {self.aliases.get(k, k): v for k, v in params.items()}
+        model = params.pop("model", self.model)
+        check_model_name(model)
+        accepted = builder_options(model)
+        model_kwargs = {k: v for k, v in self.model_options.items() if k in accepted}
+        train = dict(self.train_options)
+        fields = set(field_names())
+        for key, value in params.items():
+            if key in fields:
+                train[key] = value
+            elif key in accepted:
+                model_kwargs[key] = list(value) if isinstance(value, tuple) else value
+            else:
+                raise ObjectiveError(f"trial parameter {key!r} is not read by the train objective: it is neither a "
+                                     f"training option ({', '.join(sorted(fields))}) nor an option of model "
+                                     f"{model!r} ({', '.join(accepted)}); rename it with aliases=")
+        return model, model_kwargs, TrainConfig.from_options(train)
+
+    def __call__(self, trial: Any) -> float | dict[str, float]:
+        model_name, model_kwargs, config = self.configure(dict(trial.params))
+        splits = self.splits()
+        with seeded(config.seed, resolve_device(config.device)):
+            model = build_model(model_name, splits.input_shape, splits.num_classes, **model_kwargs)
+        trainer = Trainer(model, config, augment=self.augment)
+        path = self._checkpoint_path(trial)
+        try:
+            result = trainer.fit(splits.train, splits.val, trial=trial, checkpoint=path)
+        except TrialPruned:
+            self._discard(trial, path)
+            raise
+        test = trainer.evaluate(splits.test)
+        values: dict[str, Any] = {
+            **result.best,
+            "test_accuracy": test["accuracy"], "test_macro_f1": test["macro_f1"], "test_loss": test["loss"],
+            "test_per_class_accuracy": test["per_class_accuracy"],
+            "params": count_params(model), "flops": count_flops(model, splits.input_shape),
+            "best_epoch": result.best_epoch, "epochs_trained": result.epochs_trained,
+            "resumed_from_epoch": result.resumed_from,
+            "stopped_early": result.stopped_early, "switched_to_sgd_at": result.switched_to_sgd_at,
+        }
+        if self.measure_latency:
+            values["latency_ms"] = measure_latency(model, splits.input_shape, repeats=10)
+        setter = getattr(trial, "set_user_attr", None)
+        if setter is not None:
+            for key, value in values.items():
+                setter(key, value)
+        self._discard(trial, path)
+        out = {}
+        for m in self.metrics:
+            if m not in values:
+                raise ObjectiveError(f"metric {m!r} was not measured (latency needs measure_latency=True)")
+            v = float(values[m])
+            if not math.isfinite(v):
+                raise FloatingPointError(f"metric {m!r} is {v}: the training diverged")
+            out[m] = v
+        return out[self.metrics[0]] if len(self.metrics) == 1 else out
+
+    def _checkpoint_path(self, trial: Any) -> Path | None:
+        """``DIR/<study>/trial-<n>.pt``; a re-queued trial starts from the checkpoint of the trial it replaces."""
+        if self.checkpoint_dir is None:
+            return None
+        study = getattr(getattr(trial, "study", None), "name", None) or "study"
+        path = self.checkpoint_dir / re.sub(r"[^A-Za-z0-9_.-]+", "_", str(study)) / f"trial-{trial.number}.pt"
+        origin = self._origin_checkpoint(trial, path)
+        if not path.exists() and origin != path and origin.exists():
+            shutil.copyfile(origin, path)
+        return path
+
+    def _discard(self, trial: Any, path: Path | None) -> None:
+        """Remove a finished trial's checkpoint (and the one it resumed from) unless ``keep_checkpoints``."""
+        if path is not None and not self.keep_checkpoints:
+            path.unlink(missing_ok=True)
+            self._origin_checkpoint(trial, path).unlink(missing_ok=True)
+
+    @staticmethod
+    def _origin_checkpoint(trial: Any, path: Path) -> Path:
+        """The checkpoint of the trial this one re-runs (``requeued_from``), else ``path`` itself."""
+        snapshot = getattr(trial, "snapshot", None)
+        origin = snapshot().system_attrs.get("requeued_from") if callable(snapshot) else None
+        return path if origin is None else path.with_name(f"trial-{origin}.pt")
