@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(VENV)/bin/hypernas run examples/demo.yaml --storage sqlite:///demo.db
+	rm -f demo.db
+	$(VENV)/bin/hypernas run examples/demo.yaml --storage demo.db
 
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider
