@@ -142,9 +142,12 @@ class HyperbandScheduler(Strategy):
         return params
 
     def tell(self, study: StudyView, trial: FrozenTrial) -> None:
+        """Pass the result on to the base strategy, seeing the trials run at the same budget."""
         plan = _load(study)
-        if str(trial.number) in plan["budgets"] and str(trial.number) not in plan["parents"]:
-            self.base.tell(self._model_view(study, plan, {t.number: t for t in study.get_trials()}), trial)
+        budget = plan["budgets"].get(str(trial.number))
+        if budget is not None:
+            numbers = {int(n) for n, b in plan["budgets"].items() if b == budget}
+            self.base.tell(BudgetView(study, budget, numbers), trial)
 
     def _next_slot(self, study: StudyView, plan: dict[str, Any], bracket: dict[str, Any],
                    history: dict[int, FrozenTrial]) -> tuple[int, int | None] | None:

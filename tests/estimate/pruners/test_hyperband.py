@@ -129,3 +129,17 @@ def test_scheduler_options_are_checked():
         make_strategy({"type": "hyperband", "base": "nope"})
     float_budgets = HyperbandScheduler(min_resource=0.1, max_resource=0.9)
     assert float_budgets.rung_budget(2, 0) == pytest.approx(0.1)
+
+
+def test_scheduler_tells_the_base_strategy_with_the_trials_of_the_same_budget():
+    heard = []
+
+    class Listener(RandomSearch):
+        def tell(self, study, trial):
+            heard.append((trial.number, study.budget, trial.number in {t.number for t in study.get_trials()}))
+
+    study = create_study(direction="minimize", seed=0, space={"x": Float(0, 1)},
+                         strategy=HyperbandScheduler(base=Listener(seed=0), max_resource=3))
+    study.optimize(quadratic([]), n_trials=5)
+    # bracket of 3 + 1 ... budgets 1, 1, 1, then the best promoted to 3, then a new bracket at 3
+    assert heard == [(0, 1, True), (1, 1, True), (2, 1, True), (3, 3, True), (4, 3, True)]
