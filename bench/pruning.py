@@ -41,13 +41,24 @@ from sklearn.model_selection import train_test_split
 import hypernas as hn
 from hypernas.space import Float, Int, Space
 
-SPACE = Space({
-    "lr": Float(1e-4, 1.0, log=True),
-    "width": Int(16, 128, log=True),
-    "depth": Int(1, 2),
-    "weight_decay": Float(1e-6, 1e-2, log=True),
-    "dropout": Float(0.0, 0.5),
-})
+SPACES = {
+    # a wide space, as in a first search: most configurations train badly or not at all
+    "wide": Space({
+        "lr": Float(1e-5, 3.0, log=True),
+        "width": Int(4, 128, log=True),
+        "depth": Int(1, 2),
+        "weight_decay": Float(1e-6, 0.3, log=True),
+        "dropout": Float(0.0, 0.8),
+    }),
+    # a narrow space around sensible values: random search finds a good configuration within a few trials
+    "narrow": Space({
+        "lr": Float(1e-4, 1.0, log=True),
+        "width": Int(16, 128, log=True),
+        "depth": Int(1, 2),
+        "weight_decay": Float(1e-6, 1e-2, log=True),
+        "dropout": Float(0.0, 0.5),
+    }),
+}
 BATCH = 256
 MAX_CONFIGS = 2000
 
@@ -87,9 +98,10 @@ class Run:
         return None
 
 
-def load_data(seed: int) -> dict[str, torch.Tensor]:
+def load_data(seed: int, noise: float = 0.0) -> dict[str, torch.Tensor]:
+    """Digits scaled to [0, 1], split per seed; ``noise`` adds fixed Gaussian pixel noise (a harder task)."""
     x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype(np.float32)
+    x = (x / 16.0 + noise * np.random.default_rng([seed, 99]).standard_normal(x.shape)).astype(np.float32)
     xtr, xrest, ytr, yrest = train_test_split(x, y, test_size=0.5, stratify=y, random_state=seed)
     xva, xte, yva, yte = train_test_split(xrest, yrest, test_size=0.6, stratify=yrest, random_state=seed)
     return {k: torch.tensor(v) for k, v in
@@ -151,13 +163,13 @@ def train(config: dict[str, Any], data: dict[str, torch.Tensor], run: Run, seed:
     return val
 
 
-def configs_for(seed: int) -> list[dict[str, Any]]:
+def configs_for(space: Space, seed: int) -> list[dict[str, Any]]:
     """The configurations hypernas's seeded random search proposes, in trial order."""
-    return [SPACE.sample(np.random.default_rng([seed, n, 0])) for n in range(MAX_CONFIGS)]
+    return [space.sample(np.random.default_rng([seed, n, 0])) for n in range(MAX_CONFIGS)]
 
 
 # --- hypernas ------------------------------------------------------------------------------
-def run_hypernas(seed: int, data: dict[str, torch.Tensor], budget: int, epochs: int,
+def run_hypernas(space: Space, seed: int, data: dict[str, torch.Tensor], budget: int, epochs: int,
                  pruner: Any = None, strategy: Any = None) -> Run:
     run = Run(budget, epochs)
     study = hn.create_study(direction="maximize", seed=seed, pruner=pruner, strategy=strategy or "random")
@@ -174,30 +186,26 @@ def run_hypernas(seed: int, data: dict[str, torch.Tensor], budget: int, epochs: 
         return val
 
     try:
-        study.optimize(objective, SPACE, n_trials=MAX_CONFIGS)
+        study.optimize(objective, space, n_trials=MAX_CONFIGS)
     except BudgetSpent:
         pass
     return run
 
 
 # --- optuna --------------------------------------------------------------------------------
-def run_optuna(seed: int, data: dict[str, torch.Tensor], budget: int, epochs: int, pruner: Any) -> Run:
+def run_optuna(space: Space, seed: int, data: dict[str, torch.Tensor], budget: int, epochs: int,
+               pruner: Any) -> Run:
     import optuna
 
     run = Run(budget, epochs)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=seed), pruner=pruner)
-    for config in configs_for(seed):
+    for config in configs_for(space, seed):
         study.enqueue_trial(config)
 
     def objective(trial: Any) -> float:
-        config = {
-            "lr": trial.suggest_float("lr", 1e-4, 1.0, log=True),
-            "width": trial.suggest_int("width", 16, 128, log=True),
-            "depth": trial.suggest_int("depth", 1, 2),
-            "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-2, log=True),
-            "dropout": trial.suggest_float("dropout", 0.0, 0.5),
-        }
-        config = {k: config[k] for k in SPACE}
+        config = {name: (trial.suggest_int if isinstance(p, Int) else trial.suggest_float)(
+            name, p.low if isinstance(p, Float) else int(p.low), p.high if isinstance(p, Float) else int(p.high),
+            log=p.log) for name, p in space.items()}
 
         def report(epoch: int, acc: float) -> bool:
             trial.report(acc, epoch)
@@ -215,35 +223,35 @@ def run_optuna(seed: int, data: dict[str, torch.Tensor], budget: int, epochs: in
     return run
 
 
-def methods(epochs: int, eta: int) -> dict[str, Callable[[int, dict[str, torch.Tensor], int], Run]]:
+def methods(space: Space, epochs: int, eta: int) -> dict[str, Callable[[int, dict[str, torch.Tensor], int], Run]]:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     rungs = {"min_resource": 1, "reduction_factor": eta}
     return {
-        "no pruning": lambda s, d, b: run_hypernas(s, d, b, epochs),
-        "hypernas median": lambda s, d, b: run_hypernas(s, d, b, epochs, {"type": "median", "n_startup_trials": 5}),
-        "hypernas asha": lambda s, d, b: run_hypernas(s, d, b, epochs, {"type": "asha", "max_resource": epochs, **rungs}),
-        "hypernas hyperband": lambda s, d, b: run_hypernas(s, d, b, epochs,
+        "no pruning": lambda s, d, b: run_hypernas(space, s, d, b, epochs),
+        "hypernas median": lambda s, d, b: run_hypernas(space, s, d, b, epochs, {"type": "median", "n_startup_trials": 5}),
+        "hypernas asha": lambda s, d, b: run_hypernas(space, s, d, b, epochs, {"type": "asha", "max_resource": epochs, **rungs}),
+        "hypernas hyperband": lambda s, d, b: run_hypernas(space, s, d, b, epochs,
                                                            {"type": "hyperband", "max_resource": epochs, **rungs}),
         "hypernas hyperband scheduler": lambda s, d, b: run_hypernas(
-            s, d, b, epochs, strategy={"type": "hyperband", "max_resource": epochs, **rungs}),
-        "optuna median": lambda s, d, b: run_optuna(s, d, b, epochs, optuna.pruners.MedianPruner(n_startup_trials=5)),
+            space, s, d, b, epochs, strategy={"type": "hyperband", "max_resource": epochs, **rungs}),
+        "optuna median": lambda s, d, b: run_optuna(space, s, d, b, epochs, optuna.pruners.MedianPruner(n_startup_trials=5)),
         "optuna successive halving": lambda s, d, b: run_optuna(
-            s, d, b, epochs, optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=eta)),
+            space, s, d, b, epochs, optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=eta)),
         "optuna hyperband": lambda s, d, b: run_optuna(
-            s, d, b, epochs, optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs, reduction_factor=eta)),
+            space, s, d, b, epochs, optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs, reduction_factor=eta)),
     }
 
 
-def run_seed(seed: int, epochs: int, full_trials: int, eta: int, only: str) -> dict[str, tuple[Run, float]]:
+def run_seed(seed: int, space: str, epochs: int, full_trials: int, eta: int, only: str, noise: float) -> dict[str, tuple[Run, float]]:
     """Every method on one seed: its run (checkpoints dropped) and the seconds it took."""
     torch.set_num_threads(1)
-    table = methods(epochs, eta)
+    table = methods(SPACES[space], epochs, eta)
     if only:
         keep = {"no pruning", *[m.strip() for m in only.split(",")]}
         table = {k: v for k, v in table.items() if k in keep}
-    data = load_data(seed)
+    data = load_data(seed, noise)
     out = {}
     for name, fn in table.items():
         t0 = time.perf_counter()
@@ -257,14 +265,17 @@ def run_seed(seed: int, epochs: int, full_trials: int, eta: int, only: str) -> d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--space", choices=sorted(SPACES), default="wide")
     parser.add_argument("--epochs", type=int, default=27, help="epochs of a full training run (max resource)")
     parser.add_argument("--full-trials", type=int, default=20, help="budget = this many full runs")
     parser.add_argument("--eta", type=int, default=3)
+    parser.add_argument("--noise", type=float, default=0.0, help="pixel noise std for a harder task (0: plain digits)")
     parser.add_argument("--jobs", type=int, default=2, help="seeds run in parallel processes")
     parser.add_argument("--only", default="", help="comma-separated method names to run (no pruning always runs)")
     args = parser.parse_args()
     budget = args.full_trials * args.epochs
-    job = functools.partial(run_seed, epochs=args.epochs, full_trials=args.full_trials, eta=args.eta, only=args.only)
+    job = functools.partial(run_seed, space=args.space, epochs=args.epochs, full_trials=args.full_trials, eta=args.eta, only=args.only,
+                            noise=args.noise)
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
         per_seed = pool.map(job, range(args.seeds))
     results: dict[str, list[Run]] = {m: [r[m][0] for r in per_seed] for m in per_seed[0]}
@@ -274,7 +285,7 @@ def main() -> None:
     targets = [r.best_test_at(budget) - 0.005 for r in base]
     base_full = statistics.mean(r.best_test_at(budget) for r in base)
     print(f"\n{args.seeds} seeds; budget {budget} epochs per method ({args.full_trials} x {args.epochs}); "
-          f"eta {args.eta}; {platform.processor() or platform.machine()}; {datetime.date.today()}")
+          f"eta {args.eta}; {args.space} space; noise {args.noise:g}; {platform.processor() or platform.machine()}; {datetime.date.today()}")
     header = (f"{'method':30s} {'test acc @B':>12s} {'@B/3':>7s} {'@B/3 - base':>11s} {'epochs to base-0.5':>18s} "
               f"{'<=B/3':>6s} {'trials':>7s} {'sec':>6s}")
     print(header)
