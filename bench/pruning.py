@@ -223,28 +223,38 @@ def run_optuna(space: Space, seed: int, data: dict[str, torch.Tensor], budget: i
     return run
 
 
-def methods(space: Space, epochs: int, eta: int) -> dict[str, Callable[[int, dict[str, torch.Tensor], int], Run]]:
+Method = Callable[[int, dict[str, torch.Tensor], int], Run]
+
+
+def methods(space: Space, epochs: int, eta: int) -> dict[str, Method]:
+    """Each benchmarked method as ``fn(seed, data, budget) -> Run``."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     rungs = {"min_resource": 1, "reduction_factor": eta}
+
+    def hypernas(pruner: Any = None, strategy: Any = None) -> Method:
+        return lambda s, d, b: run_hypernas(space, s, d, b, epochs, pruner, strategy)
+
+    def with_optuna(make_pruner: Callable[[], Any]) -> Method:
+        return lambda s, d, b: run_optuna(space, s, d, b, epochs, make_pruner())
+
     return {
-        "no pruning": lambda s, d, b: run_hypernas(space, s, d, b, epochs),
-        "hypernas median": lambda s, d, b: run_hypernas(space, s, d, b, epochs, {"type": "median", "n_startup_trials": 5}),
-        "hypernas asha": lambda s, d, b: run_hypernas(space, s, d, b, epochs, {"type": "asha", "max_resource": epochs, **rungs}),
-        "hypernas hyperband": lambda s, d, b: run_hypernas(space, s, d, b, epochs,
-                                                           {"type": "hyperband", "max_resource": epochs, **rungs}),
-        "hypernas hyperband scheduler": lambda s, d, b: run_hypernas(
-            space, s, d, b, epochs, strategy={"type": "hyperband", "max_resource": epochs, **rungs}),
-        "optuna median": lambda s, d, b: run_optuna(space, s, d, b, epochs, optuna.pruners.MedianPruner(n_startup_trials=5)),
-        "optuna successive halving": lambda s, d, b: run_optuna(
-            space, s, d, b, epochs, optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=eta)),
-        "optuna hyperband": lambda s, d, b: run_optuna(
-            space, s, d, b, epochs, optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs, reduction_factor=eta)),
+        "no pruning": hypernas(),
+        "hypernas median": hypernas({"type": "median", "n_startup_trials": 5}),
+        "hypernas asha": hypernas({"type": "asha", "max_resource": epochs, **rungs}),
+        "hypernas hyperband": hypernas({"type": "hyperband", "max_resource": epochs, **rungs}),
+        "hypernas hyperband scheduler": hypernas(strategy={"type": "hyperband", "max_resource": epochs, **rungs}),
+        "optuna median": with_optuna(lambda: optuna.pruners.MedianPruner(n_startup_trials=5)),
+        "optuna successive halving": with_optuna(
+            lambda: optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=eta)),
+        "optuna hyperband": with_optuna(
+            lambda: optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs, reduction_factor=eta)),
     }
 
 
-def run_seed(seed: int, space: str, epochs: int, full_trials: int, eta: int, only: str, noise: float) -> dict[str, tuple[Run, float]]:
+def run_seed(seed: int, space: str, epochs: int, full_trials: int, eta: int, only: str,
+             noise: float) -> dict[str, tuple[Run, float]]:
     """Every method on one seed: its run (checkpoints dropped) and the seconds it took."""
     torch.set_num_threads(1)
     table = methods(SPACES[space], epochs, eta)

@@ -50,5 +50,5 @@ __all__ = [
     "Trial", "TrialPruned", "TrialState", "TrialStateError", "create_study", "delete_study", "load_study",
     "make_pruner", "make_strategy", "register_strategy", "study_names",
 ]
-__all__ += ["ASHAPruner", "HyperbandPruner", "HyperbandScheduler", "MedianPruner", "PatiencePruner", "PercentilePruner",
-            "SuccessiveHalvingPruner", "ThresholdPruner"]
+__all__ += ["ASHAPruner", "HyperbandPruner", "HyperbandScheduler", "MedianPruner", "PatiencePruner",
+            "PercentilePruner", "SuccessiveHalvingPruner", "ThresholdPruner"]

@@ -6,4 +6,5 @@ from hypernas.strategy.hyperband import HyperbandScheduler
 from hypernas.strategy.random_search import RandomSearch
 from hypernas.strategy.registry import STRATEGIES, make_strategy, register_strategy
 
-__all__ = ["STRATEGIES", "GridSearch", "HyperbandScheduler", "RandomSearch", "Strategy", "StudyView", "make_strategy", "register_strategy"]
+__all__ = ["STRATEGIES", "GridSearch", "RandomSearch", "Strategy", "StudyView", "make_strategy", "register_strategy"]
+__all__ += ["HyperbandScheduler"]
