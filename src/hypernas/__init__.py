@@ -16,9 +16,19 @@ from hypernas.errors import (
     TrialStateError,
 )
 from hypernas.estimate.pruners import Pruner, make_pruner
+from hypernas.estimate.pruners import (
+    ASHAPruner,
+    HyperbandPruner,
+    MedianPruner,
+    PatiencePruner,
+    PercentilePruner,
+    SuccessiveHalvingPruner,
+    ThresholdPruner,
+)
 from hypernas.record import Direction, FrozenTrial, TrialState
 from hypernas.space import Categorical, Fixed, Float, Int, Param, Space
 from hypernas.strategy import GridSearch, RandomSearch, Strategy, make_strategy, register_strategy
+from hypernas.strategy import HyperbandScheduler
 from hypernas.study import (
     InMemoryStorage,
     SQLStorage,
@@ -40,3 +50,5 @@ __all__ = [
     "Trial", "TrialPruned", "TrialState", "TrialStateError", "create_study", "delete_study", "load_study",
     "make_pruner", "make_strategy", "register_strategy", "study_names",
 ]
+__all__ += ["ASHAPruner", "HyperbandPruner", "HyperbandScheduler", "MedianPruner", "PatiencePruner",
+            "PercentilePruner", "SuccessiveHalvingPruner", "ThresholdPruner"]

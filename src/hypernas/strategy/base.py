@@ -59,6 +59,10 @@ class Strategy(ABC):
     def tell(self, study: StudyView, trial: FrozenTrial) -> None:
         """Hear that ``trial`` finished (COMPLETE, PRUNED or FAILED). Default: nothing to update."""
 
+    def budget_of(self, study: StudyView, number: int) -> float | None:
+        """The budget (epochs, data fraction) a multi-fidelity strategy gave trial ``number``; None: the full one."""
+        return None
+
     def to_config(self) -> dict[str, Any]:
         """A description that :func:`~hypernas.strategy.make_strategy` turns back into an equal strategy."""
         return {"type": self.name, **({"seed": self.seed} if self.seed is not None else {})}

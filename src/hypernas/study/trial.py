@@ -39,6 +39,12 @@ class Trial:
     def user_attrs(self) -> dict[str, Any]:
         return dict(self._user_attrs)
 
+    @property
+    def budget(self) -> float | None:
+        """The budget (epochs, data fraction) that a multi-fidelity strategy such as ``hyperband`` gave this
+        trial up front; ``None`` when the strategy sets none and the objective uses its full budget."""
+        return self.study.strategy.budget_of(self.study, self.number)
+
     def report(self, step: int, value: float) -> None:
         """Record the intermediate ``value`` at ``step`` (an epoch, a budget); a repeated step overwrites."""
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:

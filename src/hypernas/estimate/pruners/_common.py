@@ -1,0 +1,70 @@
+"""Helpers shared by the pruners: option checks and reading a trial's learning curve."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from hypernas.errors import ConfigError
+from hypernas.record import Direction, FrozenTrial
+
+
+def check_int(pruner: str, option: str, value: Any, minimum: int) -> int:
+    """``value`` as an int >= ``minimum``, or a ConfigError naming the pruner and option."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"pruner {pruner!r}: {option} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def check_float(pruner: str, option: str, value: Any, low: float = -math.inf, high: float = math.inf,
+                *, low_open: bool = False) -> float:
+    """``value`` as a finite float in [low, high] (or (low, high] with ``low_open``)."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    if ok:
+        ok = (value > low if low_open else value >= low) and value <= high
+    if not ok:
+        lo = "(" if low_open else "["
+        raise ConfigError(f"pruner {pruner!r}: {option} must be a number in {lo}{low:g}, {high:g}], got {value!r}")
+    return float(value)
+
+
+def best_upto(trial: FrozenTrial, step: int, direction: Direction) -> float | None:
+    """The trial's best intermediate value at steps <= ``step``; None if it reported none there."""
+    values = [v for s, v in trial.intermediate.items() if s <= step]
+    if not values:
+        return None
+    return min(values) if direction is Direction.MINIMIZE else max(values)
+
+
+def reached(trial: FrozenTrial, step: int) -> bool:
+    """Whether the trial has reported a value at ``step`` or later."""
+    return bool(trial.intermediate) and max(trial.intermediate) >= step
+
+
+def crossed(trial: FrozenTrial, step: int) -> bool:
+    """Whether the trial's latest report is the first one at or past ``step`` (a rung is reached now)."""
+    steps = sorted(trial.intermediate)
+    if not steps or steps[-1] < step:
+        return False
+    return len(steps) == 1 or steps[-2] < step
+
+
+def n_better(value: float, others: list[float], direction: Direction) -> int:
+    """How many of ``others`` are strictly better than ``value``."""
+    return sum(1 for o in others if direction.better(o, value))
+
+
+def rung_steps(min_resource: int, eta: int, max_resource: int | None, start: int = 0) -> list[int]:
+    """The steps of the rungs ``min_resource * eta**k`` for k >= ``start``, below ``max_resource``.
+
+    Without ``max_resource`` the rungs go on; 60 of them are far beyond any training run.
+    """
+    steps = []
+    k = start
+    while len(steps) < 60:
+        r = min_resource * eta ** k
+        if max_resource is not None and r >= max_resource:
+            break
+        steps.append(r)
+        k += 1
+    return steps

@@ -1,0 +1,65 @@
+"""Asynchronous successive halving (ASHA): at each rung keep only the top 1/eta of the trials that got there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypernas.errors import ConfigError
+from hypernas.estimate.pruners._common import best_upto, check_int, crossed, n_better, reached, rung_steps
+from hypernas.estimate.pruners.base import Pruner, PrunerStudyView, register_pruner
+from hypernas.record import Direction, FrozenTrial, TrialState
+
+COMPETING = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+
+
+@register_pruner("asha")
+class ASHAPruner(Pruner):
+    """Rungs at steps ``min_resource * reduction_factor**(k + min_early_stopping_rate)`` below ``max_resource``.
+
+    When a trial reaches a rung it goes on only if its best value up to the rung is among the top
+    ``1/reduction_factor`` (at least the single best) of every trial that has reached that rung so
+    far, running ones included: no trial waits for a rung to fill, so parallel workers never idle.
+    A rung with fewer than ``bootstrap_count`` trials (this one included) lets every trial through.
+    The decision is taken once, at the report that reaches the rung; ask ``should_prune`` after each report.
+    """
+
+    def __init__(self, min_resource: int = 1, reduction_factor: int = 3, min_early_stopping_rate: int = 0,
+                 max_resource: int | None = None, bootstrap_count: int = 0) -> None:
+        self.min_resource = check_int(self._label(), "min_resource", min_resource, 1)
+        self.reduction_factor = check_int(self._label(), "reduction_factor", reduction_factor, 2)
+        self.min_early_stopping_rate = check_int(self._label(), "min_early_stopping_rate", min_early_stopping_rate, 0)
+        if max_resource is not None:
+            check_int(self._label(), "max_resource", max_resource, 1)
+            if max_resource < min_resource:
+                raise ConfigError(f"pruner {self._label()!r}: max_resource ({max_resource}) must be >= "
+                                  f"min_resource ({min_resource})")
+        self.max_resource = max_resource
+        self.bootstrap_count = check_int(self._label(), "bootstrap_count", bootstrap_count, 0)
+        self.rungs = rung_steps(self.min_resource, self.reduction_factor, max_resource, self.min_early_stopping_rate)
+
+    def _label(self) -> str:
+        return "asha"
+
+    def to_config(self) -> dict[str, Any]:
+        return {"type": self.name, "min_resource": self.min_resource, "reduction_factor": self.reduction_factor,
+                "min_early_stopping_rate": self.min_early_stopping_rate, "max_resource": self.max_resource,
+                "bootstrap_count": self.bootstrap_count}
+
+    def should_prune(self, study: PrunerStudyView, trial: FrozenTrial) -> bool:
+        return self.decide(trial, study.get_trials(COMPETING), study.directions[0])
+
+    def decide(self, trial: FrozenTrial, competitors: list[FrozenTrial], direction: Direction) -> bool:
+        """Whether ``trial`` stops at a rung it has just reached, among ``competitors`` (itself skipped)."""
+        for step in self.rungs:
+            if not crossed(trial, step):
+                continue
+            mine = best_upto(trial, step, direction)
+            values = [best_upto(t, step, direction) for t in competitors
+                      if t.number != trial.number and reached(t, step)]
+            values = [v for v in values if v is not None]
+            n = len(values) + 1
+            if mine is None or n < self.bootstrap_count:
+                continue
+            if n_better(mine, values, direction) >= max(1, n // self.reduction_factor):
+                return True
+        return False

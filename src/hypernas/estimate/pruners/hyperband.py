@@ -1,0 +1,72 @@
+"""Hyperband pruning: trials spread over brackets of successive halving that stop early to different degrees."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from hypernas.errors import ConfigError
+from hypernas.estimate.pruners._common import check_int
+from hypernas.estimate.pruners.asha import COMPETING, ASHAPruner
+from hypernas.estimate.pruners.base import Pruner, PrunerStudyView, register_pruner
+from hypernas.record import FrozenTrial
+
+
+def bracket_sizes(min_resource: int, max_resource: int, eta: int) -> list[int]:
+    """Configurations per bracket as in Hyperband; bracket ``b`` starts stopping at ``min_resource * eta**b``."""
+    s_max = 0
+    while min_resource * eta ** (s_max + 1) <= max_resource:
+        s_max += 1
+    return [math.ceil((s_max + 1) / (s_max - b + 1) * eta ** (s_max - b)) for b in range(s_max + 1)]
+
+
+def bracket_sequence(sizes: list[int]) -> list[int]:
+    """One period of bracket indices, each ``sizes[b]`` times, evenly interleaved (smooth weighted round robin)."""
+    total = sum(sizes)
+    credit = [0] * len(sizes)
+    out = []
+    for _ in range(total):
+        for b, w in enumerate(sizes):
+            credit[b] += w
+        pick = max(range(len(sizes)), key=lambda b: credit[b])
+        credit[pick] -= total
+        out.append(pick)
+    return out
+
+
+@register_pruner("hyperband")
+class HyperbandPruner(Pruner):
+    """Brackets of ASHA between ``min_resource`` and ``max_resource`` with reduction factor ``reduction_factor``.
+
+    Bracket ``b`` has its first rung at ``min_resource * reduction_factor**b``: bracket 0 stops the
+    most aggressively, the last one trains every trial to ``max_resource``. A trial's bracket depends
+    only on its number (brackets interleaved in proportion to Hyperband's sizes), so a resumed study
+    assigns the same brackets; a trial competes only with trials of its own bracket.
+    """
+
+    def __init__(self, max_resource: int, min_resource: int = 1, reduction_factor: int = 3,
+                 bootstrap_count: int = 0) -> None:
+        self.min_resource = check_int("hyperband", "min_resource", min_resource, 1)
+        self.max_resource = check_int("hyperband", "max_resource", max_resource, 1)
+        if max_resource < min_resource:
+            raise ConfigError(f"pruner 'hyperband': max_resource ({max_resource}) must be >= "
+                              f"min_resource ({min_resource})")
+        self.reduction_factor = check_int("hyperband", "reduction_factor", reduction_factor, 2)
+        self.bootstrap_count = check_int("hyperband", "bootstrap_count", bootstrap_count, 0)
+        self.sizes = bracket_sizes(self.min_resource, self.max_resource, self.reduction_factor)
+        self._sequence = bracket_sequence(self.sizes)
+        self.brackets = [ASHAPruner(self.min_resource, self.reduction_factor, b, self.max_resource, self.bootstrap_count)
+                         for b in range(len(self.sizes))]
+
+    def to_config(self) -> dict[str, Any]:
+        return {"type": self.name, "max_resource": self.max_resource, "min_resource": self.min_resource,
+                "reduction_factor": self.reduction_factor, "bootstrap_count": self.bootstrap_count}
+
+    def bracket_of(self, number: int) -> int:
+        """The bracket of trial ``number``."""
+        return self._sequence[number % len(self._sequence)]
+
+    def should_prune(self, study: PrunerStudyView, trial: FrozenTrial) -> bool:
+        b = self.bracket_of(trial.number)
+        peers = [t for t in study.get_trials(COMPETING) if self.bracket_of(t.number) == b]
+        return self.brackets[b].decide(trial, peers, study.directions[0])

@@ -1,0 +1,58 @@
+"""Percentile pruning: stop a trial whose best value so far is worse than most other trials' at the same step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from hypernas.estimate.pruners._common import best_upto, check_float, check_int, reached
+from hypernas.estimate.pruners.base import Pruner, PrunerStudyView, register_pruner
+from hypernas.record import Direction, FrozenTrial, TrialState
+
+
+@register_pruner("percentile")
+class PercentilePruner(Pruner):
+    """Prune when the trial is outside the best ``percentile`` percent of the other trials at its step.
+
+    At step ``s`` the trial's best value up to ``s`` is compared with the best values up to ``s`` of
+    the finished trials (COMPLETE and PRUNED) that reached ``s``. Nothing is pruned before
+    ``n_startup_trials`` trials are COMPLETE, before step ``n_warmup_steps``, at steps off the
+    ``interval_steps`` grid, or when fewer than ``n_min_trials`` trials reached the step.
+    """
+
+    def __init__(self, percentile: float = 25.0, n_startup_trials: int = 5, n_warmup_steps: int = 0,
+                 interval_steps: int = 1, n_min_trials: int = 1) -> None:
+        label = self._label()
+        self.percentile = check_float(label, "percentile", percentile, 0.0, 100.0)
+        self.n_startup_trials = check_int(label, "n_startup_trials", n_startup_trials, 0)
+        self.n_warmup_steps = check_int(label, "n_warmup_steps", n_warmup_steps, 0)
+        self.interval_steps = check_int(label, "interval_steps", interval_steps, 1)
+        self.n_min_trials = check_int(label, "n_min_trials", n_min_trials, 1)
+
+    def _label(self) -> str:
+        return "percentile"
+
+    def to_config(self) -> dict[str, Any]:
+        return {"type": self.name, "percentile": self.percentile, "n_startup_trials": self.n_startup_trials,
+                "n_warmup_steps": self.n_warmup_steps, "interval_steps": self.interval_steps,
+                "n_min_trials": self.n_min_trials}
+
+    def should_prune(self, study: PrunerStudyView, trial: FrozenTrial) -> bool:
+        step = trial.last_step
+        if step is None or step < self.n_warmup_steps or (step - self.n_warmup_steps) % self.interval_steps:
+            return False
+        finished = study.get_trials((TrialState.COMPLETE, TrialState.PRUNED))
+        if sum(t.state is TrialState.COMPLETE for t in finished) < self.n_startup_trials:
+            return False
+        direction = study.directions[0]
+        others = [best_upto(t, step, direction) for t in finished if t.number != trial.number and reached(t, step)]
+        others = [v for v in others if v is not None]
+        if len(others) < self.n_min_trials:
+            return False
+        mine = best_upto(trial, step, direction)
+        if mine is None:
+            return False
+        if direction is Direction.MINIMIZE:
+            return mine > float(np.percentile(others, self.percentile))
+        return mine < float(np.percentile(others, 100.0 - self.percentile))

@@ -1,0 +1,60 @@
+"""Synchronous successive halving: fixed cohorts of trials, each rung keeps a fixed share of the cohort."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypernas.errors import ConfigError
+from hypernas.estimate.pruners._common import best_upto, check_int, n_better, reached, rung_steps
+from hypernas.estimate.pruners.base import Pruner, PrunerStudyView, register_pruner
+from hypernas.record import FrozenTrial, TrialState
+
+_MEMBERS = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+
+
+@register_pruner("successive_halving")
+class SuccessiveHalvingPruner(Pruner):
+    """Successive halving over cohorts of ``cohort_size`` consecutive trial numbers.
+
+    Rung ``k`` sits at step ``min_resource * reduction_factor**k`` (below ``max_resource``) and lets
+    ``cohort_size // reduction_factor**(k+1)`` (at least one) trials of the cohort through, as in
+    the synchronous algorithm: the decision is over the whole cohort, not over whoever came first.
+    No trial waits for its rung to fill: at every report a trial is stopped as soon as enough
+    cohort members beat it at some rung it passed that it can no longer make that rung's cut.
+    The default cohort is ``reduction_factor ** n_rungs`` trials, so one of them trains to the end.
+    """
+
+    def __init__(self, max_resource: int, min_resource: int = 1, reduction_factor: int = 3,
+                 cohort_size: int | None = None) -> None:
+        self.min_resource = check_int("successive_halving", "min_resource", min_resource, 1)
+        self.max_resource = check_int("successive_halving", "max_resource", max_resource, 1)
+        if max_resource <= min_resource:
+            raise ConfigError(f"pruner 'successive_halving': max_resource ({max_resource}) must be > "
+                              f"min_resource ({min_resource})")
+        self.reduction_factor = check_int("successive_halving", "reduction_factor", reduction_factor, 2)
+        self.rungs = rung_steps(self.min_resource, self.reduction_factor, self.max_resource)
+        default = self.reduction_factor ** len(self.rungs)
+        self.cohort_size = default if cohort_size is None else check_int("successive_halving", "cohort_size",
+                                                                         cohort_size, 1)
+
+    def to_config(self) -> dict[str, Any]:
+        return {"type": self.name, "max_resource": self.max_resource, "min_resource": self.min_resource,
+                "reduction_factor": self.reduction_factor, "cohort_size": self.cohort_size}
+
+    def quota(self, rung: int) -> int:
+        """How many trials of a cohort pass rung ``rung``."""
+        return max(1, self.cohort_size // self.reduction_factor ** (rung + 1))
+
+    def should_prune(self, study: PrunerStudyView, trial: FrozenTrial) -> bool:
+        direction = study.directions[0]
+        cohort = trial.number // self.cohort_size
+        members = [t for t in study.get_trials(_MEMBERS)
+                   if t.number // self.cohort_size == cohort and t.number != trial.number]
+        for k, step in enumerate(self.rungs):
+            if not reached(trial, step):
+                break
+            mine = best_upto(trial, step, direction)
+            values = [best_upto(t, step, direction) for t in members if reached(t, step)]
+            if mine is not None and n_better(mine, [v for v in values if v is not None], direction) >= self.quota(k):
+                return True
+        return False

@@ -1,0 +1,197 @@
+"""Hyperband as a strategy: each trial gets its budget (epochs, data fraction) up front.
+
+The scheduler runs brackets of synchronous successive halving. A bracket starts ``n`` fresh
+configurations at a small budget; when every trial of a rung has finished, the best
+``1/reduction_factor`` of them are proposed again with ``reduction_factor`` times the budget, up
+to ``max_resource``. Brackets go from the most aggressive (many configurations, small first
+budget) to plain full training, then repeat. When a rung must wait for running trials (parallel
+workers), the next bracket starts meanwhile, so no worker idles.
+
+Fresh configurations come from a pluggable ``base`` strategy (``random`` by default). The base
+strategy sees, through :class:`BudgetView`, only the trials run at one budget: the largest one
+with at least ``min_points_in_model`` complete trials. With a model-based base strategy this is
+BOHB: the model is fitted on the most faithful budget that has enough data.
+
+The objective reads its budget from ``trial.budget``. The plan (which trial is in which rung, with
+which budget) is kept with the study, so a resumed study continues the same brackets.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from hypernas.errors import StrategyError
+from hypernas.record import FrozenTrial, TrialState
+from hypernas.space import Space
+from hypernas.strategy.base import Strategy, StudyView, objective_sign
+from hypernas.strategy.registry import make_strategy, register_strategy
+
+_PLAN_KEY = "hyperband:plan"
+
+
+class BudgetView:
+    """A study seen by the base strategy: only the trials run at ``budget``; everything else passes through."""
+
+    def __init__(self, study: StudyView, budget: float | None, numbers: set[int]) -> None:
+        self._study = study
+        self.budget = budget
+        self._numbers = numbers
+        self.space = study.space
+        self.directions = study.directions
+        self.seed = study.seed
+
+    def get_trials(self, states: tuple[TrialState, ...] | None = None) -> list[FrozenTrial]:
+        return [t for t in self._study.get_trials(states) if t.number in self._numbers]
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        return self._study.system_attrs
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        self._study.set_system_attr(key, value)
+
+
+@register_strategy("hyperband")
+class HyperbandScheduler(Strategy):
+    """Hyperband brackets of synchronous successive halving over configurations from ``base``.
+
+    ``n_brackets`` keeps only the most aggressive brackets (1: plain successive halving).
+    """
+
+    def __init__(self, base: Strategy | str | Mapping[str, Any] = "random", min_resource: float = 1,
+                 max_resource: float = 27, reduction_factor: int = 3, n_brackets: int | None = None,
+                 min_points_in_model: int | None = None, seed: int | None = None) -> None:
+        super().__init__(seed)
+        for option, value in (("min_resource", min_resource), ("max_resource", max_resource)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise StrategyError(f"hyperband: {option} must be a number > 0, got {value!r}")
+        if max_resource < min_resource:
+            raise StrategyError(f"hyperband: max_resource ({max_resource!r}) must be >= min_resource ({min_resource!r})")
+        if isinstance(reduction_factor, bool) or not isinstance(reduction_factor, int) or reduction_factor < 2:
+            raise StrategyError(f"hyperband: reduction_factor must be an integer >= 2, got {reduction_factor!r}")
+        self.min_resource = min_resource
+        self.max_resource = max_resource
+        self.reduction_factor = reduction_factor
+        self.s_max = 0
+        while min_resource * reduction_factor ** (self.s_max + 1) <= max_resource * (1 + 1e-9):
+            self.s_max += 1
+        if n_brackets is not None and (isinstance(n_brackets, bool) or not isinstance(n_brackets, int)
+                                       or not 1 <= n_brackets <= self.s_max + 1):
+            raise StrategyError(f"hyperband: n_brackets must be an integer in [1, {self.s_max + 1}] for these "
+                                f"resources, got {n_brackets!r}")
+        self.n_brackets = self.s_max + 1 if n_brackets is None else n_brackets
+        if min_points_in_model is not None and (isinstance(min_points_in_model, bool)
+                                                or not isinstance(min_points_in_model, int) or min_points_in_model < 1):
+            raise StrategyError(f"hyperband: min_points_in_model must be an integer >= 1, got {min_points_in_model!r}")
+        self.min_points_in_model = min_points_in_model
+        self.base = make_strategy(base, seed=seed)
+        if isinstance(self.base, HyperbandScheduler):
+            raise StrategyError("hyperband: base must be a strategy that proposes configurations, not 'hyperband'")
+        self._integer = all(isinstance(v, int) for v in (min_resource, max_resource))
+
+    def to_config(self) -> dict[str, Any]:
+        return {**super().to_config(), "base": self.base.to_config(), "min_resource": self.min_resource,
+                "max_resource": self.max_resource, "reduction_factor": self.reduction_factor,
+                "n_brackets": self.n_brackets, "min_points_in_model": self.min_points_in_model}
+
+    def check_space(self, space: Space) -> None:
+        self.base.check_space(space)
+
+    # --- the schedule ----------------------------------------------------------------------
+    def bracket_halvings(self, index: int) -> int:
+        """How many times bracket number ``index`` (0, 1, ... in the order they start) halves."""
+        return self.s_max - index % self.n_brackets
+
+    def rung_size(self, s: int, rung: int) -> int:
+        """Trials in rung ``rung`` of a bracket that halves ``s`` times."""
+        n = math.ceil((self.s_max + 1) / (s + 1) * self.reduction_factor ** s)
+        return max(1, n // self.reduction_factor ** rung)
+
+    def rung_budget(self, s: int, rung: int) -> float:
+        """The budget of rung ``rung`` of a bracket that halves ``s`` times."""
+        r = self.max_resource * float(self.reduction_factor) ** (rung - s)
+        return max(1, round(r)) if self._integer else r
+
+    def budget_of(self, study: StudyView, number: int) -> float | None:
+        return _load(study)["budgets"].get(str(number))
+
+    # --- proposing -------------------------------------------------------------------------
+    def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
+        plan = _load(study)
+        history = {t.number: t for t in study.get_trials()}
+        for index, bracket in enumerate(plan["brackets"]):
+            slot = self._next_slot(study, plan, bracket, history)
+            if slot is not None:
+                break
+        else:
+            index = len(plan["brackets"])
+            bracket = {"s": self.bracket_halvings(index), "rungs": [[] for _ in range(self.bracket_halvings(index) + 1)]}
+            plan["brackets"].append(bracket)
+            slot = (0, None)
+        rung, parent = slot
+        if parent is None:
+            params = self.base.ask(self._model_view(study, plan, history), trial)
+        else:
+            params = dict(history[parent].params)
+            plan["parents"][str(trial.number)] = parent
+        bracket["rungs"][rung].append(trial.number)
+        plan["budgets"][str(trial.number)] = self.rung_budget(bracket["s"], rung)
+        study.set_system_attr(_PLAN_KEY, plan)
+        return params
+
+    def tell(self, study: StudyView, trial: FrozenTrial) -> None:
+        """Pass the result on to the base strategy, seeing the trials run at the same budget."""
+        plan = _load(study)
+        budget = plan["budgets"].get(str(trial.number))
+        if budget is not None:
+            numbers = {int(n) for n, b in plan["budgets"].items() if b == budget}
+            self.base.tell(BudgetView(study, budget, numbers), trial)
+
+    def _next_slot(self, study: StudyView, plan: dict[str, Any], bracket: dict[str, Any],
+                   history: dict[int, FrozenTrial]) -> tuple[int, int | None] | None:
+        """``(rung, parent)`` for the next trial of ``bracket`` (parent None: a fresh configuration),
+        or None when the bracket is complete or must wait for running trials."""
+        s, rungs = bracket["s"], bracket["rungs"]
+        if len(rungs[0]) < self.rung_size(s, 0):
+            return 0, None
+        sign = objective_sign(study.directions[0])
+        for rung in range(1, s + 1):
+            if len(rungs[rung]) >= self.rung_size(s, rung):
+                continue
+            below = [history.get(n) for n in rungs[rung - 1]]
+            if any(t is not None and not t.state.is_finished for t in below):
+                return None
+            done = [t for t in below if t is not None and t.state is TrialState.COMPLETE and t.values]
+            ranked = sorted(done, key=lambda t: (sign * t.values[0], t.number))  # type: ignore[index]
+            promoted = {plan["parents"].get(str(n)) for n in rungs[rung]}
+            for t in ranked[:self.rung_size(s, rung)]:
+                if t.number not in promoted:
+                    return rung, t.number
+        return None
+
+    def _model_view(self, study: StudyView, plan: dict[str, Any], history: dict[int, FrozenTrial]) -> BudgetView:
+        """The history the base strategy learns from: the largest budget with enough complete trials."""
+        by_budget: dict[float, set[int]] = {}
+        for key, budget in plan["budgets"].items():
+            by_budget.setdefault(budget, set()).add(int(key))
+        if not by_budget:
+            return BudgetView(study, None, set())
+        needed = self.min_points_in_model or len(study.space) + 1
+
+        def n_complete(numbers: set[int]) -> int:
+            return sum(1 for n in numbers if n in history and history[n].state is TrialState.COMPLETE)
+
+        enough = [b for b, numbers in by_budget.items() if n_complete(numbers) >= needed]
+        budget = max(enough) if enough else max(by_budget, key=lambda b: (n_complete(by_budget[b]), -b))
+        return BudgetView(study, budget, by_budget[budget])
+
+
+def _load(study: StudyView) -> dict[str, Any]:
+    plan = study.system_attrs.get(_PLAN_KEY)
+    if not plan:
+        return {"brackets": [], "budgets": {}, "parents": {}}
+    return {"brackets": [dict(b, rungs=[list(r) for r in b["rungs"]]) for b in plan["brackets"]],
+            "budgets": dict(plan["budgets"]), "parents": dict(plan["parents"])}
+
