@@ -1,13 +1,15 @@
 """Run a study's trials in several worker processes that share its SQL storage.
 
 Each worker process reopens the study from the storage and runs the ordinary loop; a shared
-counter hands out the trial budget, so exactly ``n_trials`` are run between them. The parent
-follows progress by reading the record.
+counter hands out the trial budget, so exactly ``n_trials`` are run between them. Each worker's
+math libraries get an equal share of the cores (``OMP_NUM_THREADS``, unless already set). The
+parent follows progress by reading the record.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import pickle
 import time
 from collections.abc import Sequence
@@ -40,7 +42,10 @@ class SharedBudget:
             return True
 
 
-def _worker(url: str, name: str, payload: bytes, budget: SharedBudget) -> None:
+def _worker(url: str, name: str, payload: bytes, budget: SharedBudget, threads: int) -> None:
+    # a fair share of the cores for each worker's math libraries (read when torch/NumPy load, below)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, str(threads))
     from hypernas.study.optimize import worker_loop
     from hypernas.study.study import load_study
 
@@ -68,7 +73,8 @@ def run_in_processes(study: Study, objective: Objective, *, n_trials: int | None
     ctx = mp.get_context("spawn")
     budget = SharedBudget(ctx, n_trials, None if timeout is None else time.time() + timeout)
     seen = {t.trial_id for t in study.get_trials() if t.state.is_finished}
-    procs = [ctx.Process(target=_worker, args=(study.storage.url, study.name, payload, budget), daemon=False)
+    threads = max(1, (os.cpu_count() or 1) // n_workers)
+    procs = [ctx.Process(target=_worker, args=(study.storage.url, study.name, payload, budget, threads), daemon=False)
              for _ in range(n_workers)]
     for p in procs:
         p.start()

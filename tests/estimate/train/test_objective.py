@@ -184,3 +184,13 @@ def test_pruned_trial_leaves_no_checkpoint(tmp_path):
     study.optimize(objective, {"lr": hypernas.Fixed(3e-3)}, n_trials=1)
     assert study.trials[0].state is hypernas.TrialState.PRUNED and sorted(study.trials[0].intermediate) == [1]
     assert not list(tmp_path.rglob("*.pt"))
+
+
+def test_training_objective_pickles_without_its_loaded_data():
+    import pickle
+
+    objective = TrainingObjective(dataset="digits", model="mlp", epochs=1)
+    objective.splits()
+    clone = pickle.loads(pickle.dumps(objective))
+    assert clone._splits is None and clone.metrics == objective.metrics
+    assert len(clone.splits().train) == len(objective.splits().train)

@@ -106,6 +106,18 @@ class TrainingObjective:
         self._splits: Splits | None = None
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (for worker processes): the lock and the loaded data stay behind; a worker reloads."""
+        state = dict(self.__dict__)
+        state["_lock"] = None
+        if isinstance(self.dataset, str):
+            state["_splits"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     @property
     def directions(self) -> list[str]:
         """The direction of each returned metric, for ``create_study(directions=...)``."""
