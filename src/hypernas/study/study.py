@@ -172,7 +172,7 @@ class Study:
                                               error=f"enqueued parameters rejected: {exc}")
                     raise
             else:
-                provisional = FrozenTrial(len(self.get_trials()), -1, TrialState.RUNNING)
+                provisional = FrozenTrial(self.storage.next_trial_number(self.study_id), -1, TrialState.RUNNING)
                 params = space.validate(self.strategy.ask(self, provisional))
                 frozen = self.storage.create_trial(self.study_id, TrialState.RUNNING, params=params, worker=worker)
         mark_live(frozen.trial_id)
