@@ -13,6 +13,7 @@ import pytest
 
 import hypernas
 from hypernas import Categorical, Float, Int, Space, TrialState
+from hypernas.study.workers import HOSTNAME
 
 CHILD = textwrap.dedent("""
     import os, sys, time
@@ -20,6 +21,7 @@ CHILD = textwrap.dedent("""
     import hypernas
 
     url, name, n_trials, folder, me = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), sys.argv[5]
+    requeue = sys.argv[6] == "requeue"
     study = hypernas.load_study(name, url)
     (folder / f"ready-{me}").touch()
     deadline = time.monotonic() + 60
@@ -37,19 +39,20 @@ CHILD = textwrap.dedent("""
         time.sleep(0.002)
         return float(sum(hash(str(v)) % 97 for v in trial.params.values()))
 
-    study.optimize(objective, n_trials=n_trials)
+    study.optimize(objective, n_trials=n_trials, requeue_lost=requeue)
 """)
 
 WORKERS = ("a", "b")
 
 
-def _run_pair(tmp_path: Path, url: str, name: str, n_trials: int) -> dict[str, list[int]]:
+def _run_pair(tmp_path: Path, url: str, name: str, n_trials: int, requeue: bool = False) -> dict[str, list[int]]:
     """Run two processes on the study at once; return the trial numbers each one evaluated."""
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     src = str(Path(hypernas.__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
-    procs = [subprocess.Popen([sys.executable, str(script), url, name, str(n_trials), str(tmp_path), me], env=env,
+    argv = [url, name, str(n_trials), str(tmp_path)]
+    procs = [subprocess.Popen([sys.executable, str(script), *argv, me, "requeue" if requeue else "-"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for me in WORKERS]
     try:
         deadline = time.monotonic() + 60
@@ -124,3 +127,24 @@ def test_two_processes_claim_each_enqueued_trial_once(tmp_path: Path) -> None:
     _check_record(trials, evaluated, 40)
     assert [t.params for t in trials[:30]] == queued
     assert not any(t.state is TrialState.WAITING for t in trials)
+
+
+def test_two_processes_resuming_requeue_a_lost_trial_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    space = Space({"x": Float(0.0, 1.0), "k": Int(0, 9)})
+    study = hypernas.create_study("lost", url, strategy="random", seed=5, space=space)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])  # its pid stands for a worker that died
+    dead.wait()
+    worker = {"host": HOSTNAME, "pid": dead.pid, "token": "a-dead-process"}
+    lost = study.storage.create_trial(study.study_id, TrialState.RUNNING, params={"x": 0.5, "k": 7}, worker=worker)
+    evaluated = _run_pair(tmp_path, url, "lost", 5, requeue=True)
+
+    trials = hypernas.load_study("lost", url).get_trials()
+    assert trials[0].state is TrialState.FAILED and trials[0].error.startswith("lost:")
+    requeued = [t for t in trials if t.system_attrs.get("requeued_from") == lost.number]
+    assert len(requeued) == 1 and requeued[0].params == {"x": 0.5, "k": 7}
+    assert requeued[0].state is TrialState.COMPLETE
+    assert [t.number for t in trials] == list(range(11))
+    assert all(t.state is TrialState.COMPLETE for t in trials[1:])
+    a, b = (evaluated[me] for me in WORKERS)
+    assert not set(a) & set(b) and sorted(a + b) == list(range(1, 11))

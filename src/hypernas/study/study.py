@@ -304,13 +304,15 @@ class Study:
                 continue  # finished meanwhile by its worker
             touched.append(running.trial.number)
         if requeue:
-            trials = self.get_trials()
-            done = {t.system_attrs.get("requeued_from") for t in trials}
-            for t in trials:
-                if t.state is TrialState.FAILED and t.system_attrs.get("lost") and t.number not in done and t.params:
-                    self.enqueue(t.params, system_attrs={"requeued_from": t.number})
-                    if t.number not in touched:
-                        touched.append(t.number)
+            with self.storage.ask_lock(self.study_id):  # so that two resuming processes queue a lost trial once
+                trials = self.get_trials()
+                done = {t.system_attrs.get("requeued_from") for t in trials}
+                for t in trials:
+                    if t.state is TrialState.FAILED and t.system_attrs.get("lost") and t.number not in done and t.params:
+                        self.storage.create_trial(self.study_id, TrialState.WAITING, params=dict(t.params),
+                                                  system_attrs={"requeued_from": t.number})
+                        if t.number not in touched:
+                            touched.append(t.number)
         return touched
 
     # --- running ---------------------------------------------------------------------------
