@@ -51,3 +51,17 @@ def test_queue_is_per_study(storage: hypernas.Storage) -> None:
     b.enqueue({"x": 0.5, "k": 2})
     assert b.ask().params == {"x": 0.5, "k": 2}
     assert [t.number for t in b.get_trials()] == [0, 1]
+
+
+def test_a_study_deleted_and_recreated_elsewhere_is_not_mixed_with_the_cached_one(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    mine, other = hypernas.SQLStorage(url), hypernas.SQLStorage(url)  # two processes' views of one file
+    old = hypernas.create_study("a", mine, strategy="random", seed=0, space=SPACE)
+    old.optimize(lambda t: t.params["x"], n_trials=3)
+    assert len(old.get_trials()) == 3  # now cached by `mine`
+
+    hypernas.delete_study("a", other)
+    new = hypernas.create_study("b", other, strategy="random", seed=0, space=SPACE)
+    new.optimize(lambda t: t.params["x"], n_trials=1)
+    assert new.study_id != old.study_id
+    assert [t.params for t in hypernas.load_study("b", mine).get_trials()] == [t.params for t in new.get_trials()]

@@ -38,6 +38,7 @@ studies_table = sa.Table(
     sa.Column("user_attrs", sa.JSON, nullable=False),
     sa.Column("system_attrs", sa.JSON, nullable=False),
     sa.Column("datetime_created", sa.DateTime, nullable=False),
+    sqlite_autoincrement=True,  # ids never reused: another process's cache of a deleted study stays apart
 )
 
 trials_table = sa.Table(
@@ -57,6 +58,7 @@ trials_table = sa.Table(
     sa.Column("error", sa.Text, nullable=True),
     sa.UniqueConstraint("study_id", "number", name="uq_hn_trial_number"),
     sa.Index("ix_hn_trials_study_state", "study_id", "state"),
+    sqlite_autoincrement=True,
 )
 
 intermediate_table = sa.Table(
