@@ -1,0 +1,73 @@
+"""Which RUNNING trials belong to a dead worker: gone process, reused pid, restarted machine, silent host."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from hypernas.record import FrozenTrial, TrialState
+from hypernas.study.storage import RunningTrial
+from hypernas.study.storage.base import utcnow
+from hypernas.study.workers import BOOT_ID, HOSTNAME, is_lost, process_start, worker_info
+
+
+def _running(worker: dict, heartbeat_age: float = 0.0) -> RunningTrial:
+    trial = FrozenTrial(0, 10_000_001, TrialState.RUNNING, {"x": 1})
+    return RunningTrial(trial, worker, utcnow() - timedelta(seconds=heartbeat_age))
+
+
+@pytest.fixture(scope="module")
+def other() -> subprocess.Popen:
+    """A live process of this host that is not us (as another worker would be)."""
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    yield proc
+    proc.stdin.close()
+    proc.wait(timeout=30)
+
+
+def _worker_of(proc: subprocess.Popen) -> dict:
+    return {**worker_info(), "pid": proc.pid, "token": "another-process", "started": process_start(proc.pid)}
+
+
+def test_a_live_worker_on_this_host_is_not_lost(other: subprocess.Popen) -> None:
+    assert is_lost(_running(_worker_of(other), heartbeat_age=10_000), stale_after=300) is None
+
+
+def test_a_worker_whose_process_ended_is_lost() -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    reason = is_lost(_running({**worker_info(), "pid": dead.pid, "token": "gone"}), stale_after=300)
+    assert reason == f"its worker process {dead.pid} on {HOSTNAME} is gone"
+
+
+@pytest.mark.skipif(process_start(os.getpid()) is None, reason="needs /proc to read process start times")
+def test_a_pid_now_owned_by_another_process_is_lost(other: subprocess.Popen) -> None:
+    worker = {**_worker_of(other), "started": "1"}  # the same pid, started at another time
+    assert "the pid now belongs to another process" in is_lost(_running(worker), stale_after=300)
+
+
+@pytest.mark.skipif(BOOT_ID is None, reason="needs /proc to read the boot id")
+def test_a_worker_from_before_a_restart_is_lost(other: subprocess.Popen) -> None:
+    worker = {**_worker_of(other), "boot": "an-earlier-boot"}
+    assert is_lost(_running(worker), stale_after=300) == f"its worker process {other.pid} ran before {HOSTNAME} restarted"
+
+
+def test_a_worker_recorded_without_boot_and_start_is_judged_by_its_pid(other: subprocess.Popen) -> None:
+    worker = {"host": HOSTNAME, "pid": other.pid, "token": "old-record"}
+    assert is_lost(_running(worker), stale_after=300) is None
+
+
+def test_a_worker_on_another_host_is_lost_only_when_its_heartbeat_is_stale() -> None:
+    worker = {"host": HOSTNAME + "-elsewhere", "pid": 1234, "token": "remote", "boot": "x", "started": "1"}
+    assert is_lost(_running(worker, heartbeat_age=10), stale_after=300) is None
+    reason = is_lost(_running(worker, heartbeat_age=600), stale_after=300)
+    assert reason == f"its worker {HOSTNAME}-elsewhere:1234 sent no heartbeat for more than 300 s"
+
+
+def test_a_trial_of_this_process_that_no_thread_runs_is_lost() -> None:
+    reason = is_lost(_running(worker_info()), stale_after=300)
+    assert reason == "its worker in this process stopped without finishing it"
