@@ -24,7 +24,7 @@ CHILD = textwrap.dedent("""
     import os, sys, time
     import hypernas
 
-    url, block_at = sys.argv[1], int(sys.argv[2])
+    url, block_at, n_workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 
     def objective(trial):
         trial.set_user_attr("pid", os.getpid())
@@ -33,7 +33,7 @@ CHILD = textwrap.dedent("""
             time.sleep(600)  # the trial the test kills us in
         return trial.params["x"] ** 2 + trial.params["n"]
 
-    hypernas.load_study("kill", url).optimize(objective, n_trials=100000)
+    hypernas.load_study("kill", url).optimize(objective, n_trials=100000, n_workers=n_workers)
 """)
 
 
@@ -41,10 +41,10 @@ def _objective(trial: hypernas.Trial) -> float:
     return trial.params["x"] ** 2 + trial.params["n"]
 
 
-def _start(script: Path, url: str, block_at: int) -> subprocess.Popen:
+def _start(script: Path, url: str, block_at: int, n_workers: int = 1) -> subprocess.Popen:
     src = str(Path(hypernas.__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
-    return subprocess.Popen([sys.executable, str(script), url, str(block_at)], env=env,
+    return subprocess.Popen([sys.executable, str(script), url, str(block_at), str(n_workers)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -136,8 +136,8 @@ def test_kill_at_arbitrary_moments_loses_nothing(setup: tuple[str, Path], tmp_pa
     """Kill a fast study repeatedly wherever it happens to be (in a transaction, between ask and tell...)."""
     url, script = setup
     snapshots: dict[int, hypernas.FrozenTrial] = {}
-    for target in (15, 40, 70):
-        proc = _start(script, url, block_at=-1)
+    for target, n_workers in ((15, 1), (40, 2), (70, 1)):  # threads too: several trials RUNNING at the kill
+        proc = _start(script, url, block_at=-1, n_workers=n_workers)
         trials = _wait_for(proc, url, lambda ts, n=target: _count(ts, TrialState.COMPLETE) >= n)
         _kill(proc)
         snapshots.update({t.number: t for t in trials if t.state is TrialState.COMPLETE})
