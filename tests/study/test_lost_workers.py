@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -71,3 +72,21 @@ def test_a_worker_on_another_host_is_lost_only_when_its_heartbeat_is_stale() -> 
 def test_a_trial_of_this_process_that_no_thread_runs_is_lost() -> None:
     reason = is_lost(_running(worker_info()), stale_after=300)
     assert reason == "its worker in this process stopped without finishing it"
+
+
+def _report_identity(queue: multiprocessing.Queue) -> None:
+    queue.put((os.getpid(), worker_info(), process_start(os.getpid())))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_a_forked_child_is_a_worker_of_its_own() -> None:
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_report_identity, args=(queue,))
+    child.start()
+    pid, info, started = queue.get(timeout=30)
+    child.join(timeout=30)
+    mine = worker_info()
+    assert info["pid"] == pid != mine["pid"]
+    assert info["token"] != mine["token"]
+    assert info["started"] == started

@@ -40,6 +40,19 @@ _live_lock = threading.Lock()
 _live_trials: set[int] = set()
 
 
+def _renew_after_fork() -> None:
+    """A forked child is another worker: its own token and start time, none of its parent's trials."""
+    global PROCESS_TOKEN, _START, _live_lock
+    PROCESS_TOKEN = uuid.uuid4().hex
+    _START = process_start(os.getpid())
+    _live_lock = threading.Lock()
+    _live_trials.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_after_fork)
+
+
 def worker_info() -> dict[str, Any]:
     """Identity recorded with each RUNNING trial."""
     return {"host": HOSTNAME, "pid": os.getpid(), "token": PROCESS_TOKEN, "boot": BOOT_ID, "started": _START}
