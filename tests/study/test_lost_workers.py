@@ -6,10 +6,13 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 
 import pytest
 
+import hypernas
+from hypernas import Float, Space
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.study.storage import RunningTrial
 from hypernas.study.storage.base import utcnow
@@ -90,3 +93,30 @@ def test_a_forked_child_is_a_worker_of_its_own() -> None:
     assert info["pid"] == pid != mine["pid"]
     assert info["token"] != mine["token"]
     assert info["started"] == started
+
+
+def test_a_trial_being_asked_by_another_thread_is_not_taken_for_lost(monkeypatch: pytest.MonkeyPatch) -> None:
+    study = hypernas.create_study(strategy="random", seed=0, space=Space({"x": Float(0.0, 1.0)}))
+    created, release = threading.Event(), threading.Event()
+    create_trial = study.storage.create_trial
+
+    def create_and_pause(*args: object, **kwargs: object) -> FrozenTrial:
+        trial = create_trial(*args, **kwargs)  # RUNNING in the record, not yet handed to its thread
+        created.set()
+        release.wait(30)
+        return trial
+
+    monkeypatch.setattr(study.storage, "create_trial", create_and_pause)
+    asked: list[hypernas.Trial] = []
+    marked: list[int] = []
+    asker = threading.Thread(target=lambda: asked.append(study.ask()))
+    asker.start()
+    assert created.wait(30)
+    marker = threading.Thread(target=lambda: marked.extend(study.fail_lost_trials()))
+    marker.start()
+    marker.join(0.2)  # give it the chance to look at the half-asked trial
+    release.set()
+    asker.join(30)
+    marker.join(30)
+    assert marked == [] and study.get_trials()[0].state is TrialState.RUNNING
+    assert study.tell(asked[0], 1.0).state is TrialState.COMPLETE

@@ -175,7 +175,7 @@ class Study:
                 provisional = FrozenTrial(self.storage.next_trial_number(self.study_id), -1, TrialState.RUNNING)
                 params = space.validate(self.strategy.ask(self, provisional))
                 frozen = self.storage.create_trial(self.study_id, TrialState.RUNNING, params=params, worker=worker)
-        mark_live(frozen.trial_id)
+            mark_live(frozen.trial_id)  # under the lock: fail_lost_trials never sees it RUNNING and not live
         return Trial(self, frozen.replace(params=params))
 
     def _complete_enqueued(self, space: Space, frozen: FrozenTrial) -> dict[str, Any]:
@@ -292,19 +292,21 @@ class Study:
         numbers of the trials marked or re-queued.
         """
         touched: list[int] = []
-        for running in self.storage.running_trials(self.study_id):
-            reason = is_lost(running, stale_after)
-            if reason is None:
-                continue
-            try:
-                self.storage.set_trial_attr(running.trial.trial_id, "lost", True, system=True)
-                self.storage.finish_trial(running.trial.trial_id, TrialState.FAILED,
-                                          error=f"lost: the trial was left RUNNING because {reason}")
-            except TrialStateError:
-                continue  # finished meanwhile by its worker
-            touched.append(running.trial.number)
-        if requeue:
-            with self.storage.ask_lock(self.study_id):  # so that two resuming processes queue a lost trial once
+        # under the ask lock: no trial of this process is between its creation and being marked live,
+        # and two resuming processes queue a lost trial only once
+        with self.storage.ask_lock(self.study_id):
+            for running in self.storage.running_trials(self.study_id):
+                reason = is_lost(running, stale_after)
+                if reason is None:
+                    continue
+                try:
+                    self.storage.set_trial_attr(running.trial.trial_id, "lost", True, system=True)
+                    self.storage.finish_trial(running.trial.trial_id, TrialState.FAILED,
+                                              error=f"lost: the trial was left RUNNING because {reason}")
+                except TrialStateError:
+                    continue  # finished meanwhile by its worker
+                touched.append(running.trial.number)
+            if requeue:
                 trials = self.get_trials()
                 done = {t.system_attrs.get("requeued_from") for t in trials}
                 for t in trials:
