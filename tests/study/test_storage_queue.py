@@ -65,3 +65,23 @@ def test_a_study_deleted_and_recreated_elsewhere_is_not_mixed_with_the_cached_on
     new.optimize(lambda t: t.params["x"], n_trials=1)
     assert new.study_id != old.study_id
     assert [t.params for t in hypernas.load_study("b", mine).get_trials()] == [t.params for t in new.get_trials()]
+
+
+def test_create_if_missing_loads_a_study_another_process_just_created(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    mine, other = hypernas.SQLStorage(url), hypernas.SQLStorage(url)
+    first = hypernas.create_study("s", other, strategy="random", seed=1, space=SPACE)
+    second = hypernas.create_study("s", mine, strategy="random", seed=1, space=SPACE.to_config(), load_if_exists=True)
+    assert second.study_id == first.study_id and second.space == SPACE
+    with pytest.raises(hypernas.SpaceError, match="different space"):
+        hypernas.create_study("s", mine, space=Space({"x": Float(0.0, 2.0)}), load_if_exists=True)
+    with pytest.raises(hypernas.DuplicateStudyError, match="'s' already exists"):
+        hypernas.create_study("s", mine, space=SPACE)
+
+
+def test_a_study_is_created_with_its_space_or_not_at_all(storage: hypernas.Storage) -> None:
+    with pytest.raises(hypernas.SpaceError):
+        hypernas.create_study("bad", storage, space={"x": {"type": "float", "low": 1.0, "high": 0.0}})
+    assert "bad" not in storage.study_names()
+    hypernas.create_study("good", storage, space=SPACE)
+    assert hypernas.load_study("good", storage).space == SPACE

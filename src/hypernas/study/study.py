@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hypernas.errors import ConfigError, SpaceError, StrategyError, TrialStateError
+from hypernas.errors import ConfigError, DuplicateStudyError, SpaceError, StrategyError, TrialStateError
 from hypernas.estimate.pruners import Pruner, make_pruner
 from hypernas.record import Direction, FrozenTrial, TrialState, as_finite_float, pareto_front
 from hypernas.space import Space
@@ -401,14 +401,22 @@ def create_study(name: str | None = None, storage: Storage | str | None = None, 
         raise ConfigError(f"metrics names {len(metrics)} value(s) but there are {len(dirs)} direction(s)")
     strat = make_strategy(strategy, seed=seed)
     prun = make_pruner(pruner)
-    if load_if_exists and name in store.study_names():
-        return load_study(name, store, strategy=strategy, pruner=pruner)
-    attrs = {_STRATEGY_KEY: strat.to_config(), _PRUNER_KEY: prun.to_config(), _SEED_KEY: seed}
-    study_id = store.create_study(name, dirs, metrics, system_attrs=attrs)
-    study = Study(store, store.get_study_by_id(study_id), strat, prun, None, seed)
+    if space is not None and not isinstance(space, Space):
+        space = Space.from_config(space)
     if space is not None:
-        study.set_space(space)
-    return study
+        strat.check_space(space)
+    attrs = {_STRATEGY_KEY: strat.to_config(), _PRUNER_KEY: prun.to_config(), _SEED_KEY: seed,
+             **({_SPACE_KEY: space.to_config()} if space is not None else {})}  # one transaction with the study
+    try:
+        study_id = store.create_study(name, dirs, metrics, system_attrs=attrs)
+    except DuplicateStudyError:
+        if not load_if_exists:
+            raise
+        study = load_study(name, store, strategy=strategy, pruner=pruner)  # e.g. created by another process
+        if space is not None:
+            study.set_space(space)
+        return study
+    return Study(store, store.get_study_by_id(study_id), strat, prun, space, seed)
 
 
 def load_study(name: str, storage: Storage | str | None, *, strategy: Strategy | str | Mapping[str, Any] | None = None,
