@@ -86,7 +86,8 @@ def test_kill_while_running_keeps_complete_trials_and_requeues_the_lost_one(setu
     url, script = setup
     block_at = 6
     proc = _start(script, url, block_at)
-    before = _wait_for(proc, url, lambda ts: len(ts) > block_at and ts[block_at].state is TrialState.RUNNING)
+    before = _wait_for(proc, url, lambda ts: len(ts) > block_at and ts[block_at].state is TrialState.RUNNING
+                       and bool(ts[block_at].intermediate))  # it has reported: now in its long sleep
     _kill(proc)
 
     complete_before = [t for t in before if t.state is TrialState.COMPLETE]
