@@ -89,8 +89,8 @@ def main() -> None:
     logging.getLogger("hypernas").setLevel(logging.WARNING)
 
     print(f"{args.trials} trials, {args.repeats} repeats, hypernas {hypernas.__version__}, optuna {optuna.__version__}")
-    print(f"| storage | hypernas ms/trial | optuna ms/trial | ratio hypernas/optuna |")
-    print(f"|---|---:|---:|---:|")
+    print("| storage | hypernas ms/trial | optuna ms/trial | ratio hypernas/optuna |")
+    print("|---|---:|---:|---:|")
     for kind in args.storage:
         ours, theirs = measure(kind, args.trials, args.repeats)
         ratios = [a / b for a, b in zip(ours, theirs)]

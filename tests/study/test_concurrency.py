@@ -9,7 +9,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
 
 import hypernas
 from hypernas import Categorical, Float, Int, Space, TrialState

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,7 @@ def _start(script: Path, url: str, block_at: int, n_workers: int = 1) -> subproc
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _wait_for(proc: subprocess.Popen, url: str, done: callable, limit: float = 60.0) -> list[hypernas.FrozenTrial]:
+def _wait_for(proc: subprocess.Popen, url: str, done: Callable[[list[hypernas.FrozenTrial]], bool], limit: float = 60.0) -> list[hypernas.FrozenTrial]:
     """Poll the record until ``done(trials)``; fail if the child dies or the limit passes."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
