@@ -55,9 +55,12 @@ def test_a_pid_now_owned_by_another_process_is_lost(other: subprocess.Popen) -> 
 
 
 @pytest.mark.skipif(BOOT_ID is None, reason="needs /proc to read the boot id")
-def test_a_worker_from_before_a_restart_is_lost(other: subprocess.Popen) -> None:
-    worker = {**_worker_of(other), "boot": "an-earlier-boot"}
-    assert is_lost(_running(worker), stale_after=300) == f"its worker process {other.pid} ran before {HOSTNAME} restarted"
+def test_a_worker_of_another_boot_is_judged_by_its_heartbeat_not_by_a_local_pid(other: subprocess.Popen) -> None:
+    """Before a restart, or on another machine of the same name: a live local pid proves nothing."""
+    worker = {**_worker_of(other), "boot": "another-boot"}
+    assert is_lost(_running(worker, heartbeat_age=10), stale_after=300) is None
+    reason = is_lost(_running(worker, heartbeat_age=600), stale_after=300)
+    assert reason == f"its worker {HOSTNAME}:{other.pid} sent no heartbeat for more than 300 s"
 
 
 def test_a_worker_recorded_without_boot_and_start_is_judged_by_its_pid(other: subprocess.Popen) -> None:

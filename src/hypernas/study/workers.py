@@ -86,24 +86,22 @@ def _pid_alive(pid: int) -> bool:
 def is_lost(running: RunningTrial, stale_after: float) -> str | None:
     """Why a RUNNING trial's worker must be dead, or ``None`` if it may still be alive.
 
-    On this host the worker's process is checked directly (a machine restarted since, or a pid
-    now owned by another process, means gone); a trial of this very process that it is not
-    running anymore is lost too. On another host, a heartbeat older than ``stale_after`` seconds
-    means lost.
+    On this machine (same host name and, where known, same boot) the worker's process is checked
+    directly, and a pid now owned by another process means gone; a trial of this very process
+    that it is not running anymore is lost too. Elsewhere (another host, or a machine of the
+    same name or boot that cannot be checked) a heartbeat older than ``stale_after`` seconds means lost.
     """
     worker = running.worker or {}
     host, pid, token = worker.get("host"), worker.get("pid"), worker.get("token")
-    if host == HOSTNAME and isinstance(pid, int):
+    boot, started = worker.get("boot"), worker.get("started")
+    if host == HOSTNAME and (not boot or not BOOT_ID or boot == BOOT_ID) and isinstance(pid, int):
         if token == PROCESS_TOKEN:
             with _live_lock:
                 alive = running.trial.trial_id in _live_trials
             return None if alive else "its worker in this process stopped without finishing it"
-        boot, started = worker.get("boot"), worker.get("started")
-        if boot and BOOT_ID and boot != BOOT_ID:
-            return f"its worker process {pid} ran before {host} restarted"
         if not _pid_alive(pid) or pid == os.getpid():
             return f"its worker process {pid} on {host} is gone"
-        if started and boot == BOOT_ID and process_start(pid) not in (None, started):
+        if started and process_start(pid) not in (None, started):
             return f"its worker process {pid} on {host} is gone (the pid now belongs to another process)"
         return None
     if running.heartbeat is None or utcnow() - running.heartbeat > timedelta(seconds=stale_after):
