@@ -16,7 +16,7 @@ from hypernas import Float, Space
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.study.storage import RunningTrial
 from hypernas.study.storage.base import utcnow
-from hypernas.study.workers import BOOT_ID, HOSTNAME, is_lost, process_start, worker_info
+from hypernas.study.workers import BOOT_ID, BOOT_TIME, HOSTNAME, is_lost, process_start, worker_info
 
 
 def _running(worker: dict, heartbeat_age: float = 0.0) -> RunningTrial:
@@ -60,7 +60,16 @@ def test_a_worker_of_another_boot_is_judged_by_its_heartbeat_not_by_a_local_pid(
     worker = {**_worker_of(other), "boot": "another-boot"}
     assert is_lost(_running(worker, heartbeat_age=10), stale_after=300) is None
     reason = is_lost(_running(worker, heartbeat_age=600), stale_after=300)
-    assert reason == f"its worker {HOSTNAME}:{other.pid} sent no heartbeat for more than 300 s"
+    assert reason in (f"its worker {HOSTNAME}:{other.pid} sent no heartbeat for more than 300 s",
+                      f"its worker {HOSTNAME}:{other.pid} was last seen before {HOSTNAME} restarted")
+
+
+@pytest.mark.skipif(BOOT_TIME is None, reason="needs /proc to read the boot time")
+def test_a_worker_last_seen_before_this_machine_booted_is_lost_at_once(other: subprocess.Popen) -> None:
+    worker = {**_worker_of(other), "boot": "the-boot-before"}
+    before_boot = (utcnow() - BOOT_TIME).total_seconds() + 60
+    reason = is_lost(_running(worker, heartbeat_age=before_boot), stale_after=1e9)
+    assert reason == f"its worker {HOSTNAME}:{other.pid} was last seen before {HOSTNAME} restarted"
 
 
 def test_a_worker_recorded_without_boot_and_start_is_judged_by_its_pid(other: subprocess.Popen) -> None:

@@ -6,7 +6,7 @@ import os
 import socket
 import threading
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,16 @@ def process_start(pid: int) -> str | None:
     return fields[19] if len(fields) > 19 else None  # field 22 of proc(5); fields here start at field 3
 
 
+def _boot_time() -> datetime | None:
+    """When this machine booted, as naive UTC like the stored heartbeats."""
+    for line in (_read("/proc/stat") or "").splitlines():
+        if line.startswith("btime "):
+            return datetime.fromtimestamp(int(line.split()[1]), timezone.utc).replace(tzinfo=None)
+    return None
+
+
 BOOT_ID = _read("/proc/sys/kernel/random/boot_id")
+BOOT_TIME = _boot_time()
 _START = process_start(os.getpid())
 
 _live_lock = threading.Lock()
@@ -88,8 +97,10 @@ def is_lost(running: RunningTrial, stale_after: float) -> str | None:
 
     On this machine (same host name and, where known, same boot) the worker's process is checked
     directly, and a pid now owned by another process means gone; a trial of this very process
-    that it is not running anymore is lost too. Elsewhere (another host, or a machine of the
-    same name or boot that cannot be checked) a heartbeat older than ``stale_after`` seconds means lost.
+    that it is not running anymore is lost too. A worker of the same host name but another boot
+    is lost if it was last seen before this machine booted (the machine restarted). Elsewhere
+    (another host, or another machine of the same name) a heartbeat older than ``stale_after``
+    seconds means lost.
     """
     worker = running.worker or {}
     host, pid, token = worker.get("host"), worker.get("pid"), worker.get("token")
@@ -104,6 +115,8 @@ def is_lost(running: RunningTrial, stale_after: float) -> str | None:
         if started and process_start(pid) not in (None, started):
             return f"its worker process {pid} on {host} is gone (the pid now belongs to another process)"
         return None
+    if host == HOSTNAME and BOOT_TIME is not None and running.heartbeat is not None and running.heartbeat < BOOT_TIME:
+        return f"its worker {host}:{pid} was last seen before {host} restarted"
     if running.heartbeat is None or utcnow() - running.heartbeat > timedelta(seconds=stale_after):
         return f"its worker {host}:{pid} sent no heartbeat for more than {stale_after:g} s"
     return None
