@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hypernas.errors import ConfigError, SpaceError, StrategyError, TrialStateError
+from hypernas.errors import ConfigError, DuplicateStudyError, SpaceError, StrategyError, TrialStateError
 from hypernas.estimate.pruners import Pruner, make_pruner
 from hypernas.record import Direction, FrozenTrial, TrialState, as_finite_float, as_json_value, pareto_front
 from hypernas.space import Space, value_key
@@ -178,7 +178,7 @@ class Study:
                 provisional = FrozenTrial(self.storage.next_trial_number(self.study_id), -1, TrialState.RUNNING)
                 params = space.validate(self.strategy.ask(self, provisional))
                 frozen = self.storage.create_trial(self.study_id, TrialState.RUNNING, params=params, worker=worker)
-        mark_live(frozen.trial_id)
+            mark_live(frozen.trial_id)  # under the lock: fail_lost_trials never sees it RUNNING and not live
         return Trial(self, frozen.replace(params=params))
 
     def _complete_enqueued(self, space: Space, frozen: FrozenTrial) -> dict[str, Any]:
@@ -310,25 +310,29 @@ class Study:
         numbers of the trials marked or re-queued.
         """
         touched: list[int] = []
-        for running in self.storage.running_trials(self.study_id):
-            reason = is_lost(running, stale_after)
-            if reason is None:
-                continue
-            try:
-                self.storage.set_trial_attr(running.trial.trial_id, "lost", True, system=True)
-                self.storage.finish_trial(running.trial.trial_id, TrialState.FAILED,
-                                          error=f"lost: the trial was left RUNNING because {reason}")
-            except TrialStateError:
-                continue  # finished meanwhile by its worker
-            touched.append(running.trial.number)
-        if requeue:
-            trials = self.get_trials()
-            done = {t.system_attrs.get("requeued_from") for t in trials}
-            for t in trials:
-                if t.state is TrialState.FAILED and t.system_attrs.get("lost") and t.number not in done and t.params:
-                    self.enqueue(t.params, system_attrs={"requeued_from": t.number})
-                    if t.number not in touched:
-                        touched.append(t.number)
+        # under the ask lock: no trial of this process is between its creation and being marked live,
+        # and two resuming processes queue a lost trial only once
+        with self.storage.ask_lock(self.study_id):
+            for running in self.storage.running_trials(self.study_id):
+                reason = is_lost(running, stale_after)
+                if reason is None:
+                    continue
+                try:
+                    self.storage.set_trial_attr(running.trial.trial_id, "lost", True, system=True)
+                    self.storage.finish_trial(running.trial.trial_id, TrialState.FAILED,
+                                              error=f"lost: the trial was left RUNNING because {reason}")
+                except TrialStateError:
+                    continue  # finished meanwhile by its worker
+                touched.append(running.trial.number)
+            if requeue:
+                trials = self.get_trials()
+                done = {t.system_attrs.get("requeued_from") for t in trials}
+                for t in trials:
+                    if t.state is TrialState.FAILED and t.system_attrs.get("lost") and t.number not in done and t.params:
+                        self.storage.create_trial(self.study_id, TrialState.WAITING, params=dict(t.params),
+                                                  system_attrs={"requeued_from": t.number})
+                        if t.number not in touched:
+                            touched.append(t.number)
         return touched
 
     # --- running ---------------------------------------------------------------------------
@@ -419,21 +423,26 @@ def create_study(name: str | None = None, storage: Storage | str | None = None, 
         raise ConfigError(f"metrics names {len(metrics)} value(s) but there are {len(dirs)} direction(s)")
     strat = make_strategy(strategy, seed=seed)
     prun = make_pruner(pruner)
-    if load_if_exists and name in store.study_names():
-        study = load_study(name, store, strategy=strategy, pruner=pruner)
+    if space is not None and not isinstance(space, Space):
+        space = Space.from_config(space)
+    if space is not None:
+        strat.check_space(space)
+    attrs = {_STRATEGY_KEY: strat.to_config(), _PRUNER_KEY: prun.to_config(), _SEED_KEY: seed,
+             **({_SPACE_KEY: space.to_config()} if space is not None else {})}  # one transaction with the study
+    try:
+        study_id = store.create_study(name, dirs, metrics, system_attrs=attrs)
+    except DuplicateStudyError:
+        if not load_if_exists:
+            raise
+        study = load_study(name, store, strategy=strategy, pruner=pruner)  # e.g. created by another process
         given = direction is not None or directions is not None
         if given and [d.value for d in study.directions] != dirs:
             raise ConfigError(f"study {name!r} exists with direction(s) {', '.join(d.value for d in study.directions)}, "
-                              f"not {', '.join(dirs)}; use a new study name to change them")
+                              f"not {', '.join(dirs)}; use a new study name to change them") from None
         if space is not None:
             study.set_space(space)
         return study
-    attrs = {_STRATEGY_KEY: strat.to_config(), _PRUNER_KEY: prun.to_config(), _SEED_KEY: seed}
-    study_id = store.create_study(name, dirs, metrics, system_attrs=attrs)
-    study = Study(store, store.get_study_by_id(study_id), strat, prun, None, seed)
-    if space is not None:
-        study.set_space(space)
-    return study
+    return Study(store, store.get_study_by_id(study_id), strat, prun, space, seed)
 
 
 def load_study(name: str, storage: Storage | str | None, *, strategy: Strategy | str | Mapping[str, Any] | None = None,

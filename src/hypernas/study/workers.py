@@ -6,7 +6,8 @@ import os
 import socket
 import threading
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from hypernas.study.storage import RunningTrial, Storage
@@ -15,13 +16,55 @@ from hypernas.study.storage.base import utcnow
 PROCESS_TOKEN = uuid.uuid4().hex
 HOSTNAME = socket.gethostname()
 
+
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text().strip()
+    except OSError:
+        return None
+
+
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started (Linux clock ticks since boot), to tell a reused pid from its first owner."""
+    stat = _read(f"/proc/{pid}/stat")
+    if stat is None:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()  # the command name in parentheses may contain spaces
+    return fields[19] if len(fields) > 19 else None  # field 22 of proc(5); fields here start at field 3
+
+
+def _boot_time() -> datetime | None:
+    """When this machine booted, as naive UTC like the stored heartbeats."""
+    for line in (_read("/proc/stat") or "").splitlines():
+        if line.startswith("btime "):
+            return datetime.fromtimestamp(int(line.split()[1]), timezone.utc).replace(tzinfo=None)
+    return None
+
+
+BOOT_ID = _read("/proc/sys/kernel/random/boot_id")
+BOOT_TIME = _boot_time()
+_START = process_start(os.getpid())
+
 _live_lock = threading.Lock()
 _live_trials: set[int] = set()
 
 
+def _renew_after_fork() -> None:
+    """A forked child is another worker: its own token and start time, none of its parent's trials."""
+    global PROCESS_TOKEN, _START, _live_lock
+    PROCESS_TOKEN = uuid.uuid4().hex
+    _START = process_start(os.getpid())
+    _live_lock = threading.Lock()
+    _live_trials.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_after_fork)
+
+
 def worker_info() -> dict[str, Any]:
     """Identity recorded with each RUNNING trial."""
-    return {"host": HOSTNAME, "pid": os.getpid(), "token": PROCESS_TOKEN}
+    return {"host": HOSTNAME, "pid": os.getpid(), "token": PROCESS_TOKEN, "boot": BOOT_ID, "started": _START}
 
 
 def mark_live(trial_id: int) -> None:
@@ -52,20 +95,28 @@ def _pid_alive(pid: int) -> bool:
 def is_lost(running: RunningTrial, stale_after: float) -> str | None:
     """Why a RUNNING trial's worker must be dead, or ``None`` if it may still be alive.
 
-    On this host the worker's process is checked directly; a trial of this very process that it
-    is not running anymore is lost too. On another host, a heartbeat older than ``stale_after``
+    On this machine (same host name and, where known, same boot) the worker's process is checked
+    directly, and a pid now owned by another process means gone; a trial of this very process
+    that it is not running anymore is lost too. A worker of the same host name but another boot
+    is lost if it was last seen before this machine booted (the machine restarted). Elsewhere
+    (another host, or another machine of the same name) a heartbeat older than ``stale_after``
     seconds means lost.
     """
     worker = running.worker or {}
     host, pid, token = worker.get("host"), worker.get("pid"), worker.get("token")
-    if host == HOSTNAME and isinstance(pid, int):
+    boot, started = worker.get("boot"), worker.get("started")
+    if host == HOSTNAME and (not boot or not BOOT_ID or boot == BOOT_ID) and isinstance(pid, int):
         if token == PROCESS_TOKEN:
             with _live_lock:
                 alive = running.trial.trial_id in _live_trials
             return None if alive else "its worker in this process stopped without finishing it"
         if not _pid_alive(pid) or pid == os.getpid():
             return f"its worker process {pid} on {host} is gone"
+        if started and process_start(pid) not in (None, started):
+            return f"its worker process {pid} on {host} is gone (the pid now belongs to another process)"
         return None
+    if host == HOSTNAME and BOOT_TIME is not None and running.heartbeat is not None and running.heartbeat < BOOT_TIME:
+        return f"its worker {host}:{pid} was last seen before {host} restarted"
     if running.heartbeat is None or utcnow() - running.heartbeat > timedelta(seconds=stale_after):
         return f"its worker {host}:{pid} sent no heartbeat for more than {stale_after:g} s"
     return None

@@ -97,6 +97,10 @@ class Storage(ABC):
         """Insert a WAITING or RUNNING trial with the next free number."""
 
     @abstractmethod
+    def next_trial_number(self, study_id: int) -> int:
+        """The number :meth:`create_trial` would give the next trial of the study (hold ``ask_lock`` to keep it)."""
+
+    @abstractmethod
     def claim_waiting_trial(self, study_id: int, worker: dict[str, Any] | None = None) -> FrozenTrial | None:
         """Atomically turn the oldest WAITING trial into RUNNING for this worker; ``None`` if there is none."""
 
@@ -124,10 +128,6 @@ class Storage(ABC):
     @abstractmethod
     def get_trials(self, study_id: int, states: Sequence[TrialState] | None = None) -> list[FrozenTrial]:
         """All trials of a study (optionally only some states), ordered by number."""
-
-    @abstractmethod
-    def next_trial_number(self, study_id: int) -> int:
-        """The number the next created trial will get (numbers are dense from 0)."""
 
     @abstractmethod
     def running_trials(self, study_id: int) -> list[RunningTrial]:

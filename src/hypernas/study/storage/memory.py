@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ class InMemoryStorage(Storage):
         self._trials: dict[int, FrozenTrial] = {}
         self._study_trials: dict[int, list[int]] = {}
         self._trial_study: dict[int, int] = {}
+        self._waiting: dict[int, deque[int]] = {}
         self._workers: dict[int, tuple[dict[str, Any] | None, Any]] = {}
         self._ask_locks: dict[int, threading.Lock] = {}
 
@@ -42,6 +44,7 @@ class InMemoryStorage(Storage):
                                                 {}, copy.deepcopy(system_attrs or {}), utcnow())
             self._names[name] = study_id
             self._study_trials[study_id] = []
+            self._waiting[study_id] = deque()
             self._ask_locks[study_id] = threading.Lock()
             return study_id
 
@@ -63,6 +66,7 @@ class InMemoryStorage(Storage):
     def delete_study(self, name: str) -> None:
         with self._lock:
             study_id = self.get_study(name).study_id
+            del self._waiting[study_id]
             for tid in self._study_trials.pop(study_id):
                 self._trials.pop(tid, None)
                 self._trial_study.pop(tid, None)
@@ -97,18 +101,24 @@ class InMemoryStorage(Storage):
             self._study_trials[study_id].append(trial_id)
             self._trial_study[trial_id] = study_id
             self._workers[trial_id] = (worker, utcnow())
+            if state is TrialState.WAITING:
+                self._waiting[study_id].append(trial_id)
             return trial
+
+    def next_trial_number(self, study_id: int) -> int:
+        with self._lock:
+            return len(self._study_trials[study_id])
 
     def claim_waiting_trial(self, study_id: int, worker: dict[str, Any] | None = None) -> FrozenTrial | None:
         with self._lock:
-            for tid in self._study_trials[study_id]:
-                t = self._trials[tid]
-                if t.state is TrialState.WAITING:
-                    t = t.replace(state=TrialState.RUNNING, datetime_start=utcnow())
-                    self._trials[tid] = t
-                    self._workers[tid] = (worker, utcnow())
-                    return t
-            return None
+            waiting = self._waiting[study_id]
+            if not waiting:
+                return None
+            tid = waiting.popleft()  # trials are numbered in creation order: the oldest comes first
+            t = self._trials[tid].replace(state=TrialState.RUNNING, datetime_start=utcnow())
+            self._trials[tid] = t
+            self._workers[tid] = (worker, utcnow())
+            return t
 
     def _mutable(self, trial_id: int) -> FrozenTrial:
         t = self._trials[trial_id]
@@ -151,10 +161,6 @@ class InMemoryStorage(Storage):
         with self._lock:
             trials = [self._trials[tid] for tid in self._study_trials[study_id]]
         return [t.copy() for t in trials if states is None or t.state in states]
-
-    def next_trial_number(self, study_id: int) -> int:
-        with self._lock:
-            return len(self._study_trials[study_id])
 
     def running_trials(self, study_id: int) -> list[RunningTrial]:
         with self._lock:

@@ -233,8 +233,7 @@ class SQLStorage(Storage):
         for _attempt in range(20):  # a concurrent writer on a server database may take the same number
             try:
                 with self._write() as conn:
-                    number = conn.execute(sa.select(sa.func.coalesce(sa.func.max(trials_table.c.number) + 1, 0))
-                                          .where(trials_table.c.study_id == study_id)).scalar_one()
+                    number = self._next_number(conn, study_id)
                     result = conn.execute(trials_table.insert().values(
                         study_id=study_id, number=number, state=state.value, params=params or {},
                         user_attrs={}, system_attrs=system_attrs or {}, worker=worker, heartbeat=now,
@@ -246,22 +245,31 @@ class SQLStorage(Storage):
                 continue
         raise StorageError(f"could not allocate a trial number in {self.url} after 20 attempts")
 
+    @staticmethod
+    def _next_number(conn: Connection, study_id: int) -> int:
+        return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(trials_table.c.number) + 1, 0))
+                                .where(trials_table.c.study_id == study_id)).scalar_one())
+
+    def next_trial_number(self, study_id: int) -> int:
+        with self._read() as conn:
+            return self._next_number(conn, study_id)
+
     def claim_waiting_trial(self, study_id: int, worker: dict[str, Any] | None = None) -> FrozenTrial | None:
         while True:
-            with self._write() as conn:
+            with self._read() as conn:  # the common case, an empty queue, takes no write lock
                 trial_id = conn.execute(
                     sa.select(trials_table.c.id)
                     .where(trials_table.c.study_id == study_id, trials_table.c.state == TrialState.WAITING.value)
                     .order_by(trials_table.c.number).limit(1)).scalar()
-                if trial_id is None:
-                    return None
+            if trial_id is None:
+                return None
+            with self._write() as conn:  # claimed only if still WAITING: another worker may have taken it
                 now = utcnow()
                 result = conn.execute(trials_table.update().where(
                     trials_table.c.id == trial_id, trials_table.c.state == TrialState.WAITING.value
                 ).values(state=TrialState.RUNNING.value, datetime_start=now, worker=worker, heartbeat=now))
                 if result.rowcount == 1:
-                    break
-        return self.get_trial(trial_id)
+                    return self._load_trial(conn, trial_id)
 
     def _require_unfinished(self, conn: Connection, trial_id: int) -> None:
         row = conn.execute(sa.select(trials_table.c.number, trials_table.c.state).where(trials_table.c.id == trial_id)).first()
@@ -305,7 +313,7 @@ class SQLStorage(Storage):
                 if row is None:
                     raise StorageError(f"no trial with id {trial_id} in {self.url}")
                 raise TrialStateError(f"trial {row.number} is {row.state}; only a RUNNING trial can be finished")
-        return self.get_trial(trial_id)
+            return self._load_trial(conn, trial_id)
 
     @staticmethod
     def _frozen(row: Any, intermediate: dict[int, float]) -> FrozenTrial:
@@ -318,15 +326,18 @@ class SQLStorage(Storage):
 
     _TRIAL_COLUMNS = [c for c in trials_table.c if c.name not in ("worker", "heartbeat")]
 
+    def _load_trial(self, conn: Connection, trial_id: int) -> FrozenTrial:
+        row = conn.execute(sa.select(*self._TRIAL_COLUMNS).where(trials_table.c.id == trial_id)).first()
+        if row is None:
+            raise StorageError(f"no trial with id {trial_id} in {self.url}")
+        inter = {s: v for s, v in conn.execute(
+            sa.select(intermediate_table.c.step, intermediate_table.c.value)
+            .where(intermediate_table.c.trial_id == trial_id).order_by(intermediate_table.c.step))}
+        return self._frozen(row, inter)
+
     def get_trial(self, trial_id: int) -> FrozenTrial:
         with self._read() as conn:
-            row = conn.execute(sa.select(*self._TRIAL_COLUMNS).where(trials_table.c.id == trial_id)).first()
-            if row is None:
-                raise StorageError(f"no trial with id {trial_id} in {self.url}")
-            inter = {s: v for s, v in conn.execute(
-                sa.select(intermediate_table.c.step, intermediate_table.c.value)
-                .where(intermediate_table.c.trial_id == trial_id).order_by(intermediate_table.c.step))}
-        return self._frozen(row, inter)
+            return self._load_trial(conn, trial_id)
 
     def get_trials(self, study_id: int, states: Sequence[TrialState] | None = None) -> list[FrozenTrial]:
         with self._cache_lock:
@@ -361,11 +372,6 @@ class SQLStorage(Storage):
             merged = {**cached, **fresh}
         trials = sorted(merged.values(), key=lambda t: t.number)
         return [t.copy() for t in trials if states is None or t.state in states]
-
-    def next_trial_number(self, study_id: int) -> int:
-        with self._read() as conn:
-            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(trials_table.c.number) + 1, 0))
-                                    .where(trials_table.c.study_id == study_id)).scalar_one())
 
     def running_trials(self, study_id: int) -> list[RunningTrial]:
         with self._read() as conn:
