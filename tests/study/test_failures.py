@@ -225,7 +225,7 @@ def test_trial_of_this_process_that_nobody_runs_is_lost(storage):
     from hypernas.study.workers import mark_done, worker_info
 
     trial = storage.create_trial(study.study_id, TrialState.RUNNING, params={"x": 0.5}, worker=worker_info())
-    mark_done(trial.trial_id)
+    mark_done(storage, trial.trial_id)
     assert study.fail_lost_trials() == [0]
     assert "its worker in this process stopped without finishing it" in study.trials[0].error
 
@@ -299,3 +299,15 @@ def test_unstorable_user_attrs_and_extra_metrics_fail_the_trial_only(storage):
     assert c.state is TrialState.COMPLETE
     with pytest.raises(hypernas.ConfigError, match="study user attribute 'x' must be JSON data"):
         study.set_user_attr("x", {1, 2})
+
+
+def test_live_trials_of_two_records_in_one_process_are_kept_apart():
+    first, second = create_study("a", space=SPACE), create_study("b", space=SPACE)
+    running = first.ask()  # trial id 1 of the first record, run by this process
+    from hypernas.study.workers import worker_info
+
+    orphan = second.storage.create_trial(second.study_id, TrialState.RUNNING, params={"x": 0.5}, worker=worker_info())
+    assert orphan.trial_id == running.trial_id  # the same id, in another record
+    assert second.fail_lost_trials() == [0]
+    assert first.fail_lost_trials() == []
+    first.tell(running, 1.0)

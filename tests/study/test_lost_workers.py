@@ -14,9 +14,11 @@ import pytest
 import hypernas
 from hypernas import Float, Space
 from hypernas.record import FrozenTrial, TrialState
-from hypernas.study.storage import RunningTrial
+from hypernas.study.storage import InMemoryStorage, RunningTrial
 from hypernas.study.storage.base import utcnow
 from hypernas.study.workers import BOOT_ID, BOOT_TIME, HOSTNAME, is_lost, process_start, worker_info
+
+STORE = InMemoryStorage()
 
 
 def _running(worker: dict, heartbeat_age: float = 0.0) -> RunningTrial:
@@ -38,28 +40,28 @@ def _worker_of(proc: subprocess.Popen) -> dict:
 
 
 def test_a_live_worker_on_this_host_is_not_lost(other: subprocess.Popen) -> None:
-    assert is_lost(_running(_worker_of(other), heartbeat_age=10_000), stale_after=300) is None
+    assert is_lost(_running(_worker_of(other), heartbeat_age=10_000), stale_after=300, storage=STORE) is None
 
 
 def test_a_worker_whose_process_ended_is_lost() -> None:
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    reason = is_lost(_running({**worker_info(), "pid": dead.pid, "token": "gone"}), stale_after=300)
+    reason = is_lost(_running({**worker_info(), "pid": dead.pid, "token": "gone"}), stale_after=300, storage=STORE)
     assert reason == f"its worker process {dead.pid} on {HOSTNAME} is gone"
 
 
 @pytest.mark.skipif(process_start(os.getpid()) is None, reason="needs /proc to read process start times")
 def test_a_pid_now_owned_by_another_process_is_lost(other: subprocess.Popen) -> None:
     worker = {**_worker_of(other), "started": "1"}  # the same pid, started at another time
-    assert "the pid now belongs to another process" in is_lost(_running(worker), stale_after=300)
+    assert "the pid now belongs to another process" in is_lost(_running(worker), stale_after=300, storage=STORE)
 
 
 @pytest.mark.skipif(BOOT_ID is None, reason="needs /proc to read the boot id")
 def test_a_worker_of_another_boot_is_judged_by_its_heartbeat_not_by_a_local_pid(other: subprocess.Popen) -> None:
     """Before a restart, or on another machine of the same name: a live local pid proves nothing."""
     worker = {**_worker_of(other), "boot": "another-boot"}
-    assert is_lost(_running(worker, heartbeat_age=10), stale_after=300) is None
-    reason = is_lost(_running(worker, heartbeat_age=600), stale_after=300)
+    assert is_lost(_running(worker, heartbeat_age=10), stale_after=300, storage=STORE) is None
+    reason = is_lost(_running(worker, heartbeat_age=600), stale_after=300, storage=STORE)
     assert reason in (f"its worker {HOSTNAME}:{other.pid} sent no heartbeat for more than 300 s",
                       f"its worker {HOSTNAME}:{other.pid} was last seen before {HOSTNAME} restarted")
 
@@ -68,24 +70,24 @@ def test_a_worker_of_another_boot_is_judged_by_its_heartbeat_not_by_a_local_pid(
 def test_a_worker_last_seen_before_this_machine_booted_is_lost_at_once(other: subprocess.Popen) -> None:
     worker = {**_worker_of(other), "boot": "the-boot-before"}
     before_boot = (utcnow() - BOOT_TIME).total_seconds() + 60
-    reason = is_lost(_running(worker, heartbeat_age=before_boot), stale_after=1e9)
+    reason = is_lost(_running(worker, heartbeat_age=before_boot), stale_after=1e9, storage=STORE)
     assert reason == f"its worker {HOSTNAME}:{other.pid} was last seen before {HOSTNAME} restarted"
 
 
 def test_a_worker_recorded_without_boot_and_start_is_judged_by_its_pid(other: subprocess.Popen) -> None:
     worker = {"host": HOSTNAME, "pid": other.pid, "token": "old-record"}
-    assert is_lost(_running(worker), stale_after=300) is None
+    assert is_lost(_running(worker), stale_after=300, storage=STORE) is None
 
 
 def test_a_worker_on_another_host_is_lost_only_when_its_heartbeat_is_stale() -> None:
     worker = {"host": HOSTNAME + "-elsewhere", "pid": 1234, "token": "remote", "boot": "x", "started": "1"}
-    assert is_lost(_running(worker, heartbeat_age=10), stale_after=300) is None
-    reason = is_lost(_running(worker, heartbeat_age=600), stale_after=300)
+    assert is_lost(_running(worker, heartbeat_age=10), stale_after=300, storage=STORE) is None
+    reason = is_lost(_running(worker, heartbeat_age=600), stale_after=300, storage=STORE)
     assert reason == f"its worker {HOSTNAME}-elsewhere:1234 sent no heartbeat for more than 300 s"
 
 
 def test_a_trial_of_this_process_that_no_thread_runs_is_lost() -> None:
-    reason = is_lost(_running(worker_info()), stale_after=300)
+    reason = is_lost(_running(worker_info()), stale_after=300, storage=STORE)
     assert reason == "its worker in this process stopped without finishing it"
 
 

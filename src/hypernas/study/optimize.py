@@ -124,7 +124,7 @@ def worker_loop(study: Study, objective: Objective, budget: Any, catch: tuple[ty
 
 def _interrupt_running(study: Study) -> None:
     """Mark the trials this process is still running for ``study`` as interrupted."""
-    mine = set(live_trial_ids())
+    mine = set(live_trial_ids(study.storage))
     for trial in study.get_trials((TrialState.RUNNING,)):
         if trial.trial_id in mine:
             with contextlib.suppress(TrialStateError):

@@ -178,7 +178,7 @@ class Study:
                 provisional = FrozenTrial(self.storage.next_trial_number(self.study_id), -1, TrialState.RUNNING)
                 params = space.validate(self.strategy.ask(self, provisional))
                 frozen = self.storage.create_trial(self.study_id, TrialState.RUNNING, params=params, worker=worker)
-            mark_live(frozen.trial_id)  # under the lock: fail_lost_trials never sees it RUNNING and not live
+            mark_live(self.storage, frozen.trial_id)  # under the lock: fail_lost_trials never sees it RUNNING and not live
         return Trial(self, frozen.replace(params=params))
 
     def _complete_enqueued(self, space: Space, frozen: FrozenTrial) -> dict[str, Any]:
@@ -225,7 +225,7 @@ class Study:
         try:
             frozen = self.storage.finish_trial(trial_id, state, recorded, error)
         finally:
-            mark_done(trial_id)
+            mark_done(self.storage, trial_id)
         try:
             self.strategy.tell(self, frozen)
         except Exception as exc:  # the trial is recorded; a strategy's bookkeeping error must not lose it
@@ -314,7 +314,7 @@ class Study:
         # and two resuming processes queue a lost trial only once
         with self.storage.ask_lock(self.study_id):
             for running in self.storage.running_trials(self.study_id):
-                reason = is_lost(running, stale_after)
+                reason = is_lost(running, stale_after, self.storage)
                 if reason is None:
                     continue
                 try:

@@ -46,7 +46,7 @@ BOOT_TIME = _boot_time()
 _START = process_start(os.getpid())
 
 _live_lock = threading.Lock()
-_live_trials: set[int] = set()
+_live_trials: set[tuple[str, int]] = set()  # (storage key, trial id) of the trials this process runs
 
 
 def _renew_after_fork() -> None:
@@ -67,19 +67,21 @@ def worker_info() -> dict[str, Any]:
     return {"host": HOSTNAME, "pid": os.getpid(), "token": PROCESS_TOKEN, "boot": BOOT_ID, "started": _START}
 
 
-def mark_live(trial_id: int) -> None:
+def mark_live(storage: Storage, trial_id: int) -> None:
     with _live_lock:
-        _live_trials.add(trial_id)
+        _live_trials.add((storage.key, trial_id))
 
 
-def mark_done(trial_id: int) -> None:
+def mark_done(storage: Storage, trial_id: int) -> None:
     with _live_lock:
-        _live_trials.discard(trial_id)
+        _live_trials.discard((storage.key, trial_id))
 
 
-def live_trial_ids() -> list[int]:
+def live_trial_ids(storage: Storage) -> list[int]:
+    """Ids of the trials of ``storage`` that this process is running."""
+    key = storage.key
     with _live_lock:
-        return list(_live_trials)
+        return [tid for k, tid in _live_trials if k == key]
 
 
 def _pid_alive(pid: int) -> bool:
@@ -92,7 +94,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def is_lost(running: RunningTrial, stale_after: float) -> str | None:
+def is_lost(running: RunningTrial, stale_after: float, storage: Storage) -> str | None:
     """Why a RUNNING trial's worker must be dead, or ``None`` if it may still be alive.
 
     On this machine (same host name and, where known, same boot) the worker's process is checked
@@ -108,7 +110,7 @@ def is_lost(running: RunningTrial, stale_after: float) -> str | None:
     if host == HOSTNAME and (not boot or not BOOT_ID or boot == BOOT_ID) and isinstance(pid, int):
         if token == PROCESS_TOKEN:
             with _live_lock:
-                alive = running.trial.trial_id in _live_trials
+                alive = (storage.key, running.trial.trial_id) in _live_trials
             return None if alive else "its worker in this process stopped without finishing it"
         if not _pid_alive(pid) or pid == os.getpid():
             return f"its worker process {pid} on {host} is gone"
@@ -142,6 +144,6 @@ class Heartbeat:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.storage.heartbeat(live_trial_ids())
+                self.storage.heartbeat(live_trial_ids(self.storage))
             except Exception:  # a missed heartbeat is harmless; the next one retries
                 pass

@@ -60,6 +60,11 @@ class Storage(ABC):
 
     url: str = "memory"
 
+    @property
+    def key(self) -> str:
+        """Identifies this record within the process (trial ids are unique only per record)."""
+        return f"{type(self).__name__}:{id(self)}"
+
     # --- studies ---------------------------------------------------------------------------
     @abstractmethod
     def create_study(self, name: str, directions: Sequence[str], metric_names: Sequence[str] | None = None,

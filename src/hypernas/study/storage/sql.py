@@ -128,6 +128,10 @@ class SQLStorage(Storage):
             raise StorageError(f"storage {url!r} cannot be opened: {str(exc.orig).splitlines()[0]}") from None
 
     # --- engine set-up ---------------------------------------------------------------------
+    @property
+    def key(self) -> str:
+        return self.url
+
     def _install_sqlite_hooks(self) -> None:
         @sa.event.listens_for(self.engine, "connect")
         def on_connect(dbapi_conn: Any, _record: Any) -> None:
