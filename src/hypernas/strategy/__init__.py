@@ -4,5 +4,6 @@ from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.grid_search import GridSearch
 from hypernas.strategy.random_search import RandomSearch
 from hypernas.strategy.registry import STRATEGIES, make_strategy, register_strategy
+from hypernas.strategy.tpe import TPE
 
-__all__ = ["STRATEGIES", "GridSearch", "RandomSearch", "Strategy", "StudyView", "make_strategy", "register_strategy"]
+__all__ = ["STRATEGIES", "GridSearch", "RandomSearch", "Strategy", "StudyView", "TPE", "make_strategy", "register_strategy"]
