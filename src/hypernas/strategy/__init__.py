@@ -1,9 +1,10 @@
 """How the next candidate is chosen: one module per strategy behind one small interface."""
 
 from hypernas.strategy.base import Strategy, StudyView
+from hypernas.strategy.cma_es import CMAES
 from hypernas.strategy.grid_search import GridSearch
 from hypernas.strategy.random_search import RandomSearch
 from hypernas.strategy.registry import STRATEGIES, make_strategy, register_strategy
 from hypernas.strategy.tpe import TPE
 
-__all__ = ["STRATEGIES", "GridSearch", "RandomSearch", "Strategy", "StudyView", "TPE", "make_strategy", "register_strategy"]
+__all__ = ["CMAES", "STRATEGIES", "GridSearch", "RandomSearch", "Strategy", "StudyView", "TPE", "make_strategy", "register_strategy"]
