@@ -11,11 +11,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import math
+
 import numpy as np
 
 from hypernas.errors import StrategyError
 from hypernas.record import Direction, FrozenTrial, TrialState, as_finite_float
-from hypernas.space import Categorical, Fixed, Float, Int, Space
+from hypernas.space import Categorical, Fixed, Float, Int, Param, Space, value_key
 from hypernas.strategy.base import StudyView
 
 _SUPPORTED = (Float, Int, Categorical, Fixed)
@@ -71,6 +73,20 @@ def constraint_values(trial: FrozenTrial, constraint_attr: str | None) -> list[f
 
 def violation(trial: FrozenTrial, constraint_attr: str | None) -> float:
     return float(sum(max(c, 0.0) for c in constraint_values(trial, constraint_attr)))
+
+
+def model_column(p: Param, values: list[Any]) -> np.ndarray:
+    """The parameter's values in the model's scale: unit positions, or choice indices."""
+    if isinstance(p, Categorical):
+        index = {value_key(c): i for i, c in enumerate(p.choices)}
+        return np.array([index[value_key(v)] for v in values], dtype=float)
+    assert isinstance(p, (Float, Int))
+    v = np.asarray(values, dtype=float)
+    if p.high == p.low:
+        return np.full(len(v), 0.5)
+    if p.log:
+        return (np.log(v) - math.log(p.low)) / (math.log(p.high) - math.log(p.low))
+    return (v - p.low) / (p.high - p.low)
 
 
 def nondominated_ranks(y: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ import numpy as np
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial
 from hypernas.space import Categorical, Fixed, Float, Int, Param, Space, value_key
-from hypernas.strategy._history import History, check_params, quality_order, read_history
+from hypernas.strategy._history import History, check_params, model_column, quality_order, read_history
 from hypernas.strategy._parzen import CATEGORICAL, CONTINUOUS, DISCRETE, Dim, ParzenEstimator
 from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.registry import register_strategy
@@ -33,20 +33,6 @@ def _dim(p: Param) -> Dim:
     if isinstance(p, (Float, Int)) and p.cardinality is not None and not p.log:
         return Dim(DISCRETE, p.cardinality)
     return Dim(CONTINUOUS)
-
-
-def _column(p: Param, values: list[Any]) -> np.ndarray:
-    """The parameter's values in the model's scale: unit positions, or choice indices."""
-    if isinstance(p, Categorical):
-        index = {value_key(c): i for i, c in enumerate(p.choices)}
-        return np.array([index[value_key(v)] for v in values], dtype=float)
-    assert isinstance(p, (Float, Int))
-    v = np.asarray(values, dtype=float)
-    if p.high == p.low:
-        return np.full(len(v), 0.5)
-    if p.log:
-        return (np.log(v) - math.log(p.low)) / (math.log(p.high) - math.log(p.low))
-    return (v - p.low) / (p.high - p.low)
 
 
 def _number(trial: FrozenTrial) -> int:
@@ -171,10 +157,10 @@ class _Columns:
         if name not in self._cache:
             p = self.space[name]
             if not p.when:
-                self._cache[name] = _column(p, [t.params[name] for t in self.trials])
+                self._cache[name] = model_column(p, [t.params[name] for t in self.trials])
             else:
                 col = np.full(len(self.trials), np.nan)
                 idx = [i for i, t in enumerate(self.trials) if name in t.params]
-                col[idx] = _column(p, [self.trials[i].params[name] for i in idx])
+                col[idx] = model_column(p, [self.trials[i].params[name] for i in idx])
                 self._cache[name] = col
         return self._cache[name]
