@@ -4,8 +4,9 @@ from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.cma_es import CMAES
 from hypernas.strategy.gp import GaussianProcess
 from hypernas.strategy.grid_search import GridSearch
+from hypernas.strategy.nsga2 import NSGA2
 from hypernas.strategy.random_search import RandomSearch
 from hypernas.strategy.registry import STRATEGIES, make_strategy, register_strategy
 from hypernas.strategy.tpe import TPE
 
-__all__ = ["CMAES", "STRATEGIES", "GaussianProcess", "GridSearch", "RandomSearch", "Strategy", "StudyView", "TPE", "make_strategy", "register_strategy"]
+__all__ = ["CMAES", "STRATEGIES", "GaussianProcess", "GridSearch", "NSGA2", "RandomSearch", "Strategy", "StudyView", "TPE", "make_strategy", "register_strategy"]
