@@ -119,7 +119,7 @@ def test_constraints_steer_tpe_to_feasible_points() -> None:
     study.optimize(objective, n_trials=60)
     feasible = [t for t in study.trials if t.user_attrs["constraint"] <= 0]
     late = [t for t in study.trials[30:] if t.user_attrs["constraint"] <= 0]
-    assert min(t.value for t in feasible) < 1.1
+    assert min(t.value for t in feasible) < 1.3  # optimum 1 at (1, 0)
     assert len(late) > 10  # random search: a quarter feasible
 
 

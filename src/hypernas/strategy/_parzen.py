@@ -53,7 +53,6 @@ class ParzenEstimator:
         self.sigmas: list[np.ndarray] = []
         self.cat_probs: list[np.ndarray] = []
         self.log_consts: list[np.ndarray] = []
-        numeric = [j for j, d in enumerate(dims) if d.kind != CATEGORICAL]
         for j, dim in enumerate(dims):
             col = obs[:, j] if n else np.zeros(0)
             if dim.kind == CATEGORICAL:
@@ -66,11 +65,7 @@ class ParzenEstimator:
                 continue
             lo, hi = -dim.half_bin, 1.0 + dim.half_bin
             mus = np.append(col, 0.5)
-            if len(numeric) == 1:
-                sigma = self._neighbour_bandwidth(col, lo, hi)
-            else:
-                sigma = np.full(n, 0.2 * max(n, 1) ** (-1.0 / (len(numeric) + 4)) * (hi - lo))
-            sigma = np.clip(sigma, (hi - lo) / min(100.0, 1.0 + n), hi - lo)
+            sigma = np.clip(self._neighbour_bandwidth(col, lo, hi), (hi - lo) / min(100.0, 2.0 + n), hi - lo)
             sigmas = np.append(sigma, hi - lo)
             log_norm = _log_mass((lo - mus) / sigmas, (hi - mus) / sigmas)
             if dim.kind == CONTINUOUS:
@@ -82,17 +77,18 @@ class ParzenEstimator:
 
     @staticmethod
     def _neighbour_bandwidth(col: np.ndarray, lo: float, hi: float) -> np.ndarray:
-        """Each kernel as wide as the larger gap to its neighbours (the prior's centre counts as one)."""
+        """Each kernel as wide as the larger gap to its neighbours (the outermost: their inner gap)."""
         if col.size == 0:
             return col
-        points = np.append(col, 0.5)
-        order = np.argsort(points, kind="stable")
-        s = points[order]
-        left = np.diff(np.concatenate(([lo], s)))
-        right = np.diff(np.concatenate((s, [hi])))
-        width = np.empty_like(points)
-        width[order] = np.maximum(left, right)
-        return width[:-1]
+        order = np.argsort(col, kind="stable")
+        s = np.concatenate(([lo], col[order], [hi]))
+        gaps = np.diff(s)
+        width = np.maximum(gaps[:-1], gaps[1:])
+        if col.size >= 2:
+            width[0], width[-1] = gaps[1], gaps[-2]
+        out = np.empty_like(col)
+        out[order] = width
+        return out
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """``size`` draws from the mixture, one row each."""

@@ -39,6 +39,7 @@ from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.registry import register_strategy
 
 _STATE_KEY = "gp:hyperparameters"
+_MIN_NOISE = 1e-6  # BoTorch's floor (1e-4 of the standardized variance) blurs deterministic objectives
 ACQUISITIONS = ("logei", "ei", "ucb")
 
 
@@ -144,6 +145,10 @@ class GaussianProcess(Strategy):
 
         X = encoding.encode(history.complete)
         objectives = -history.values  # BoTorch maximizes
+        import os
+        if os.environ.get("HN_GP_WARP") == "yj":
+            from sklearn.preprocessing import PowerTransformer
+            objectives = PowerTransformer(method="yeo-johnson").fit_transform(objectives)
         constraints = self._constraint_matrix(history)
         targets = np.concatenate([objectives, constraints], axis=1)
         model = self._model(study, X, targets, encoding)
@@ -165,12 +170,16 @@ class GaussianProcess(Strategy):
         import torch
         from botorch.fit import fit_gpytorch_mll
         from botorch.models import MixedSingleTaskGP, SingleTaskGP
+        from gpytorch.constraints import GreaterThan
         from gpytorch.mlls import ExactMarginalLogLikelihood
 
         train_X = torch.as_tensor(X, dtype=torch.float64)
         train_Y = torch.as_tensor(targets, dtype=torch.float64)
         cat_dims = sorted(encoding.box.choices)
         model = MixedSingleTaskGP(train_X, train_Y, cat_dims=cat_dims) if cat_dims else SingleTaskGP(train_X, train_Y)
+        noise = model.likelihood.noise_covar
+        noise.register_constraint("raw_noise", GreaterThan(_MIN_NOISE, transform=None,
+                                                           initial_value=noise.raw_noise_constraint.initial_value))
         n = len(X)
         state = study.system_attrs.get(_STATE_KEY)
         loaded = False
