@@ -145,10 +145,6 @@ class GaussianProcess(Strategy):
 
         X = encoding.encode(history.complete)
         objectives = -history.values  # BoTorch maximizes
-        import os
-        if os.environ.get("HN_GP_WARP") == "yj":
-            from sklearn.preprocessing import PowerTransformer
-            objectives = PowerTransformer(method="yeo-johnson").fit_transform(objectives)
         constraints = self._constraint_matrix(history)
         targets = np.concatenate([objectives, constraints], axis=1)
         model = self._model(study, X, targets, encoding)
