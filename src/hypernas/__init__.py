@@ -19,6 +19,7 @@ from hypernas.estimate.pruners import Pruner, make_pruner
 from hypernas.record import Direction, FrozenTrial, TrialState
 from hypernas.space import Categorical, Fixed, Float, Int, Param, Space
 from hypernas.strategy import GridSearch, RandomSearch, Strategy, make_strategy, register_strategy
+from hypernas.strategy import CMAES, NSGA2, TPE, GaussianProcess
 from hypernas.study import (
     InMemoryStorage,
     SQLStorage,
@@ -40,3 +41,4 @@ __all__ = [
     "Trial", "TrialPruned", "TrialState", "TrialStateError", "create_study", "delete_study", "load_study",
     "make_pruner", "make_strategy", "register_strategy", "study_names",
 ]
+__all__ += ["CMAES", "GaussianProcess", "NSGA2", "TPE"]
