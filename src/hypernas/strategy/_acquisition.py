@@ -54,12 +54,13 @@ class Box:
 
 
 def maximize(acquisition: Callable[[torch.Tensor], torch.Tensor], box: Box, rng: np.random.Generator,
-             incumbents: np.ndarray, n_raw: int = 1024, n_restarts: int = 4, maxiter: int = 60) -> np.ndarray:
+             incumbents: np.ndarray, n_raw: int = 1024, n_restarts: int = 4, maxiter: int = 25) -> np.ndarray:
     """The best point found: random and local screening, then L-BFGS-B on the continuous dimensions."""
     raw = [box.random(rng, n_raw)]
     if len(incumbents):
-        raw.append(box.perturb(rng, incumbents, n_raw // 2, 0.05))
         raw.append(box.perturb(rng, incumbents, n_raw // 4, 0.2))
+        raw.append(box.perturb(rng, incumbents, n_raw // 4, 0.05))
+        raw.append(box.perturb(rng, incumbents, n_raw // 4, 0.01))
     points = np.concatenate(raw)
     scores = _score(acquisition, points)
     starts = points[np.argsort(-scores, kind="stable")[:n_restarts]]

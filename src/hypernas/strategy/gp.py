@@ -39,6 +39,7 @@ from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.registry import register_strategy
 
 _STATE_KEY = "gp:hyperparameters"
+_COLD_FIT_ITERS, _WARM_FIT_ITERS = 200, 40
 _MIN_NOISE = 1e-6  # BoTorch's floor (1e-4 of the standardized variance) blurs deterministic objectives
 ACQUISITIONS = ("logei", "ei", "ucb")
 
@@ -164,7 +165,7 @@ class GaussianProcess(Strategy):
     # --- the model -------------------------------------------------------------------------
     def _model(self, study: StudyView, X: np.ndarray, targets: np.ndarray, encoding: _Encoding) -> Any:
         import torch
-        from botorch.fit import fit_gpytorch_mll
+        from botorch.optim.fit import fit_gpytorch_mll_scipy
         from botorch.models import MixedSingleTaskGP, SingleTaskGP
         from gpytorch.constraints import GreaterThan
         from gpytorch.mlls import ExactMarginalLogLikelihood
@@ -187,8 +188,9 @@ class GaussianProcess(Strategy):
             except (RuntimeError, KeyError, TypeError):
                 loaded = False
         if not loaded or n >= math.ceil(state["n"] * (1.0 + self.refit_growth)) and n != state["n"]:
-            try:
-                fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+            mll = ExactMarginalLogLikelihood(model.likelihood, model).train()
+            try:  # warm-started fits need few iterations
+                fit_gpytorch_mll_scipy(mll, options={"maxiter": _WARM_FIT_ITERS if loaded else _COLD_FIT_ITERS})
             except Exception:  # noqa: BLE001 - a failed fit keeps the (warm-started or default) hyperparameters
                 pass
             params = {k: v.detach().tolist() for k, v in model.named_parameters()}
