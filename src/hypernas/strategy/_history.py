@@ -37,24 +37,16 @@ class History:
 def read_history(study: StudyView, trial: FrozenTrial, constraint_attr: str | None) -> History:
     """The study's trials as seen when proposing ``trial`` (which itself is excluded from the running ones)."""
     signs = np.array([1.0 if d is Direction.MINIMIZE else -1.0 for d in study.directions])
-    complete: list[FrozenTrial] = []
-    pruned: list[FrozenTrial] = []
-    running: list[FrozenTrial] = []
-    for t in study.get_trials():
-        if t.number == trial.number:
-            continue
-        if t.state is TrialState.COMPLETE and t.values is not None and len(t.values) == len(signs):
-            complete.append(t)
-        elif t.state is TrialState.PRUNED and t.params:
-            pruned.append(t)
-        elif t.state is TrialState.RUNNING and t.params:
-            running.append(t)
+    trials = study.get_trials()
+    complete = [t for t in trials if t.state is TrialState.COMPLETE and t.values is not None
+                and len(t.values) == len(signs) and t.number != trial.number]
+    pruned = [t for t in trials if t.state is TrialState.PRUNED and t.params and t.number != trial.number]
+    running = [t for t in trials if t.state is TrialState.RUNNING and t.params and t.number != trial.number]
     values = np.array([t.values for t in complete], dtype=float).reshape(len(complete), len(signs)) * signs
     violations = np.zeros(len(complete))
     if constraint_attr:
-        for i, t in enumerate(complete):
-            if constraint_attr in t.user_attrs:
-                violations[i] = violation(t, constraint_attr)
+        constrained = [i for i, t in enumerate(complete) if constraint_attr in t.user_attrs]
+        violations[constrained] = [violation(complete[i], constraint_attr) for i in constrained]
     return History(complete, values, violations, pruned, running)
 
 
