@@ -219,6 +219,26 @@ def regret_table(rows: list[dict[str, Any]], methods: list[str]) -> str:
     return "\n".join(lines)
 
 
+def regret_markdown(rows: list[dict[str, Any]], methods: list[str]) -> str:
+    """One markdown row per function: median / mean log10 regret per method, then hn best - optuna best (medians)."""
+    optima = {name: spec[3]() for name, spec in FUNCTIONS.items()}
+    lines = ["| function | " + " | ".join(methods) + " | hn best - optuna best |",
+             "|---" * (len(methods) + 2) + "|"]
+    for fn in FUNCTIONS:
+        cells, medians = [], {}
+        for m in methods:
+            vals = [math.log10(max(r["best"] - optima[fn], 1e-12)) for r in rows if r["function"] == fn and r["method"] == m]
+            if not vals:
+                cells.append("-")
+                continue
+            medians[m] = float(np.median(vals))
+            cells.append(f"{medians[m]:.2f} / {np.mean(vals):.2f} ({len(vals)})")
+        hn_best = min((v for m, v in medians.items() if m.startswith("hn-")), default=math.nan)
+        op_best = min((v for m, v in medians.items() if m.startswith("optuna-")), default=math.nan)
+        lines.append(f"| {fn} | " + " | ".join(cells) + f" | {hn_best - op_best:+.2f} |")
+    return "\n".join(lines)
+
+
 def timing_table(rows: list[dict[str, Any]]) -> str:
     lines = ["\nms per trial (ask + tell) with n trials in the study (hartmann6), median over repeats; "
              "ratio = hypernas / optuna",
@@ -250,6 +270,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=1, help="timing measurements per cell (median taken)")
     parser.add_argument("--out", type=Path, default=Path("results/hpo.jsonl"))
     parser.add_argument("--report", action="store_true", help="only print the tables of --out")
+    parser.add_argument("--markdown", action="store_true", help="print the regret table as markdown")
     args = parser.parse_args(argv)
 
     warnings.filterwarnings("ignore")
@@ -273,7 +294,8 @@ def main(argv: list[str] | None = None) -> None:
                         _append(args.out, row)
                         print(json.dumps(row), flush=True)
             done = _load(args.out)
-        print(regret_table([r for r in done if "best" in r and r["evals"] == args.evals], methods))
+        rows = [r for r in done if "best" in r and r["evals"] == args.evals]
+        print(regret_markdown(rows, methods) if args.markdown else regret_table(rows, methods))
         return
     if not args.report:
         plan = [("tpe", int(n)) for n in args.tpe_trials.split(",") if n] + \
