@@ -187,7 +187,8 @@ class GaussianProcess(Strategy):
                 loaded = True
             except (RuntimeError, KeyError, TypeError):
                 loaded = False
-        if not loaded or n >= math.ceil(state["n"] * (1.0 + self.refit_growth)) and n != state["n"]:
+        grown = loaded and n != state["n"] and n >= math.ceil(state["n"] * (1.0 + self.refit_growth))
+        if not loaded or grown:
             mll = ExactMarginalLogLikelihood(model.likelihood, model).train()
             try:  # warm-started fits need few iterations
                 fit_gpytorch_mll_scipy(mll, options={"maxiter": _WARM_FIT_ITERS if loaded else _COLD_FIT_ITERS})
