@@ -29,6 +29,7 @@ from hypernas.record import Direction, FrozenTrial, TrialState
 from hypernas.space import Categorical, Fixed, Float, Int, Param, Space
 from hypernas.strategy import GridSearch, RandomSearch, Strategy, make_strategy, register_strategy
 from hypernas.strategy import HyperbandScheduler
+from hypernas.strategy import CMAES, NSGA2, TPE, GaussianProcess
 from hypernas.study import (
     InMemoryStorage,
     SQLStorage,
@@ -52,3 +53,4 @@ __all__ = [
 ]
 __all__ += ["ASHAPruner", "HyperbandPruner", "HyperbandScheduler", "MedianPruner", "PatiencePruner",
             "PercentilePruner", "SuccessiveHalvingPruner", "ThresholdPruner"]
+__all__ += ["CMAES", "GaussianProcess", "NSGA2", "TPE"]

@@ -1,0 +1,136 @@
+"""CMA-ES through the ``cmaes`` package, with IPOP restarts, for continuous and integer spaces.
+
+The search runs in the space's unit cube (log scales unfolded). Integer and stepped parameters
+use CMA-ES with margin (``CMAwM``) so the search does not stall on a plateau between levels.
+Each generation's members are the trials proposed for it; when ``population_size`` of them are
+COMPLETE the generation is told (failed and pruned members are replaced by further asks). When
+the optimizer has converged, it restarts from a random mean with a population ``inc_popsize``
+times larger (IPOP). The optimizer and its generation are saved with the study after every ask,
+so a resumed study continues exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import base64
+import pickle
+from typing import Any
+
+import numpy as np
+
+from hypernas.errors import StrategyError
+from hypernas.record import FrozenTrial, TrialState
+from hypernas.space import Fixed, Float, Int, NumericParam, Space
+from hypernas.strategy._history import check_params, check_single_objective
+from hypernas.strategy.base import Strategy, StudyView, objective_sign
+from hypernas.strategy.registry import register_strategy
+
+_STATE_KEY = "cmaes:state"
+_OTHERS = "'tpe', 'gp' or 'nsga2' (they handle categorical and conditional parameters)"
+
+
+@register_strategy("cmaes")
+class CMAES(Strategy):
+    """Covariance matrix adaptation evolution strategy with increasing-population restarts."""
+
+    def __init__(self, sigma0: float = 1 / 6, population_size: int | None = None, restarts: bool = True,
+                 inc_popsize: int = 2, seed: int | None = None) -> None:
+        super().__init__(seed)
+        if isinstance(sigma0, bool) or not isinstance(sigma0, (int, float)) or not 0 < sigma0 <= 1:
+            raise StrategyError(f"cmaes: sigma0 (step size in the unit cube) must be in (0, 1], got {sigma0!r}")
+        if population_size is not None and (isinstance(population_size, bool) or not isinstance(population_size, int)
+                                            or population_size < 2):
+            raise StrategyError(f"cmaes: population_size must be an integer >= 2 or None, got {population_size!r}")
+        if isinstance(inc_popsize, bool) or not isinstance(inc_popsize, int) or inc_popsize < 1:
+            raise StrategyError(f"cmaes: inc_popsize must be an integer >= 1, got {inc_popsize!r}")
+        self.sigma0 = float(sigma0)
+        self.population_size = population_size
+        self.restarts = bool(restarts)
+        self.inc_popsize = inc_popsize
+
+    def to_config(self) -> dict[str, Any]:
+        return {**super().to_config(), "sigma0": self.sigma0, "population_size": self.population_size,
+                "restarts": self.restarts, "inc_popsize": self.inc_popsize}
+
+    def check_space(self, space: Space) -> None:
+        check_params("cmaes", space, (Float, Int, Fixed), _OTHERS)
+        conditional = [name for name, p in space.items() if p.when]
+        if conditional:
+            raise StrategyError(f"strategy 'cmaes' cannot search conditional parameter {conditional[0]!r}; "
+                                "use 'tpe' (it models parameters group by group)")
+        if not self._searched(space):
+            raise StrategyError("strategy 'cmaes' needs at least one parameter that is not fixed; use 'random'")
+
+    @staticmethod
+    def _searched(space: Space) -> list[str]:
+        return [n for n, p in space.items() if isinstance(p, NumericParam) and p.cardinality != 1]
+
+    # --- the optimizer and its saved state ---------------------------------------------------
+    def _new_optimizer(self, space: Space, study: StudyView, restart: int, popsize: int | None) -> Any:
+        import cmaes
+
+        names = self._searched(space)
+        seed = self.seed if self.seed is not None else study.seed
+        rng = np.random.default_rng(None if seed is None else [int(seed), restart, 1_000_003])
+        mean = np.full(len(names), 0.5) if restart == 0 else rng.random(len(names))
+        bounds = np.tile([0.0, 1.0], (len(names), 1))
+        steps = np.array([self._unit_step(space[n]) for n in names])
+        kwargs = {"mean": mean, "sigma": self.sigma0, "bounds": bounds, "population_size": popsize,
+                  "seed": int(rng.integers(2**31 - 1))}
+        if steps.any():
+            return cmaes.CMAwM(steps=steps, **kwargs)
+        return cmaes.CMA(**kwargs)
+
+    @staticmethod
+    def _unit_step(p: Any) -> float:
+        """The gap between neighbouring levels in the unit scale (0: treat as continuous)."""
+        card = p.cardinality
+        return 0.0 if card is None or p.log else 1.0 / (card - 1)
+
+    @staticmethod
+    def _load(state: dict[str, Any]) -> Any:
+        return pickle.loads(base64.b64decode(state["optimizer"]))  # the study's own record
+
+    @staticmethod
+    def _dump(optimizer: Any) -> str:
+        return base64.b64encode(pickle.dumps(optimizer)).decode("ascii")
+
+    # --- ask -------------------------------------------------------------------------------
+    def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
+        check_single_objective("cmaes", study, "'nsga2', 'tpe' or 'gp' for several objectives")
+        space = study.space
+        state = study.system_attrs.get(_STATE_KEY)
+        if state is None:
+            optimizer = self._new_optimizer(space, study, 0, self.population_size)
+            state = {"restart": 0, "members": []}
+        else:
+            optimizer = self._load(state)
+        optimizer = self._tell_finished(study, space, state, optimizer)
+        optimizer.reseed_rng(int(self.rng_for(study, trial).integers(2**31 - 1)))  # pickles drop the generator
+        asked = optimizer.ask()
+        x_eval, x_tell = asked if isinstance(asked, tuple) else (asked, asked)
+        state["members"].append([trial.number, [float(v) for v in x_tell]])
+        state["optimizer"] = self._dump(optimizer)
+        study.set_system_attr(_STATE_KEY, state)
+        return self._decode(space, x_eval)
+
+    def _tell_finished(self, study: StudyView, space: Space, state: dict[str, Any], optimizer: Any) -> Any:
+        """Tell the generation once enough members are complete; restart (IPOP) when converged."""
+        sign = objective_sign(study.directions[0])
+        wanted = {number for number, _ in state["members"]}
+        values = {t.number: sign * t.values[0] for t in study.get_trials((TrialState.COMPLETE,))
+                  if t.number in wanted and t.values}
+        done = [(np.array(x), values[number]) for number, x in state["members"] if number in values]
+        if len(done) < optimizer.population_size:
+            return optimizer
+        optimizer.tell(done[:optimizer.population_size])
+        state["members"] = []
+        if self.restarts and optimizer.should_stop():
+            state["restart"] += 1
+            optimizer = self._new_optimizer(space, study, state["restart"],
+                                            optimizer.population_size * self.inc_popsize)
+        return optimizer
+
+    def _decode(self, space: Space, x: np.ndarray) -> dict[str, Any]:
+        searched = dict(zip(self._searched(space), x))
+        return {name: p.decode([float(searched[name])]) if name in searched else p.default
+                for name, p in space.items()}

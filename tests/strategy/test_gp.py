@@ -1,0 +1,100 @@
+"""GP-based BO: few-trial convergence, mixed spaces, pending asks, noise, several objectives, constraints, resume."""
+
+from __future__ import annotations
+
+import pytest
+
+import hypernas as hn
+from tests.strategy.hpo_cases import SPHERE_SPACE, distinct, front_hypervolume, proposals_after, sphere, two_objectives
+
+FAST = {"type": "gp", "n_startup_trials": 5, "n_raw": 256, "n_restarts": 2, "refit_growth": 0.3}
+
+
+def test_gp_gets_close_to_the_optimum_in_few_trials() -> None:
+    study = hn.create_study(strategy=FAST, seed=0, space=SPHERE_SPACE)
+    study.optimize(sphere, n_trials=15)
+    rnd = hn.create_study(strategy="random", seed=0, space=SPHERE_SPACE)
+    rnd.optimize(sphere, n_trials=15)
+    assert study.best_value < 0.05
+    assert study.best_value < rnd.best_value
+
+
+def test_gp_searches_mixed_integer_and_categorical_spaces() -> None:
+    space = hn.Space({"x": hn.Float(-2, 2), "n": hn.Int(0, 8), "act": hn.Categorical(["relu", "tanh", "gelu"]),
+                      "tag": hn.Fixed("v")})
+
+    def objective(trial: hn.Trial) -> float:
+        p = trial.params
+        return (p["x"] - 0.5) ** 2 + 0.1 * (p["n"] - 6) ** 2 + {"relu": 1.0, "tanh": 0.0, "gelu": 0.5}[p["act"]]
+
+    study = hn.create_study(strategy={**FAST, "acquisition": "ei"}, seed=1, space=space)
+    study.optimize(objective, n_trials=15)
+    assert study.best_params["act"] == "tanh"
+    assert isinstance(study.best_params["n"], int)
+    assert study.best_value < 0.5
+
+
+@pytest.mark.parametrize("acquisition", ["logei", "ucb"])
+def test_pending_trials_spread_parallel_asks(acquisition: str) -> None:
+    study = hn.create_study(strategy={**FAST, "acquisition": acquisition, "exploration": 1.0}, seed=2,
+                            space=SPHERE_SPACE)
+    study.optimize(sphere, n_trials=6)
+    asked = [study.ask() for _ in range(4)]
+    assert distinct([t.params for t in asked]) == 4
+
+
+def test_same_seed_and_history_give_the_same_proposal_also_after_reload(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'gp.db'}"
+    _, a = proposals_after(FAST, 8, seed=5)
+    _, b = proposals_after(FAST, 8, seed=5)
+    assert a == b
+    first = hn.create_study("resumed", url, strategy=FAST, seed=5, space=SPHERE_SPACE)
+    first.optimize(sphere, n_trials=8)
+    assert hn.load_study("resumed", url).ask().params == a
+
+
+def test_noisy_objectives_are_modelled() -> None:
+    import numpy as np
+
+    noise = np.random.default_rng(0)
+    study = hn.create_study(strategy={**FAST, "noisy": True}, seed=3, space=SPHERE_SPACE)
+    study.optimize(lambda t: sphere(t) + noise.normal(0, 0.05), n_trials=15)
+    best = min(study.get_trials((hn.TrialState.COMPLETE,)), key=lambda t: sphere(t))
+    assert sphere(best) < 0.2
+
+
+def test_several_objectives_use_hypervolume_improvement() -> None:
+    study = hn.create_study(strategy=FAST, directions=["minimize", "minimize"], seed=4, space=SPHERE_SPACE)
+    study.optimize(two_objectives, n_trials=14)
+    rnd = hn.create_study(strategy="random", directions=["minimize", "minimize"], seed=4, space=SPHERE_SPACE)
+    rnd.optimize(two_objectives, n_trials=14)
+    assert len(study.best_trials) >= 3
+    assert front_hypervolume(study) > front_hypervolume(rnd)
+
+
+def test_constraints_are_modelled() -> None:
+    def objective(trial: hn.Trial) -> float:
+        trial.set_user_attr("constraint", 1.0 - trial.params["x"])  # feasible when x >= 1
+        return sphere(trial)
+
+    study = hn.create_study(strategy=FAST, seed=6, space=SPHERE_SPACE)
+    study.optimize(objective, n_trials=15)
+    late = study.trials[5:]
+    assert sum(t.user_attrs["constraint"] <= 0 for t in late) >= 6
+    feasible = [t.value for t in study.trials if t.user_attrs["constraint"] <= 0]
+    assert min(feasible) < 0.5  # optimum 0.25 at (1, -0.5)
+
+
+def test_gp_errors_name_the_alternatives() -> None:
+    with pytest.raises(hn.StrategyError, match=r"'gp' cannot search conditional parameter 'beta'; use 'tpe'"):
+        hn.create_study(strategy="gp", space=hn.Space({"opt": hn.Categorical(["a", "b"]),
+                                                       "beta": hn.Float(0, 1, when={"opt": "b"})}))
+    with pytest.raises(hn.StrategyError, match=r"unknown acquisition 'pi'; allowed: logei, ei, ucb"):
+        hn.make_strategy({"type": "gp", "acquisition": "pi"})
+    study = hn.create_study(strategy={**FAST, "acquisition": "ucb"}, seed=0, space=SPHERE_SPACE)
+    for _ in range(5):
+        t = study.ask()
+        t.set_user_attr("constraint", -1.0)
+        study.tell(t, sphere(t))
+    with pytest.raises(hn.StrategyError, match=r"'ucb' cannot weigh constraints; use 'logei' or 'ei'"):
+        study.ask()
