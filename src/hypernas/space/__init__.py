@@ -12,6 +12,7 @@ from hypernas.space.params import (
     value_key,
 )
 from hypernas.space.space import Space, param_from_config
+from hypernas.space.arch import NB201Cell
 
 __all__ = [
     "PARAM_TYPES",
@@ -19,6 +20,7 @@ __all__ = [
     "Fixed",
     "Float",
     "Int",
+    "NB201Cell",
     "NumericParam",
     "Param",
     "Space",
