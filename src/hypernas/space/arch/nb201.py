@@ -43,6 +43,9 @@ class NB201Cell(Param):
         self.nodes = nodes
         self.edges = [(i, j) for j in range(1, nodes) for i in range(j)]
         self._op_index = {o: k for k, o in enumerate(self.ops)}
+        self._template = "+".join("|" + "|".join(f"{{}}~{i}" for i in range(j)) + "|" for j in range(1, nodes))
+        self._parsed: dict[str, tuple[str, ...]] = {}
+        self._features: dict[str, list[float]] = {}
         self._default = None if default is None else self.validate(default)
         self._path_index = self._path_vocabulary()
 
@@ -55,14 +58,17 @@ class NB201Cell(Param):
         """The cell string whose edges carry ``ops`` (in the order of :attr:`edges`)."""
         if len(ops) != len(self.edges) or any(o not in self._op_index for o in ops):
             raise SpaceError(f"parameter {self.label} (nb201): need {len(self.edges)} operations from {self.ops}, got {list(ops)!r}")
-        groups = []
-        k = 0
-        for j in range(1, self.nodes):
-            groups.append("|" + "|".join(f"{ops[k + i]}~{i}" for i in range(j)) + "|")
-            k += j
-        return "+".join(groups)
+        return self._template.format(*ops)
 
     def _parse(self, value: Any) -> list[str]:
+        if isinstance(value, str) and value in self._parsed:
+            return list(self._parsed[value])
+        ops = self._parse_new(value)
+        if len(self._parsed) < 2 * _MAX_GRID:
+            self._parsed[value] = tuple(ops)
+        return ops
+
+    def _parse_new(self, value: Any) -> list[str]:
         example = self.from_ops([self.ops[-1]] * len(self.edges))
         if not isinstance(value, str):
             raise SpaceError(f"parameter {self.label}: {value!r} is not a cell string; expected the form {example}")
@@ -215,7 +221,10 @@ class NB201Cell(Param):
 
     def features(self, value: Any) -> list[float]:
         """The encoding for accuracy predictors: path encoding followed by the one-hot operations."""
-        return self.path_encoding(value) + self.encode(value)
+        key = self.validate(value)
+        if key not in self._features:
+            self._features[key] = self.path_encoding(key) + self.encode(key)
+        return list(self._features[key])
 
     def _config_fields(self) -> dict[str, Any]:
         fields: dict[str, Any] = {}
