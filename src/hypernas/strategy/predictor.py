@@ -38,6 +38,11 @@ def _positive_int(name: str, value: Any, low: int = 1) -> int:
     return value
 
 
+def _sq_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distances between the rows of ``a`` and ``b``."""
+    return np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T, 0.0)
+
+
 class _GPPredictor:
     """A Gaussian process with an RBF kernel; scale and noise chosen by marginal likelihood on a small grid."""
 
@@ -48,7 +53,7 @@ class _GPPredictor:
         self.x = x
         self.mu, self.sd = float(y.mean()), float(y.std() or 1.0)
         z = (y - self.mu) / self.sd
-        sq = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+        sq = _sq_distances(x, x)
         best = -np.inf
         for scale in self.SCALES:
             k = np.exp(-sq / (2 * scale**2))
@@ -60,7 +65,7 @@ class _GPPredictor:
                     best, self.scale, self.chol, self.alpha = evidence, scale, chol, alpha
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        sq = ((x[:, None, :] - self.x[None, :, :]) ** 2).sum(-1)
+        sq = _sq_distances(x, self.x)
         k = np.exp(-sq / (2 * self.scale**2))
         v = np.linalg.solve(self.chol, k.T)
         var = np.clip(1.0 - (v**2).sum(0), 1e-12, None)

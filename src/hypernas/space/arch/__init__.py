@@ -1,5 +1,6 @@
 """Architecture spaces: parameters whose values are genotypes (JSON-serializable)."""
 
+from hypernas.space.arch.darts import DARTS_OPS, DARTSCell
 from hypernas.space.arch.nb201 import NB201_OPS, NB201Cell
 
-__all__ = ["NB201_OPS", "NB201Cell"]
+__all__ = ["DARTS_OPS", "DARTSCell", "NB201_OPS", "NB201Cell"]

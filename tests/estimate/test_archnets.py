@@ -1,0 +1,30 @@
+import numpy as np
+import pytest
+import torch
+
+from hypernas.errors import SpaceError
+from hypernas.estimate.archnets import build_darts, build_nb201
+from hypernas.space import DARTSCell, NB201Cell
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_nb201_network_runs_any_cell(seed):
+    cell = NB201Cell().sample(np.random.default_rng(seed))
+    net = build_nb201(cell, num_classes=7, channels=4, cells=1)
+    out = net(torch.randn(2, 3, 16, 16))
+    assert out.shape == (2, 7)
+
+
+def test_nb201_network_has_fewer_parameters_without_convolutions():
+    conv = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+    skip = "|skip_connect~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|none~1|skip_connect~2|"
+    count = lambda g: sum(p.numel() for p in build_nb201(g, channels=4, cells=1).parameters())
+    assert count(conv) > count(skip)
+    with pytest.raises(SpaceError, match="unknown operation"):
+        build_nb201(conv.replace("nor_conv_3x3", "conv9"))
+
+
+def test_darts_network_runs_a_sampled_genotype():
+    genotype = DARTSCell().sample(np.random.default_rng(0))
+    net = build_darts(genotype, num_classes=5, channels=4, layers=3, in_channels=1)
+    assert net(torch.randn(2, 1, 16, 16)).shape == (2, 5)
