@@ -12,11 +12,12 @@ from hypernas.space.params import (
     value_key,
 )
 from hypernas.space.space import Space, param_from_config
-from hypernas.space.arch import DARTSCell, NB201Cell
+from hypernas.space.arch import ChainSpace, DARTSCell, NB201Cell
 
 __all__ = [
     "PARAM_TYPES",
     "Categorical",
+    "ChainSpace",
     "DARTSCell",
     "Fixed",
     "Float",

@@ -6,8 +6,8 @@ species whose founder is within ``compatibility`` genes of it: edge operations f
 differing parameter otherwise); fitness is shared within each species, which receives offspring in
 proportion to its shared fitness so that new structures are protected while they mature. Each
 child is a crossover of two parents from the top ``survival`` fraction of its species (with
-probability ``crossover_rate``) or a copy of one, then mutated: structurally (add or remove an
-edge, for genotypes that can) with probabilities ``add_rate`` / ``remove_rate``, else by an
+probability ``crossover_rate``) or a copy of one, then mutated: structurally (``grow`` or ``shrink``: add or
+remove an edge or a layer, for genotypes that can) with probabilities ``add_rate`` / ``remove_rate``, else by an
 ordinary mutation. A generation's offspring are saved with the study, so resumes and parallel
 workers agree on them. Generation 0 is random.
 """
@@ -81,7 +81,7 @@ class NEAT(Strategy):
 
     def _mutate(self, space: Space, params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
         u = rng.random()
-        move = "add_edge" if u < self.add_rate else "remove_edge" if u < self.add_rate + self.remove_rate else None
+        move = "grow" if u < self.add_rate else "shrink" if u < self.add_rate + self.remove_rate else None
         structural = [n for n, p in space.items() if move and n in params and hasattr(p, move)]
         if structural:
             name = structural[int(rng.integers(len(structural)))]

@@ -30,6 +30,7 @@ from hypernas.strategy.registry import register_strategy
 
 _MAX_NEIGHBORS = 256
 _QUEUE_KEY = "predictor:queue"
+_WHOLE_SPACES: dict[str, tuple[list[dict[str, Any]], np.ndarray, list[str]]] = {}  # space -> grid, features, keys
 
 
 def _positive_int(name: str, value: Any, low: int = 1) -> int:
@@ -137,7 +138,6 @@ class PredictorGuidedEvolution(Strategy):
         self.n_random = _positive_int("n_random", n_random, 0)
         self.batch_size = _positive_int("batch_size", batch_size)
         self.whole_space_limit = _positive_int("whole_space_limit", whole_space_limit, 0)
-        self._grid: tuple[str, list[dict[str, Any]], np.ndarray] | None = None
         self.ensemble_size = _positive_int("ensemble_size", ensemble_size)
         self.hidden = _positive_int("hidden", hidden)
         try:
@@ -159,7 +159,7 @@ class PredictorGuidedEvolution(Strategy):
         seed = int(rng.integers(2**31 - 1))
         return _GPPredictor() if self.model == "gp" else _MLPEnsemble(seed, self.ensemble_size, self.hidden)
 
-    def _whole_space(self, space: Space) -> tuple[str, list[dict[str, Any]], np.ndarray] | None:
+    def _whole_space(self, space: Space) -> tuple[list[dict[str, Any]], np.ndarray, list[str]] | None:
         """Every configuration of a small finite space with its features (cached), else ``None``."""
         size, widest = 1, 1
         for _, p in space.items():
@@ -168,10 +168,11 @@ class PredictorGuidedEvolution(Strategy):
             if size > self.whole_space_limit:
                 return None
         key = space.to_json()
-        if self._grid is None or self._grid[0] != key:
+        if key not in _WHOLE_SPACES:
             grid = space.grid(max(2, widest))
-            self._grid = (key, grid, np.stack([features(space, p) for p in grid]))
-        return self._grid
+            _WHOLE_SPACES.clear()  # keep one space: the features of 15,625 NB201 cells take ~14 MB
+            _WHOLE_SPACES[key] = (grid, np.stack([features(space, p) for p in grid]), [space.key(p) for p in grid])
+        return _WHOLE_SPACES[key]
 
     def candidates(self, space: Space, parents: list[dict[str, Any]], rng: np.random.Generator,
                    seen: set[str]) -> list[dict[str, Any]]:
@@ -210,8 +211,8 @@ class PredictorGuidedEvolution(Strategy):
         parents = [dict(t.params) for t, _ in ranked[: self.n_parents]]
         whole = self._whole_space(space)
         if whole is not None:
-            keep = [i for i, p in enumerate(whole[1]) if space.key(p) not in seen]
-            pool, pool_x = [whole[1][i] for i in keep], whole[2][keep]
+            keep = [i for i, k in enumerate(whole[2]) if k not in seen]
+            pool, pool_x = [whole[0][i] for i in keep], whole[1][keep]
         else:
             pool = self.candidates(space, parents, rng, seen)
             pool_x = np.stack([features(space, p) for p in pool]) if pool else np.zeros((0, 0))
@@ -224,4 +225,4 @@ class PredictorGuidedEvolution(Strategy):
         mean, std = model.predict(pool_x)
         order = np.argsort(-(mean + self.kappa * std), kind="stable")[: self.batch_size]
         study.set_system_attr(_QUEUE_KEY, [pool[int(i)] for i in order[1:]])
-        return pool[int(order[0])]
+        return dict(pool[int(order[0])])

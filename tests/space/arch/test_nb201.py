@@ -89,11 +89,11 @@ def test_grid_is_the_whole_space():
 def test_structural_moves():
     cell = NB201Cell()
     rng = np.random.default_rng(3)
-    grown = cell.add_edge("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", rng)
+    grown = cell.grow("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", rng)
     assert sum(o != "none" for o in cell.to_ops(grown)) == 1
-    shrunk = cell.remove_edge(BEST, rng)
+    shrunk = cell.shrink(BEST, rng)
     assert sum(o == "none" for o in cell.to_ops(shrunk)) == 1
-    assert cell.add_edge(BEST, rng) is None
+    assert cell.grow(BEST, rng) is None
 
 
 def test_in_a_space_and_config_roundtrip():

@@ -1,6 +1,7 @@
 """Architecture spaces: parameters whose values are genotypes (JSON-serializable)."""
 
+from hypernas.space.arch.chain import ChainSpace
 from hypernas.space.arch.darts import DARTS_OPS, DARTSCell
 from hypernas.space.arch.nb201 import NB201_OPS, NB201Cell
 
-__all__ = ["DARTS_OPS", "DARTSCell", "NB201_OPS", "NB201Cell"]
+__all__ = ["ChainSpace", "DARTS_OPS", "DARTSCell", "NB201_OPS", "NB201Cell"]

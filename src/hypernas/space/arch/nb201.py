@@ -167,7 +167,7 @@ class NB201Cell(Param):
         return self.from_ops([self.ops[int(t)] for t in tokens])
 
     # --- structural moves (NEAT): remove or add an edge ---------------------------------------
-    def add_edge(self, value: Any, rng: np.random.Generator) -> str | None:
+    def grow(self, value: Any, rng: np.random.Generator) -> str | None:
         """Give a random removed (``none``) edge a real operation; ``None`` if every edge is present."""
         ops = self._parse(value)
         free = [e for e, o in enumerate(ops) if o == "none"]
@@ -177,7 +177,7 @@ class NB201Cell(Param):
         ops[free[int(rng.integers(len(free)))]] = real[int(rng.integers(len(real)))]
         return self.from_ops(ops)
 
-    def remove_edge(self, value: Any, rng: np.random.Generator) -> str | None:
+    def shrink(self, value: Any, rng: np.random.Generator) -> str | None:
         """Set a random present edge to ``none``; ``None`` if no edge can be removed."""
         ops = self._parse(value)
         present = [e for e, o in enumerate(ops) if o != "none"]
