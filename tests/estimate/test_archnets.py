@@ -28,3 +28,14 @@ def test_darts_network_runs_a_sampled_genotype():
     genotype = DARTSCell().sample(np.random.default_rng(0))
     net = build_darts(genotype, num_classes=5, channels=4, layers=3, in_channels=1)
     assert net(torch.randn(2, 1, 16, 16)).shape == (2, 5)
+
+
+def test_mobilenet_network_with_mixconv_and_se():
+    from hypernas.estimate.archnets import build_mobilenet
+    from hypernas.space import MobileNetSpace
+
+    space = MobileNetSpace(stages=[[8, 1], [16, 2]])
+    genotype = [{"expansion": 3, "kernel": [3, 5, 7], "se": True, "depth": 2},
+                {"expansion": 1, "kernel": [5], "se": False, "depth": 1}]
+    net = build_mobilenet(genotype, num_classes=4, in_channels=1, width=0.25, space=space)
+    assert net(torch.randn(2, 1, 12, 12)).shape == (2, 4)

@@ -12,7 +12,7 @@ from hypernas.space.params import (
     value_key,
 )
 from hypernas.space.space import Space, param_from_config
-from hypernas.space.arch import ChainSpace, DARTSCell, NB201Cell
+from hypernas.space.arch import ChainSpace, DARTSCell, MobileNetSpace, NB201Cell
 
 __all__ = [
     "PARAM_TYPES",
@@ -22,6 +22,7 @@ __all__ = [
     "Fixed",
     "Float",
     "Int",
+    "MobileNetSpace",
     "NB201Cell",
     "NumericParam",
     "Param",

@@ -2,6 +2,7 @@
 
 from hypernas.space.arch.chain import ChainSpace
 from hypernas.space.arch.darts import DARTS_OPS, DARTSCell
+from hypernas.space.arch.mobilenet import MobileNetSpace
 from hypernas.space.arch.nb201 import NB201_OPS, NB201Cell
 
-__all__ = ["ChainSpace", "DARTS_OPS", "DARTSCell", "NB201_OPS", "NB201Cell"]
+__all__ = ["ChainSpace", "DARTS_OPS", "DARTSCell", "MobileNetSpace", "NB201_OPS", "NB201Cell"]
