@@ -39,3 +39,13 @@ def test_mobilenet_network_with_mixconv_and_se():
                 {"expansion": 1, "kernel": [5], "se": False, "depth": 1}]
     net = build_mobilenet(genotype, num_classes=4, in_channels=1, width=0.25, space=space)
     assert net(torch.randn(2, 1, 12, 12)).shape == (2, 4)
+
+
+def test_hierarchical_network_runs_a_sampled_genotype():
+    from hypernas.estimate.archnets import build_hierarchical
+    from hypernas.space import HierarchicalSpace
+
+    space = HierarchicalSpace(n_motifs=2, motif_nodes=3, top_nodes=3, init_mutations=10)
+    genotype = space.sample(np.random.default_rng(3))
+    net = build_hierarchical(genotype, num_classes=3, channels=4, in_channels=1, space=space)
+    assert net(torch.randn(2, 1, 8, 8)).shape == (2, 3)

@@ -12,7 +12,7 @@ from hypernas.space.params import (
     value_key,
 )
 from hypernas.space.space import Space, param_from_config
-from hypernas.space.arch import ChainSpace, DARTSCell, MobileNetSpace, NB201Cell
+from hypernas.space.arch import ChainSpace, DARTSCell, HierarchicalSpace, MobileNetSpace, NB201Cell
 
 __all__ = [
     "PARAM_TYPES",
@@ -21,6 +21,7 @@ __all__ = [
     "DARTSCell",
     "Fixed",
     "Float",
+    "HierarchicalSpace",
     "Int",
     "MobileNetSpace",
     "NB201Cell",
