@@ -30,7 +30,7 @@ def test_uses_the_path_encoding_and_works_on_any_space():
     space = Space({"cell": NB201Cell(), "lr": Float(0.001, 0.1, log=True)})
     x = features(space, {"cell": OPTIMUM, "lr": 0.01})
     assert len(x) == 84 + 30 + 1
-    study = create_study(direction="minimize", seed=2, strategy=PredictorGuidedEvolution(n_initial=5))
+    study = create_study(direction="minimize", seed=2, strategy=PredictorGuidedEvolution(model="gp", n_initial=5))
     study.optimize(lambda t: (np.log10(t.params["lr"]) + 2) ** 2 - cell_score(t), space, n_trials=30,
                    show_progress=False)
     assert study.best_value < min(t.values[0] for t in study.trials[:5])
@@ -43,3 +43,15 @@ def test_bad_options():
         PredictorGuidedEvolution(n_initial=1)
     with pytest.raises(StrategyError, match="kappa"):
         PredictorGuidedEvolution(kappa=-1)
+
+
+def test_whole_space_ranking_and_queue():
+    small = Space({"cell": NB201Cell(ops=["none", "skip_connect", "nor_conv_3x3"], nodes=3)})  # 27 cells
+    strategy = PredictorGuidedEvolution(model="gp", n_initial=4, whole_space_limit=100, batch_size=3)
+    study = create_study(direction="maximize", seed=0, strategy=strategy)
+    weights = {"none": 0, "skip_connect": 1, "nor_conv_3x3": 2}
+    study.optimize(lambda t: sum(weights[o] for o in small["cell"].to_ops(t.params["cell"])), small, n_trials=12,
+                   show_progress=False)
+    assert study.best_value == 6
+    assert len({t.params["cell"] for t in study.trials}) == 12
+    assert "predictor:queue" in study.system_attrs
