@@ -25,7 +25,7 @@ def test_token_plan_covers_cells_and_plain_parameters():
 
 
 def test_learns_to_prefer_rewarded_operations():
-    study = create_study(direction="maximize", seed=0, strategy=Reinforce(lr=0.05, entropy_weight=0.0))
+    study = create_study(direction="maximize", seed=0, strategy=Reinforce(hidden=16, lr=0.05, entropy_weight=0.0))
     study.optimize(conv_count, Space({"cell": NB201Cell()}), n_trials=60, show_progress=False)
     counts = [t.values[0] for t in study.trials]
     assert np.mean(counts[-15:]) > np.mean(counts[:15]) + 1.0  # random cells have 1.2 on average

@@ -13,13 +13,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from hypernas.errors import ObjectiveError
 
 
 @lru_cache(maxsize=4)
-def _read_table(path: str, mtime: float) -> pd.DataFrame:
+def _read_table(path: str, mtime: float) -> Any:
+    import pandas as pd  # only when a table is read: naming the objective stays cheap
+
     try:
         return pd.read_csv(path)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
