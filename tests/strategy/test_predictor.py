@@ -55,3 +55,26 @@ def test_whole_space_ranking_and_queue():
     assert study.best_value == 6
     assert len({t.params["cell"] for t in study.trials}) == 12
     assert "predictor:queue" in study.system_attrs
+
+
+def test_batches_mix_incumbent_neighbours_and_the_best_bounds():
+    space = Space({"cell": NB201Cell()})
+    incumbent = {"cell": OPTIMUM}
+    near = space.neighbors(incumbent)[:2]
+    far = [{"cell": "|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"}]
+    pool = far + near
+    mean, std = np.array([5.0, 1.0, 2.0]), np.zeros(3)
+    batch = PredictorGuidedEvolution(batch_size=2, local_share=0.5)._batch(space, pool, mean, std, incumbent)
+    assert batch == [near[1], far[0]]
+    only_bounds = PredictorGuidedEvolution(batch_size=2, local_share=0.0)._batch(space, pool, mean, std, incumbent)
+    assert only_bounds == [far[0], near[1]]
+    with pytest.raises(StrategyError, match="local_share"):
+        PredictorGuidedEvolution(local_share=2)
+
+
+def test_tournament_parents_npenas_mode():
+    strategy = PredictorGuidedEvolution(model="gp", n_initial=10, population_size=10, sample_size=3, local_share=0.5)
+    study = create_study(direction="maximize", seed=1, strategy=strategy)
+    study.optimize(cell_score, Space({"cell": NB201Cell()}), n_trials=40, show_progress=False)
+    assert study.best_value > max(t.values[0] for t in study.trials[:10])
+    assert len({t.params["cell"] for t in study.trials}) == 40

@@ -5,8 +5,11 @@ After ``n_initial`` random configurations, every ask fits an accuracy predictor 
 many candidates made by mutating the best configurations so far (every neighbour of the top
 ``n_parents`` plus random mutations and a few random samples; in a finite space of at most
 ``whole_space_limit`` configurations, such as NB201, every unseen one); only the most promising candidate,
-by an upper confidence bound ``mean + kappa * std`` of the predictor, is evaluated (or the best
-``batch_size``, queued with the study, so that the predictor is refitted every ``batch_size`` asks).
+by an upper confidence bound ``mean + kappa * std`` of the predictor, is evaluated. Proposals come
+in batches of ``batch_size`` (queued with the study, so the predictor is refitted every
+``batch_size`` asks), of which a ``local_share`` are the incumbent's neighbours with the best
+predicted mean: the search keeps checking around the best architecture found, like local search,
+while the rest of the batch follows the predictor's bound.
 
 Predictors: ``"mlp"`` (default: an ensemble of small neural networks; the spread of the ensemble
 is the uncertainty) or ``"gp"`` (a Gaussian process with an RBF kernel whose scale and noise are
@@ -15,7 +18,6 @@ chosen by marginal likelihood). The defaults were tuned on NAS-Bench-201 (see do
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -127,7 +129,7 @@ class PredictorGuidedEvolution(Strategy):
 
     def __init__(self, model: str = "mlp", n_initial: int = 10, n_parents: int = 3, n_mutations: int = 100,
                  n_random: int = 20, kappa: float = 0.5, batch_size: int = 2, ensemble_size: int = 5, hidden: int = 32,
-                 whole_space_limit: int = 0,
+                 local_share: float = 0.0, population_size: int = 0, sample_size: int = 5, whole_space_limit: int = 0,
                  weights: Sequence[float] | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
         if model not in ("gp", "mlp"):
@@ -147,11 +149,18 @@ class PredictorGuidedEvolution(Strategy):
             raise StrategyError(f"predictor: kappa must be a number >= 0, got {kappa!r}") from None
         if not self.kappa >= 0:
             raise StrategyError(f"predictor: kappa must be a number >= 0, got {kappa!r}")
+        if isinstance(local_share, bool) or not isinstance(local_share, (int, float)) or not 0 <= local_share <= 1:
+            raise StrategyError(f"predictor: local_share must be a number in [0, 1], got {local_share!r}")
+        self.local_share = float(local_share)
+        self.population_size = _positive_int("population_size", population_size, 0)
+        self.sample_size = _positive_int("sample_size", sample_size)
         self.weights = check_weights("predictor", weights)
 
     def to_config(self) -> dict[str, Any]:
         return {**super().to_config(), "model": self.model, "n_initial": self.n_initial, "n_parents": self.n_parents,
                 "n_mutations": self.n_mutations, "n_random": self.n_random, "kappa": self.kappa, "batch_size": self.batch_size,
+                "local_share": self.local_share, "population_size": self.population_size,
+                "sample_size": self.sample_size,
                 "whole_space_limit": self.whole_space_limit,
                 "ensemble_size": self.ensemble_size, "hidden": self.hidden,
                 **({"weights": self.weights} if self.weights else {})}
@@ -210,6 +219,11 @@ class PredictorGuidedEvolution(Strategy):
             return queue[0]
         ranked = sorted(done, key=lambda x: -x[1])
         parents = [dict(t.params) for t, _ in ranked[: self.n_parents]]
+        if self.population_size:  # NPENAS: mutate the winner of a tournament in the aging population
+            pop = done[-self.population_size:]
+            picks = rng.choice(len(pop), size=min(self.sample_size, len(pop)), replace=False)
+            winner = dict(max((pop[int(i)] for i in picks), key=lambda x: x[1])[0].params)
+            parents = [winner, parents[0]] if self.local_share else [winner]
         whole = self._whole_space(space)
         if whole is not None:
             keep = [i for i, k in enumerate(whole[2]) if k not in seen]
@@ -224,6 +238,18 @@ class PredictorGuidedEvolution(Strategy):
         model = self._predictor(rng)
         model.fit(x, y)
         mean, std = model.predict(pool_x)
-        order = np.argsort(-(mean + self.kappa * std), kind="stable")[: self.batch_size]
-        study.set_system_attr(_QUEUE_KEY, [pool[int(i)] for i in order[1:]])
-        return dict(pool[int(order[0])])
+        batch = self._batch(space, pool, mean, std, dict(ranked[0][0].params))
+        study.set_system_attr(_QUEUE_KEY, batch[1:])
+        return dict(batch[0])
+
+    def _batch(self, space: Space, pool: list[dict[str, Any]], mean: np.ndarray, std: np.ndarray,
+               incumbent: dict[str, Any]) -> list[dict[str, Any]]:
+        """The next ``batch_size`` proposals: a ``local_share`` of them the incumbent's neighbours with the
+        best predicted mean, the rest the pool's best upper confidence bounds."""
+        near = {space.key(n) for n in space.neighbors(incumbent)}
+        local = [int(i) for i in np.argsort(-mean, kind="stable") if space.key(pool[int(i)]) in near]
+        ranked = [int(i) for i in np.argsort(-(mean + self.kappa * std), kind="stable")]
+        n_local = min(len(local), int(np.ceil(self.batch_size * self.local_share)))
+        chosen = local[:n_local]
+        chosen += [i for i in ranked if i not in chosen][: self.batch_size - n_local]
+        return [pool[i] for i in chosen]
