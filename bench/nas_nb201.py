@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from hypernas.estimate.tabular import NB201Benchmark
-from hypernas.nasbench import format_table, plot_curves, run_nas_benchmark
+from hypernas.nasbench import format_table, parse_strategy, plot_curves, run_nas_benchmark
 
 
 def main() -> None:
@@ -28,7 +28,8 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for dataset in args.datasets.split(","):
-        results = run_nas_benchmark(args.data, dataset, args.strategies.split(","), args.budget, args.seeds,
+        strategies = [parse_strategy(s) for s in args.strategies.split(",")]
+        results = run_nas_benchmark(args.data, dataset, strategies, args.budget, args.seeds,
                                     workers=args.workers)
         optimum = NB201Benchmark(args.data, dataset=dataset).best_test()
         print(f"\nNAS-Bench-201 {dataset}: budget {args.budget}, {args.seeds} seeds (optimum {optimum:.2f})")

@@ -87,6 +87,22 @@ def label(strategy: str | Mapping[str, Any]) -> str:
     return f"{strategy.get('type')}({options})"
 
 
+def parse_strategy(text: str) -> str | dict[str, Any]:
+    """``"evolution"`` or ``"evolution:removal=worst:population_size=10"`` (options as YAML scalars)."""
+    import yaml
+
+    name, *options = text.strip().split(":")
+    if not options:
+        return name
+    spec: dict[str, Any] = {"type": name}
+    for option in options:
+        key, sep, value = option.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"bench nas: strategy option {option!r} in {text!r} must look like key=value")
+        spec[key] = yaml.safe_load(value)
+    return spec
+
+
 def check_strategies(strategies: Sequence[str | Mapping[str, Any]]) -> None:
     """Raise :class:`ConfigError` for a name that is neither a hypernas strategy nor an Optuna one."""
     for spec in strategies:
@@ -173,7 +189,8 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     nas.add_argument("--data", required=True, help="benchmark table, e.g. ../shared/benchmarks/nb201.csv.gz")
     nas.add_argument("--dataset", default="cifar10", help="column prefix D: D_valid_12 is searched, D_test_200 reported")
     nas.add_argument("--strategies", default="random,evolution,optuna-tpe",
-                     help="comma-separated hypernas strategies and/or optuna-tpe, optuna-tpe-mv")
+                     help="comma-separated hypernas strategies (options as name:key=value:key=value) "
+                          "and/or optuna-tpe, optuna-tpe-mv")
     nas.add_argument("--budget", type=int, default=100, help="queries per run (default: 100)")
     nas.add_argument("--seeds", type=int, default=10, help="independent runs per strategy (default: 10)")
     nas.add_argument("--workers", type=int, default=1, help="processes running seeds in parallel (default: 1)")
@@ -185,7 +202,7 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run ``hypernas bench nas`` from parsed arguments; prints the table, writes JSON and plot."""
-    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    strategies = [parse_strategy(s) for s in args.strategies.split(",") if s.strip()]
     if not strategies:
         raise ConfigError("bench nas: --strategies is empty; give e.g. random,evolution,optuna-tpe")
     results = run_nas_benchmark(args.data, args.dataset, strategies, args.budget, args.seeds, args.space, args.workers)

@@ -47,3 +47,14 @@ def test_command_writes_json_and_plot(tmp_path, capsys):
     assert set(rows[0]) == {"strategy", "dataset", "budget", "seeds", "mean", "std", "per_seed"}
     assert plot.stat().st_size > 0
     assert "optuna-tpe" in capsys.readouterr().out
+
+
+def test_strategy_options_on_the_command_line():
+    from hypernas.nasbench import label, parse_strategy
+
+    assert parse_strategy("random") == "random"
+    spec = parse_strategy("evolution:removal=worst:population_size=10")
+    assert spec == {"type": "evolution", "removal": "worst", "population_size": 10}
+    assert label(spec) == "evolution(removal=worst,population_size=10)"
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_strategy("evolution:worst")
