@@ -49,3 +49,13 @@ def test_hierarchical_network_runs_a_sampled_genotype():
     genotype = space.sample(np.random.default_rng(3))
     net = build_hierarchical(genotype, num_classes=3, channels=4, in_channels=1, space=space)
     assert net(torch.randn(2, 1, 8, 8)).shape == (2, 3)
+
+
+def test_genotype_networks_are_training_models():
+    from hypernas.estimate.train.models import build_model
+
+    cell = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|skip_connect~2|"
+    net = build_model("nb201", (1, 8, 8), 10, cell=cell, channels=4, cells=1)
+    assert net(torch.randn(3, 1, 8, 8)).shape == (3, 10)
+    genotype = DARTSCell().sample(np.random.default_rng(0))
+    assert build_model("darts", (1, 8, 8), 10, genotype=genotype, channels=4, layers=3)(torch.randn(2, 1, 8, 8)).shape == (2, 10)
