@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 from hypernas.config import RunConfig, directions_of, dump_config, load_config, load_objective, parse_config
 from hypernas.errors import ConfigError, DuplicateStudyError, HypernasError
+from hypernas.nasbench import add_bench_parser, cmd_bench
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.study import Study, create_study, get_storage, load_study
 
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     delete = sub.add_parser("delete", help="delete a study and all its trials")
     delete.add_argument("study")
     delete.add_argument("--storage", help=storage_help)
+    add_bench_parser(sub)
     return parser
 
 
@@ -101,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     handler = {"run": cmd_run, "resume": cmd_resume, "studies": cmd_studies, "show": cmd_show, "best": cmd_best,
-               "export": cmd_export, "delete": cmd_delete}[args.command]
+               "export": cmd_export, "delete": cmd_delete, "bench": cmd_bench}[args.command]
     try:
         return handler(args)
     except HypernasError as exc:

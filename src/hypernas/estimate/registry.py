@@ -15,6 +15,7 @@ from hypernas.errors import ObjectiveError
 # name -> "module:factory"; the factory takes the config's options and returns objective(trial)
 OBJECTIVES: dict[str, str] = {}
 OBJECTIVES["train"] = "hypernas.estimate.train.objective:TrainingObjective"
+OBJECTIVES["nb201"] = "hypernas.estimate.tabular:NB201Benchmark"
 
 
 def register_objective(name: str, target: str) -> None:

@@ -12,13 +12,19 @@ from hypernas.space.params import (
     value_key,
 )
 from hypernas.space.space import Space, param_from_config
+from hypernas.space.arch import ChainSpace, DARTSCell, HierarchicalSpace, MobileNetSpace, NB201Cell
 
 __all__ = [
     "PARAM_TYPES",
     "Categorical",
+    "ChainSpace",
+    "DARTSCell",
     "Fixed",
     "Float",
+    "HierarchicalSpace",
     "Int",
+    "MobileNetSpace",
+    "NB201Cell",
     "NumericParam",
     "Param",
     "Space",

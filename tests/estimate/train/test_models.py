@@ -33,7 +33,7 @@ def test_mlp_and_unknown_model_or_option():
     model = build_model("mlp", (1, 8, 8), 10, width=16, depth=3, dropout=0.1, batch_norm=True)
     assert model(torch.zeros(4, 1, 8, 8)).shape == (4, 10)
     assert sum(isinstance(m, nn.Linear) for m in model) == 4
-    with pytest.raises(ConfigError, match="unknown model 'resnet'; known models: chain, cnn, mlp"):
+    with pytest.raises(ConfigError, match="unknown model 'resnet'; known models: chain, cnn, darts, hierarchical, mlp, mobilenet, nb201"):
         build_model("resnet", (1, 8, 8), 10)
     with pytest.raises(ConfigError, match="model 'mlp' has no option 'blocks'; options: width, depth"):
         build_model("mlp", (1, 8, 8), 10, blocks=2)

@@ -10,5 +10,7 @@ from hypernas.estimate.train.models.registry import (
     register_model,
 )
 
+import hypernas.estimate.archnets.models  # noqa: E402,F401  (registers nb201, darts, mobilenet, hierarchical)
+
 __all__ = ["ACTIVATIONS", "LAYER_KEYS", "MODELS", "ChainNet", "build_chain", "build_model", "cnn_genotype",
            "count_flops", "count_params", "measure_latency", "model_options", "register_model"]

@@ -1,0 +1,9 @@
+"""Architecture spaces: parameters whose values are genotypes (JSON-serializable)."""
+
+from hypernas.space.arch.chain import ChainSpace
+from hypernas.space.arch.darts import DARTS_OPS, DARTSCell
+from hypernas.space.arch.hierarchical import HIERARCHICAL_OPS, HierarchicalSpace
+from hypernas.space.arch.mobilenet import MobileNetSpace
+from hypernas.space.arch.nb201 import NB201_OPS, NB201Cell
+
+__all__ = ["ChainSpace", "DARTS_OPS", "DARTSCell", "HIERARCHICAL_OPS", "HierarchicalSpace", "MobileNetSpace", "NB201_OPS", "NB201Cell"]

@@ -1,0 +1,64 @@
+"""Regularized (aging) evolution, Real et al. 2019, and tournament evolution for comparison.
+
+Every cycle samples ``sample_size`` members of the population, takes the best as the parent,
+mutates it and adds the child. Aging evolution then removes the *oldest* member (the population
+is the ``population_size`` most recent results); ``removal="worst"`` removes the worst instead.
+The population is rebuilt from the history at every ask, so resumes and parallel workers need no
+extra state. The first ``population_size`` trials are random samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hypernas.errors import StrategyError
+from hypernas.record import FrozenTrial
+from hypernas.strategy.base import Strategy, StudyView
+from hypernas.strategy.history import check_weights, scored, seen_keys, unseen_mutation, unseen_sample
+from hypernas.strategy.registry import register_strategy
+
+
+@register_strategy("evolution")
+class AgingEvolution(Strategy):
+    """Aging evolution (``removal="oldest"``) or tournament evolution (``removal="worst"``) over any space."""
+
+    def __init__(self, population_size: int = 20, sample_size: int = 5, removal: str = "oldest",
+                 weights: Sequence[float] | None = None, seed: int | None = None) -> None:
+        super().__init__(seed)
+        if isinstance(population_size, bool) or not isinstance(population_size, int) or population_size < 2:
+            raise StrategyError(f"evolution: population_size must be an integer >= 2, got {population_size!r}")
+        if isinstance(sample_size, bool) or not isinstance(sample_size, int) or not 1 <= sample_size <= population_size:
+            raise StrategyError(f"evolution: sample_size must be an integer in [1, population_size={population_size}], got {sample_size!r}")
+        if removal not in ("oldest", "worst"):
+            raise StrategyError(f"evolution: removal must be 'oldest' (aging) or 'worst' (tournament), got {removal!r}")
+        self.population_size = population_size
+        self.sample_size = sample_size
+        self.removal = removal
+        self.weights = check_weights("evolution", weights)
+
+    def to_config(self) -> dict[str, Any]:
+        return {**super().to_config(), "population_size": self.population_size, "sample_size": self.sample_size,
+                "removal": self.removal, **({"weights": self.weights} if self.weights else {})}
+
+    def population(self, study: StudyView) -> list[tuple[FrozenTrial, float]]:
+        """The current population (trial, reward), oldest first."""
+        done = scored(study, self.weights)
+        if self.removal == "oldest":
+            return done[-self.population_size:]
+        pop: list[tuple[FrozenTrial, float]] = []
+        for item in done:
+            pop.append(item)
+            if len(pop) > self.population_size:
+                pop.remove(min(pop, key=lambda x: x[1]))
+        return pop
+
+    def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
+        rng = self.rng_for(study, trial)
+        seen = seen_keys(study)
+        pop = self.population(study) if trial.number >= self.population_size else []
+        if not pop:
+            return unseen_sample(study.space, rng, seen)
+        picks = rng.choice(len(pop), size=min(self.sample_size, len(pop)), replace=False)
+        parent = max((pop[int(i)] for i in picks), key=lambda x: x[1])[0]
+        return unseen_mutation(study.space, parent.params, rng, seen)

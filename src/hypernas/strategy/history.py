@@ -1,0 +1,114 @@
+"""Helpers shared by the NAS strategies: scores from the history, unseen proposals, crossover, features."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from hypernas.errors import StrategyError
+from hypernas.record import Direction, FrozenTrial, TrialState
+from hypernas.space import Space
+from hypernas.strategy.base import StudyView
+
+
+def check_weights(name: str, weights: Sequence[float] | None) -> list[float] | None:
+    """Validate a strategy's ``weights`` option (one per objective; the reward is their weighted sum)."""
+    if weights is None:
+        return None
+    try:
+        out = [float(w) for w in weights]
+    except (TypeError, ValueError):
+        raise StrategyError(f"{name}: weights must be a list of numbers (one per objective), got {weights!r}") from None
+    if not out or not any(out):
+        raise StrategyError(f"{name}: weights must contain a non-zero number, got {weights!r}")
+    return out
+
+
+def reward(trial: FrozenTrial, directions: list[Direction], weights: list[float] | None = None) -> float:
+    """A score to maximize: the first objective, or the weighted sum of all objectives (maximize-oriented).
+
+    Weights let a reward trade accuracy against cost, e.g. ``[1.0, 0.01]`` for (accuracy, -params).
+    """
+    values = trial.values or []
+    if weights is None:
+        weights = [1.0] + [0.0] * (len(values) - 1)
+    if len(weights) != len(values):
+        raise StrategyError(f"weights {weights!r} do not match the {len(values)} objective(s) of the study")
+    return float(sum(w * (v if d is Direction.MAXIMIZE else -v) for w, v, d in zip(weights, values, directions)))
+
+
+def scored(study: StudyView, weights: list[float] | None = None) -> list[tuple[FrozenTrial, float]]:
+    """Finished trials with values (COMPLETE, and PRUNED at their last value), in number order, with rewards."""
+    trials = study.get_trials((TrialState.COMPLETE, TrialState.PRUNED))
+    return [(t, reward(t, study.directions, weights)) for t in trials if t.values]
+
+
+def seen_keys(study: StudyView) -> set[str]:
+    """Keys of every configuration already asked (finished or still running)."""
+    space = study.space
+    return {space.key(t.params) for t in study.get_trials() if t.params}
+
+
+def unseen_sample(space: Space, rng: np.random.Generator, seen: set[str], tries: int = 100) -> dict[str, Any]:
+    """A random configuration not in ``seen`` (the last draw if every try was seen)."""
+    params = space.sample(rng)
+    for _ in range(tries):
+        if space.key(params) not in seen:
+            break
+        params = space.sample(rng)
+    return params
+
+
+def unseen_mutation(space: Space, parent: Mapping[str, Any], rng: np.random.Generator, seen: set[str],
+                    tries: int = 50, n_mutations: int = 1) -> dict[str, Any]:
+    """A mutation of ``parent`` not in ``seen``; falls back to an unseen random sample."""
+    for _ in range(tries):
+        child = space.mutate(parent, rng, n_mutations)
+        if space.key(child) not in seen:
+            return child
+    return unseen_sample(space, rng, seen)
+
+
+def crossover(space: Space, a: Mapping[str, Any], b: Mapping[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+    """A child taking each parameter from one parent; genotypes with a ``crossover`` method are mixed inside."""
+    child: dict[str, Any] = {}
+    for name, p in space.items():
+        if not space.is_active(name, child):
+            continue
+        options = [x[name] for x in (a, b) if name in x]
+        if not options:
+            child[name] = p.sample(rng)
+        elif len(options) == 2 and hasattr(p, "crossover"):
+            child[name] = p.crossover(options[0], options[1], rng)
+        else:
+            child[name] = options[int(rng.integers(len(options)))]
+    return child
+
+
+def features(space: Space, params: Mapping[str, Any]) -> np.ndarray:
+    """Numbers describing a configuration for accuracy predictors.
+
+    Architecture parameters that offer ``features`` (e.g. the NB201 path encoding) use it; the rest
+    use their [0, 1] encoding; inactive parameters are zeros.
+    """
+    parts: list[list[float]] = []
+    for name, p in space.items():
+        if hasattr(p, "features"):
+            size = len(p.features(p.default))
+            parts.append(list(p.features(params[name])) if name in params else [0.0] * size)
+        else:
+            parts.append(list(p.encode(params[name])) if name in params else [0.0] * p.n_dims)
+    return np.asarray([x for part in parts for x in part], dtype=float)
+
+
+def distance(space: Space, a: Mapping[str, Any], b: Mapping[str, Any]) -> float:
+    """How many genes differ: per parameter its own ``distance`` if it has one, else 0 or 1."""
+    total = 0.0
+    for name, p in space.items():
+        if name in a and name in b:
+            total += float(p.distance(a[name], b[name])) if hasattr(p, "distance") else float(space.key({name: a[name]}) != space.key({name: b[name]}))
+        elif name in a or name in b:
+            total += 1.0
+    return total

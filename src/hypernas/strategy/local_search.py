@@ -1,0 +1,59 @@
+"""Best-improvement local search with random restarts.
+
+From the current configuration every neighbour (``space.neighbors``) is evaluated; the search
+then moves to the best neighbour if it improves on the current one, else it has reached a local
+optimum and restarts from a random configuration. Neighbours evaluated earlier (in any context)
+are not evaluated again. The current configuration is kept with the study so a resume continues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hypernas.record import FrozenTrial
+from hypernas.strategy.base import Strategy, StudyView
+from hypernas.strategy.history import check_weights, scored, seen_keys, unseen_sample
+from hypernas.strategy.registry import register_strategy
+
+_STATE_KEY = "local:center"
+
+
+@register_strategy("local")
+class LocalSearch(Strategy):
+    """Best-improvement hill climbing over neighbours, restarting at local optima."""
+
+    def __init__(self, weights: Sequence[float] | None = None, seed: int | None = None) -> None:
+        super().__init__(seed)
+        self.weights = check_weights("local", weights)
+
+    def to_config(self) -> dict[str, Any]:
+        return {**super().to_config(), **({"weights": self.weights} if self.weights else {})}
+
+    def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
+        space = study.space
+        rng = self.rng_for(study, trial)
+        seen = seen_keys(study)
+        rewards = {space.key(t.params): r for t, r in scored(study, self.weights)}
+        center = study.system_attrs.get(_STATE_KEY)
+        for _ in range(len(seen) + 2):
+            if center is None:
+                break
+            if space.key(center) not in seen:  # the restart point was never asked (e.g. an interrupted ask)
+                return dict(center)
+            near = space.neighbors(center)
+            todo = [n for n in near if space.key(n) not in seen]
+            if todo:
+                return todo[int(rng.integers(len(todo)))]
+            known = [(rewards[space.key(n)], n) for n in near if space.key(n) in rewards]
+            here = rewards.get(space.key(center))
+            if not known or here is None:
+                break  # the centre or every neighbour failed: restart
+            best_reward, best = max(known, key=lambda x: x[0])
+            if best_reward <= here:
+                break  # local optimum: restart
+            center = best
+            study.set_system_attr(_STATE_KEY, center)
+        center = unseen_sample(space, rng, seen)
+        study.set_system_attr(_STATE_KEY, center)
+        return center

@@ -1,0 +1,132 @@
+"""NEAT-style evolution (Stanley & Miikkulainen 2002) of genotypes: speciation, structural mutation, crossover.
+
+Generations of ``population_size`` trials: generation ``g`` holds trials ``g*N .. g*N+N-1``. The
+finished members of the previous generation are grouped into species (a member joins the first
+species whose founder is within ``compatibility`` genes of it: edge operations for cells, one per
+differing parameter otherwise); fitness is shared within each species, which receives offspring in
+proportion to its shared fitness so that new structures are protected while they mature. Each
+child is a crossover of two parents from the top ``survival`` fraction of its species (with
+probability ``crossover_rate``) or a copy of one, then mutated: structurally (``grow`` or ``shrink``: add or
+remove an edge or a layer, for genotypes that can) with probabilities ``add_rate`` / ``remove_rate``, else by an
+ordinary mutation. A generation's offspring are saved with the study, so resumes and parallel
+workers agree on them. Generation 0 is random.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from hypernas.errors import StrategyError
+from hypernas.record import FrozenTrial
+from hypernas.space import Space
+from hypernas.strategy.base import Strategy, StudyView
+from hypernas.strategy.history import check_weights, crossover, distance, scored, seen_keys, unseen_mutation, unseen_sample
+from hypernas.strategy.registry import register_strategy
+
+_GEN_KEY = "neat:generation:{}"
+
+
+@register_strategy("neat")
+class NEAT(Strategy):
+    """Speciated evolution with structural mutations and crossover, for any space (cells use edge moves)."""
+
+    def __init__(self, population_size: int = 20, compatibility: float = 2.0, survival: float = 0.5,
+                 crossover_rate: float = 0.5, add_rate: float = 0.2, remove_rate: float = 0.2,
+                 weights: Sequence[float] | None = None, seed: int | None = None) -> None:
+        super().__init__(seed)
+        if isinstance(population_size, bool) or not isinstance(population_size, int) or population_size < 2:
+            raise StrategyError(f"neat: population_size must be an integer >= 2, got {population_size!r}")
+        for name, value in (("survival", survival), ("crossover_rate", crossover_rate), ("add_rate", add_rate),
+                            ("remove_rate", remove_rate)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise StrategyError(f"neat: {name} must be a number in [0, 1], got {value!r}")
+        if add_rate + remove_rate > 1:
+            raise StrategyError(f"neat: add_rate + remove_rate must be <= 1, got {add_rate} + {remove_rate}")
+        if isinstance(compatibility, bool) or not isinstance(compatibility, (int, float)) or compatibility < 0:
+            raise StrategyError(f"neat: compatibility must be a number >= 0, got {compatibility!r}")
+        self.population_size = population_size
+        self.compatibility, self.survival = float(compatibility), float(survival)
+        self.crossover_rate, self.add_rate, self.remove_rate = float(crossover_rate), float(add_rate), float(remove_rate)
+        self.weights = check_weights("neat", weights)
+
+    def to_config(self) -> dict[str, Any]:
+        return {**super().to_config(), "population_size": self.population_size, "compatibility": self.compatibility,
+                "survival": self.survival, "crossover_rate": self.crossover_rate, "add_rate": self.add_rate,
+                "remove_rate": self.remove_rate, **({"weights": self.weights} if self.weights else {})}
+
+    def speciate(self, space: Space, members: list[tuple[FrozenTrial, float]]) -> list[list[tuple[FrozenTrial, float]]]:
+        """Species (best member first), formed in order of fitness around their founders."""
+        species: list[list[tuple[FrozenTrial, float]]] = []
+        for member in sorted(members, key=lambda x: -x[1]):
+            for group in species:
+                if distance(space, group[0][0].params, member[0].params) <= self.compatibility:
+                    group.append(member)
+                    break
+            else:
+                species.append([member])
+        return species
+
+    def _quotas(self, species: list[list[tuple[FrozenTrial, float]]]) -> list[int]:
+        """Offspring per species, proportional to the species' shared fitness (largest remainder)."""
+        low = min(r for group in species for _, r in group)
+        shared = np.asarray([sum(r - low + 1e-3 for _, r in group) / len(group) for group in species])
+        raw = shared / shared.sum() * self.population_size
+        quotas = np.floor(raw).astype(int)
+        for i in np.argsort(-(raw - quotas), kind="stable")[: self.population_size - int(quotas.sum())]:
+            quotas[i] += 1
+        return quotas.tolist()
+
+    def _mutate(self, space: Space, params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+        u = rng.random()
+        move = "grow" if u < self.add_rate else "shrink" if u < self.add_rate + self.remove_rate else None
+        structural = [n for n, p in space.items() if move and n in params and hasattr(p, move)]
+        if structural:
+            name = structural[int(rng.integers(len(structural)))]
+            changed = getattr(space[name], move)(params[name], rng)
+            if changed is not None:
+                return {**params, name: changed}
+        return space.mutate(params, rng)
+
+    def _offspring(self, study: StudyView, generation: int, rng: np.random.Generator) -> list[dict[str, Any]]:
+        space = study.space
+        n = self.population_size
+        done = scored(study, self.weights)
+        parents = [x for x in done if (generation - 1) * n <= x[0].number < generation * n] or done
+        seen = seen_keys(study)
+        children: list[dict[str, Any]] = []
+        species = self.speciate(space, parents)
+        for group, quota in zip(species, self._quotas(species)):
+            elite = group[: max(1, int(np.ceil(self.survival * len(group))))]
+            for _ in range(quota):
+                a = elite[int(rng.integers(len(elite)))]
+                if len(elite) > 1 and rng.random() < self.crossover_rate:
+                    b = elite[int(rng.integers(len(elite)))]
+                    first, second = (a, b) if a[1] >= b[1] else (b, a)
+                    child = crossover(space, first[0].params, second[0].params, rng)
+                else:
+                    child = dict(a[0].params)
+                child = self._mutate(space, child, rng)
+                if space.key(child) in seen:
+                    child = unseen_mutation(space, child, rng, seen)
+                seen.add(space.key(child))
+                children.append(child)
+        return children
+
+    def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
+        generation, index = divmod(trial.number, self.population_size)
+        rng = self.rng_for(study, trial)
+        if generation == 0 or not scored(study, self.weights):
+            return unseen_sample(study.space, rng, seen_keys(study))
+        key = _GEN_KEY.format(generation)
+        children = study.system_attrs.get(key)
+        if children is None:
+            seed = self.seed if self.seed is not None else study.seed
+            children = self._offspring(study, generation, np.random.default_rng([seed or 0, generation, 17]))
+            study.set_system_attr(key, children)
+        child = children[index]
+        if study.space.key(child) in seen_keys(study):  # e.g. an enqueued trial took it
+            return unseen_mutation(study.space, child, rng, seen_keys(study))
+        return child
