@@ -147,3 +147,18 @@ def test_fixed_parameters_are_kept() -> None:
     study.optimize(sphere, n_trials=10)
     assert all(t.params["tag"] == "v1" and t.params["k"] == 3 for t in study.trials)
     assert np.isfinite(study.best_value)
+
+
+def test_bohb_hyperband_brackets_with_tpe_proposing() -> None:
+    import hypernas as hn
+
+    space = hn.Space(x=hn.Float(-5, 5), y=hn.Float(-5, 5))
+
+    def objective(trial):
+        return (trial.params["x"] - 1) ** 2 + (trial.params["y"] + 2) ** 2 + 1.0 / trial.budget
+
+    study = hn.create_study(strategy={"type": "hyperband", "base": "tpe", "min_resource": 1, "max_resource": 9,
+                                      "reduction_factor": 3}, seed=0, space=space)
+    study.optimize(objective, n_trials=80)
+    assert isinstance(study.strategy.base, hn.TPE)
+    assert study.best_value < 0.5
