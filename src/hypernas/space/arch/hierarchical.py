@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from hypernas.errors import SpaceError
+from hypernas.space.arch.token_encoding import TokenOneHot
 from hypernas.space.params import Param, register_param_type
 
 HIERARCHICAL_OPS = ("identity", "conv_1x1", "dw_conv_3x3", "sep_conv_3x3", "max_pool_3x3", "avg_pool_3x3", "conv_3x3")
@@ -38,7 +39,7 @@ def _connected(edges: list[tuple[int, int]], present: Sequence[bool], nodes: int
 
 
 @register_param_type("hierarchical")
-class HierarchicalSpace(Param):
+class HierarchicalSpace(TokenOneHot, Param):
     """Two-level hierarchical genotypes: ``n_motifs`` motifs of ``motif_nodes`` nodes, a top motif of ``top_nodes``."""
 
     def __init__(self, ops: Sequence[str] = HIERARCHICAL_OPS, n_motifs: int = 6, motif_nodes: int = 4, top_nodes: int = 5,
@@ -200,23 +201,6 @@ class HierarchicalSpace(Param):
             fixed["top"] = g["top"]
         return fixed
 
-    @property
-    def n_dims(self) -> int:
-        return sum(self.token_choices())
-
-    def encode(self, value: Any) -> list[float]:
-        """One-hot operation (or motif) per edge of every motif."""
-        out: list[float] = []
-        for t, n in zip(self.to_tokens(value), self.token_choices()):
-            out.extend(1.0 if k == t else 0.0 for k in range(n))
-        return out
-
-    def decode(self, x: Sequence[float]) -> dict[str, Any]:
-        arr, tokens, pos = np.asarray(x, dtype=float), [], 0
-        for n in self.token_choices():
-            tokens.append(int(np.argmax(arr[pos:pos + n])))
-            pos += n
-        return self.from_tokens(tokens)
 
     @property
     def cardinality(self) -> None:

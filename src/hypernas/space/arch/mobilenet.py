@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from hypernas.errors import SpaceError
+from hypernas.space.arch.token_encoding import TokenOneHot
 from hypernas.space.params import Param, register_param_type
 
 DEFAULT_STAGES = ((16, 1), (24, 2), (40, 2), (80, 2), (112, 1), (192, 2))
@@ -27,7 +28,7 @@ _FIELDS = ("expansion", "kernel", "se", "depth")
 
 
 @register_param_type("mobilenet")
-class MobileNetSpace(Param):
+class MobileNetSpace(TokenOneHot, Param):
     """Per stage: expansion, (mixed) depthwise kernels, squeeze-excitation and depth."""
 
     def __init__(self, stages: Sequence[Sequence[int]] = DEFAULT_STAGES, expansions: Sequence[int] = (1, 3, 6),
@@ -96,23 +97,6 @@ class MobileNetSpace(Param):
         it = iter(int(t) for t in tokens)
         return [{f: self.choices[f][next(it)] for f in _FIELDS} for _ in self.stages]
 
-    @property
-    def n_dims(self) -> int:
-        return sum(self.token_choices())
-
-    def encode(self, value: Any) -> list[float]:
-        """One-hot choice per stage and field."""
-        out: list[float] = []
-        for t, n in zip(self.to_tokens(value), self.token_choices()):
-            out.extend(1.0 if k == t else 0.0 for k in range(n))
-        return out
-
-    def decode(self, x: Sequence[float]) -> list[dict[str, Any]]:
-        arr, tokens, pos = np.asarray(x, dtype=float), [], 0
-        for n in self.token_choices():
-            tokens.append(int(np.argmax(arr[pos:pos + n])))
-            pos += n
-        return self.from_tokens(tokens)
 
     # --- moves ---------------------------------------------------------------------------------
     def neighbors(self, value: Any) -> list[list[dict[str, Any]]]:
