@@ -10,7 +10,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 from hypernas.space import Categorical, Fixed, Float, Int, Space
 
@@ -20,6 +19,8 @@ def startup_params(space: Space, seed: int | None, index: int, rng: np.random.Ge
     names = [n for n, p in space.items() if not isinstance(p, Fixed) and p.cardinality != 1]
     if space.is_conditional or not names or not all(isinstance(space[n], (Float, Int, Categorical)) for n in names):
         return space.sample(rng)
+    from scipy.stats import qmc  # imported here: scipy.stats takes a second to load, and only start-up needs it
+
     sobol = qmc.Sobol(len(names), scramble=True, seed=np.random.default_rng(None if seed is None else [seed, 271_828]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
