@@ -16,9 +16,9 @@ import math
 import numpy as np
 
 from hypernas.errors import StrategyError
-from hypernas.record import Direction, FrozenTrial, TrialState, as_finite_float
+from hypernas.record import FrozenTrial, TrialState, as_finite_float
 from hypernas.space import Categorical, Fixed, Float, Int, Param, Space, value_key
-from hypernas.strategy.base import StudyView
+from hypernas.strategy.base import StudyView, objective_sign
 
 _SUPPORTED = (Float, Int, Categorical, Fixed)
 
@@ -36,7 +36,7 @@ class History:
 
 def read_history(study: StudyView, trial: FrozenTrial, constraint_attr: str | None) -> History:
     """The study's trials as seen when proposing ``trial`` (which itself is excluded from the running ones)."""
-    signs = np.array([1.0 if d is Direction.MINIMIZE else -1.0 for d in study.directions])
+    signs = np.array([objective_sign(d) for d in study.directions])
     trials = study.get_trials()
     complete = [t for t in trials if t.state is TrialState.COMPLETE and t.values is not None
                 and len(t.values) == len(signs) and t.number != trial.number]

@@ -19,7 +19,7 @@ import numpy as np
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.strategy.base import Strategy, StudyView
-from hypernas.strategy.history import check_weights, scored, seen_keys, unseen_mutation
+from hypernas.strategy._candidates import check_weights, scored, seen_keys, unseen_mutation
 from hypernas.strategy.registry import register_strategy
 from hypernas.strategy.tokens import TokenPlan
 

@@ -19,7 +19,7 @@ from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.space import Space
 from hypernas.strategy.base import Strategy, StudyView
-from hypernas.strategy.history import check_weights, reward, seen_keys, unseen_mutation
+from hypernas.strategy._candidates import check_weights, reward, seen_keys, unseen_mutation
 from hypernas.strategy.registry import register_strategy
 from hypernas.strategy.tokens import TokenPlan
 

@@ -1,4 +1,4 @@
-"""Helpers shared by the NAS strategies: scores from the history, unseen proposals, crossover, features."""
+"""Helpers shared by the NAS strategies: rewards from the history, unseen candidates, crossover, features."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 from hypernas.errors import StrategyError
 from hypernas.record import Direction, FrozenTrial, TrialState
 from hypernas.space import Space
-from hypernas.strategy.base import StudyView
+from hypernas.strategy.base import StudyView, objective_sign
 
 
 def check_weights(name: str, weights: Sequence[float] | None) -> list[float] | None:
@@ -36,7 +36,7 @@ def reward(trial: FrozenTrial, directions: list[Direction], weights: list[float]
         weights = [1.0] + [0.0] * (len(values) - 1)
     if len(weights) != len(values):
         raise StrategyError(f"weights {weights!r} do not match the {len(values)} objective(s) of the study")
-    return float(sum(w * (v if d is Direction.MAXIMIZE else -v) for w, v, d in zip(weights, values, directions)))
+    return float(sum(-w * objective_sign(d) * v for w, v, d in zip(weights, values, directions)))
 
 
 def scored(study: StudyView, weights: list[float] | None = None) -> list[tuple[FrozenTrial, float]]:
