@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from hypernas.config import RunConfig, directions_of, dump_config, load_config, load_objective, parse_config
-from hypernas.errors import ConfigError, DuplicateStudyError, HypernasError
+from hypernas.errors import ConfigError, DuplicateStudyError, HypernasError, SpaceError
 from hypernas.nasbench import add_bench_parser, cmd_bench
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.study import Study, create_study, get_storage, load_study
@@ -190,6 +190,22 @@ def _fmt_value(v: Any) -> str:
     return json.dumps(v) if isinstance(v, (list, dict)) else str(v)
 
 
+def _fmt_params(study: Study, params: dict[str, Any]) -> tuple[str, list[str]]:
+    """Scalar parameters on one line; architecture-like (list, mapping, long) values on lines of their own."""
+    try:
+        space = study.space
+    except SpaceError:
+        space = None
+    inline, own_lines = [], []
+    for k, v in params.items():
+        text = space[k].describe(v) if space is not None and k in space else _fmt_value(v)
+        if isinstance(v, (list, dict)) or len(text) > 40:
+            own_lines.append(f"  {k}: {text}")
+        else:
+            inline.append(f"{k}={text}")
+    return ", ".join(inline), own_lines
+
+
 def _print_best(study: Study) -> None:
     front = study.best_trials
     if not front:
@@ -198,10 +214,13 @@ def _print_best(study: Study) -> None:
     names = study.value_names()
     for t in front:
         values = ", ".join(f"{n}={_fmt_value(v)}" for n, v in zip(names, t.values or []))
-        params = ", ".join(f"{k}={_fmt_value(v)}" for k, v in t.params.items())
+        inline, own_lines = _fmt_params(study, t.params)
         label = "Best trial" if len(front) == 1 and not study.is_multi_objective else "Pareto trial"
         print(f"{label} #{t.number}: {values}")
-        print(f"  params: {params}")
+        for line in own_lines:
+            print(line)
+        if inline:
+            print(f"  params: {inline}")
         extras = {k: v for k, v in t.user_attrs.items() if isinstance(v, (int, float, str))}
         if extras:
             print("  " + ", ".join(f"{k}={_fmt_value(v)}" for k, v in extras.items()))

@@ -133,6 +133,13 @@ class Param(ABC):
     def grid(self, resolution: int = 5) -> list[Any]:
         """Grid values: every value when finite and small, else ``resolution`` spread points."""
 
+    # --- display ---------------------------------------------------------------------------
+    def describe(self, value: Any) -> str:
+        """``value`` as a short human-readable text (JSON for lists and mappings)."""
+        if isinstance(value, float):
+            return f"{value:.6g}"
+        return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+
     # --- configs ---------------------------------------------------------------------------
     def to_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"type": self.type_name, **self._config_fields()}

@@ -146,6 +146,27 @@ def test_the_example_config_runs():
     assert [t.state for t in study.trials] == [hypernas.TrialState.COMPLETE] * 2
 
 
+def test_the_demo_config_searches_architectures_and_prints_the_best_one(tmp_path, monkeypatch, capsys):
+    import pathlib
+
+    import yaml
+
+    from hypernas.cli import main
+
+    config = yaml.safe_load((pathlib.Path(__file__).parents[3] / "examples" / "demo.yaml").read_text())
+    assert config["space"]["arch"]["type"] == "chain" and config["strategy"]["type"] == "evolution"
+    config.update(n_trials=3, n_workers=1, executor="thread")
+    config["objective"].update(epochs=2, **SMALL)
+    (tmp_path / "demo.yaml").write_text(yaml.safe_dump(config))
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "demo.yaml", "--storage", "demo.db", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "Best trial #" in out and "test_accuracy=" in out
+    assert "  arch: " in out and out.count(" > classifier") == 1
+    study = hypernas.load_study("demo", "demo.db")
+    assert len(study.trials) == 3 and {"arch", "lr", "optimizer"} <= set(study.best_trial.params)
+
+
 def test_image_folder_and_own_arrays_through_the_objective(tmp_path):
     import numpy as np
     from PIL import Image

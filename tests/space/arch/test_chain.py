@@ -56,6 +56,10 @@ def test_moves_tokens_and_encoding():
     assert len(ChainSpace(input_size=4, max_layers=2, filters=[8], kernels=[3], units=[8]).grid()) > 5
 
 
+def test_describe_reads_as_a_layer_sequence():
+    assert CHAIN.describe([CONV, POOL, DENSE]) == "conv 16 3x3 > max-pool 2 > dense 32 > classifier"
+
+
 @pytest.mark.parametrize("strategy", [NEAT(population_size=6), QLearning()])
 def test_layer_strategies_search_chains(strategy):
     space = Space({"net": ChainSpace(input_size=8, max_layers=4)})

@@ -163,6 +163,12 @@ class ChainSpace(Param):
         a, b = self.validate(a), self.validate(b)
         return sum(x != y for x, y in zip(a, b)) + abs(len(a) - len(b))
 
+    def describe(self, value: Any) -> str:
+        """The chain as text, e.g. ``conv 32 3x3 > max-pool 2 > dense 64 > classifier``."""
+        words = {"conv": lambda l: f"conv {l['filters']} {l['kernel']}x{l['kernel']}",
+                 "pool": lambda l: f"max-pool {l['size']}", "dense": lambda l: f"dense {l['units']}"}
+        return " > ".join([words[layer["type"]](layer) for layer in self.validate(value)] + ["classifier"])
+
     # --- encodings and tokens -----------------------------------------------------------------
     @property
     def n_dims(self) -> int:
