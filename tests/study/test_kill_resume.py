@@ -134,6 +134,29 @@ def test_kill_while_running_keeps_complete_trials_and_requeues_the_lost_one(setu
     assert sum(t.system_attrs.get("requeued_from") == block_at for t in study.get_trials()) == 1
 
 
+def test_a_peer_killed_while_the_study_runs_is_requeued_without_a_restart(
+        setup: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    url, script = setup
+    proc = _start(script, url, block_at=0)
+    _wait_for(proc, url, lambda ts: bool(ts) and bool(ts[0].intermediate))  # the peer sleeps in trial 0
+    monkeypatch.setattr("hypernas.study.workers.HEARTBEAT_SECONDS", 0.05)
+    study = hypernas.load_study("kill", url)
+
+    def objective(trial: hypernas.Trial) -> float:
+        if proc.returncode is None:
+            _kill(proc)  # the peer dies after this study's loop has started
+        time.sleep(0.05)
+        return _objective(trial)
+
+    study.optimize(objective, n_trials=30, requeue_lost=True)
+    trials = study.get_trials()
+    assert trials[0].state is TrialState.FAILED and trials[0].error.startswith("lost:")
+    requeued = [t for t in trials if t.system_attrs.get("requeued_from") == 0]
+    assert len(requeued) == 1 and requeued[0].state is TrialState.COMPLETE
+    assert requeued[0].params == trials[0].params
+    assert _count(trials, TrialState.RUNNING) == 0
+
+
 def test_kill_at_arbitrary_moments_loses_nothing(setup: tuple[str, Path], tmp_path: Path) -> None:
     """Kill a fast study repeatedly wherever it happens to be (in a transaction, between ask and tell...)."""
     url, script = setup

@@ -146,7 +146,8 @@ def run_optimization(study: Study, objective: Objective, *, n_trials: int | None
     study.fail_lost_trials(requeue=requeue_lost)
     budget = _Budget(n_trials, timeout)
     progress = ProgressBar(study, n_trials, timeout, enabled=show_progress)
-    heartbeat = Heartbeat(study.storage) if isinstance(study.storage, SQLStorage) else contextlib.nullcontext()
+    heartbeat = (Heartbeat(study.storage, on_beat=lambda: study.fail_lost_trials(requeue=requeue_lost))
+                 if isinstance(study.storage, SQLStorage) else contextlib.nullcontext())
     all_callbacks = [progress.update, *callbacks]
     with heartbeat, progress:
         if executor == "process" and n_workers > 1:

@@ -6,6 +6,7 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -124,12 +125,21 @@ def is_lost(running: RunningTrial, stale_after: float, storage: Storage) -> str 
     return None
 
 
-class Heartbeat:
-    """A daemon thread that marks this process's running trials alive every ``interval`` seconds."""
+HEARTBEAT_SECONDS = 30.0
 
-    def __init__(self, storage: Storage, interval: float = 30.0) -> None:
+
+class Heartbeat:
+    """A daemon thread that marks this process's running trials alive every ``interval`` seconds.
+
+    ``on_beat`` runs after each heartbeat (the optimize loop passes the check for trials whose
+    worker died meanwhile, so a dead peer's trial is failed or re-queued while the study runs).
+    """
+
+    def __init__(self, storage: Storage, interval: float | None = None,
+                 on_beat: Callable[[], object] | None = None) -> None:
         self.storage = storage
-        self.interval = interval
+        self.interval = HEARTBEAT_SECONDS if interval is None else interval
+        self.on_beat = on_beat
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hypernas-heartbeat", daemon=True)
 
@@ -145,5 +155,7 @@ class Heartbeat:
         while not self._stop.wait(self.interval):
             try:
                 self.storage.heartbeat(live_trial_ids(self.storage))
-            except Exception:  # a missed heartbeat is harmless; the next one retries
+                if self.on_beat is not None:
+                    self.on_beat()
+            except Exception:  # a missed heartbeat or check is harmless; the next one retries
                 pass
