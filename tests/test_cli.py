@@ -32,6 +32,9 @@ OBJECTIVE = textwrap.dedent("""
             return float("nan")
         return trial.params["lr"]
 
+    def depth(trial):
+        return len(trial.params["arch"])
+
     def two(trial):
         return {"error": trial.params["lr"], "size": trial.params["layers"], "note": "x"}
 """)
@@ -78,6 +81,26 @@ def test_run_records_trials_and_prints_best(workdir: Path) -> None:
     assert len(study.trials) == 12
     assert all(t.state is TrialState.COMPLETE for t in study.trials)
     assert all(("momentum" in t.params) == (t.params["optimizer"] == "sgd") for t in study.trials)
+
+
+def test_architectures_are_printed_as_their_space_describes_them(workdir: Path) -> None:
+    (workdir / "nas.yaml").write_text(textwrap.dedent("""
+        space:
+          arch: {type: chain, input_size: 8, max_layers: 3}
+          lr: {type: float, low: 1e-4, high: 1e-1, log: true}
+        strategy: evolution
+        objective: cli_objectives:depth
+        direction: maximize
+        n_trials: 6
+        seed: 0
+    """))
+    code, out, _ = run_cli("run", "nas.yaml", "--storage", "s.db", "--quiet")
+    assert code == 0
+    arch_line = next(line for line in out.splitlines() if line.startswith("  arch: "))
+    assert arch_line.endswith(" > classifier") and '"type"' not in arch_line
+    assert "params: lr=" in out
+    code, out, _ = run_cli("show", "nas", "--storage", "s.db")
+    assert code == 0 and "> classifier" in out and '"type"' not in out
 
 
 def test_run_is_reproducible_with_a_seed(workdir: Path) -> None:

@@ -190,15 +190,19 @@ def _fmt_value(v: Any) -> str:
     return json.dumps(v) if isinstance(v, (list, dict)) else str(v)
 
 
-def _fmt_params(study: Study, params: dict[str, Any]) -> tuple[str, list[str]]:
-    """Scalar parameters on one line; architecture-like (list, mapping, long) values on lines of their own."""
+def _param_texts(study: Study, params: dict[str, Any]) -> dict[str, str]:
+    """Each parameter value as its space describes it (e.g. a chain genotype as a layer sequence)."""
     try:
         space = study.space
     except SpaceError:
         space = None
+    return {k: space[k].describe(v) if space is not None and k in space else _fmt_value(v) for k, v in params.items()}
+
+
+def _fmt_params(study: Study, params: dict[str, Any]) -> tuple[str, list[str]]:
+    """Scalar parameters on one line; architecture-like (list, mapping, long) values on lines of their own."""
     inline, own_lines = [], []
-    for k, v in params.items():
-        text = space[k].describe(v) if space is not None and k in space else _fmt_value(v)
+    for (k, v), text in zip(params.items(), _param_texts(study, params).values()):
         if isinstance(v, (list, dict)) or len(text) > 40:
             own_lines.append(f"  {k}: {text}")
         else:
@@ -266,7 +270,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     table = Table("#", "state", *names, "params", "seconds", "error", title=f"study {study.name!r}")
     for t in trials:
         values = [(_fmt_value(t.values[i]) if t.values and i < len(t.values) else "-") for i in range(len(names))]
-        params = ", ".join(f"{k}={_fmt_value(v)}" for k, v in t.params.items())
+        params = ", ".join(f"{k}={text}" for k, text in _param_texts(study, t.params).items())
         seconds = f"{t.duration:.2f}" if t.duration is not None else "-"
         table.add_row(str(t.number), t.state.value, *values, params, seconds, (t.error or "")[:80])
     _console().print(table)
