@@ -10,6 +10,8 @@ Methods: no pruning; hypernas median, ASHA and Hyperband pruners; hypernas's Hyp
 MedianPruner, SuccessiveHalvingPruner and HyperbandPruner. All pruner runs evaluate the same
 sequence of configurations (Optuna's are enqueued from hypernas's random search), and a
 configuration trains identically under every method, so they differ only by when they stop.
+Settings match between the libraries: rungs min 1, max ``--epochs``, eta ``--eta``; median pruners
+with one complete start-up trial (hypernas's default; Optuna's default of 5 is run as well).
 
 Reported per method, mean over seeds: test accuracy of the best-by-validation complete trial at
 the full budget and at a third of it; epochs needed to come within 0.5 points of the final
@@ -198,7 +200,9 @@ def run_optuna(space: Space, seed: int, data: dict[str, torch.Tensor], budget: i
     import optuna
 
     run = Run(budget, epochs)
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=seed), pruner=pruner)
+    # a fixed name: HyperbandPruner assigns brackets by a hash of it, so the run repeats
+    study = optuna.create_study(study_name=f"pruning-{seed}", direction="maximize",
+                                sampler=optuna.samplers.RandomSampler(seed=seed), pruner=pruner)
     for config in configs_for(space, seed):
         study.enqueue_trial(config)
 
@@ -241,11 +245,12 @@ def methods(space: Space, epochs: int, eta: int) -> dict[str, Method]:
 
     return {
         "no pruning": hypernas(),
-        "hypernas median": hypernas({"type": "median", "n_startup_trials": 5}),
+        "hypernas median": hypernas("median"),  # defaults: one complete start-up trial
         "hypernas asha": hypernas({"type": "asha", "max_resource": epochs, **rungs}),
         "hypernas hyperband": hypernas({"type": "hyperband", "max_resource": epochs, **rungs}),
         "hypernas hyperband scheduler": hypernas(strategy={"type": "hyperband", "max_resource": epochs, **rungs}),
-        "optuna median": with_optuna(lambda: optuna.pruners.MedianPruner(n_startup_trials=5)),
+        "optuna median": with_optuna(lambda: optuna.pruners.MedianPruner(n_startup_trials=1)),  # as hypernas
+        "optuna median, 5 startup": with_optuna(lambda: optuna.pruners.MedianPruner()),  # Optuna's default
         "optuna successive halving": with_optuna(
             lambda: optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=eta)),
         "optuna hyperband": with_optuna(

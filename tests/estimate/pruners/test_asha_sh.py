@@ -143,3 +143,20 @@ def test_successive_halving_needs_a_maximum():
         make_pruner("successive_halving")
     with pytest.raises(ConfigError, match=r"max_resource \(1\) must be > min_resource \(1\)"):
         SuccessiveHalvingPruner(max_resource=1)
+
+
+@pytest.mark.parametrize("direction", ["maximize", "minimize"])
+def test_rungs_judge_the_value_at_the_rung_not_an_earlier_peak(direction):
+    sign = flip if direction == "minimize" else list
+    faded = make_trial(0, sign([0.95, 0.1, 0.1]))  # peaked at step 1, worth 0.1 at rung 3
+    steady = make_trial(1, sign([0.5, 0.5, 0.5]))
+    low = make_trial(4, sign([0.1, 0.1, 0.1]))
+    asha = ASHAPruner(min_resource=3, reduction_factor=2, max_resource=27)  # rung 3 keeps the top half
+    me = running(2, sign([0.2, 0.3, 0.4]))  # below faded's peak but above its value at the rung: second of four
+    assert not asha.should_prune(View(direction, [faded, steady, low, me]), me)
+    peaked = running(3, sign([0.9, 0.3, 0.2]))  # its own early peak does not carry it: third of five
+    done = me.replace(state=TrialState.COMPLETE)
+    assert asha.should_prune(View(direction, [faded, steady, low, done, peaked]), peaked)
+    sh = SuccessiveHalvingPruner(max_resource=9, min_resource=3, reduction_factor=3, cohort_size=3)  # rung 3 keeps 1
+    assert sh.should_prune(View(direction, [steady, peaked]), peaked.replace(number=2))
+    assert not sh.should_prune(View(direction, [faded, me]), me)

@@ -26,16 +26,16 @@ def test_bracket_assignment_depends_only_on_the_number_and_matches_the_sizes():
     numbers = range(49 * 3)
     assert [pruner.bracket_of(n) for n in numbers] == [again.bracket_of(n) for n in numbers]
     assert Counter(pruner.bracket_of(n) for n in range(49)) == {0: 27, 1: 12, 2: 6, 3: 4}
-    first = [pruner.bracket_of(n) for n in range(8)]
-    assert len(set(first)) >= 3  # brackets are interleaved, not in long runs
-    assert sorted(bracket_sequence([2, 1])) == [0, 0, 1]
+    # Hyperband's order: the most aggressive bracket first, then the next, and again
+    assert [pruner.bracket_of(n) for n in (0, 26, 27, 38, 39, 44, 45, 48, 49)] == [0, 0, 1, 1, 2, 2, 3, 3, 0]
+    assert bracket_sequence([2, 1]) == [0, 0, 1]
 
 
 def test_hyperband_brackets_stop_at_their_own_rungs_among_their_own_trials():
     pruner = HyperbandPruner(max_resource=27)
     assert [b.rungs for b in pruner.brackets] == [[1, 3, 9], [3, 9], [9], []]
-    b0 = [n for n in range(20) if pruner.bracket_of(n) == 0]
-    b1 = [n for n in range(20) if pruner.bracket_of(n) == 1]
+    b0 = [n for n in range(49) if pruner.bracket_of(n) == 0]
+    b1 = [n for n in range(49) if pruner.bracket_of(n) == 1]
     strong_elsewhere = make_trial(b1[0], [0.9] * 5)
     me = running(b0[0], [0.1])
     assert not pruner.should_prune(View("maximize", [strong_elsewhere, me]), me)

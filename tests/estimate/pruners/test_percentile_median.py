@@ -83,3 +83,13 @@ def test_bad_options_are_named():
         make_pruner({"type": "median", "n_warmup_steps": -1})
     with pytest.raises(ConfigError, match="pruner 'median'.*unexpected keyword argument 'percentile'"):
         make_pruner({"type": "median", "percentile": 30})
+
+
+def test_by_default_one_complete_trial_starts_pruning_and_pruned_trials_fill_the_reference():
+    complete = make_trial(0, [0.5, 0.5, 0.5])
+    pruned = [make_trial(i, [0.8], TrialState.PRUNED) for i in (1, 2)]
+    bad = running(10, [0.6])  # better than the complete trial, worse than the median of the three at step 1
+    assert MedianPruner().n_startup_trials == PercentilePruner().n_startup_trials == 1
+    assert MedianPruner().should_prune(View("maximize", [complete, *pruned, bad]), bad)
+    assert not MedianPruner(n_startup_trials=2).should_prune(View("maximize", [complete, *pruned, bad]), bad)
+    assert not MedianPruner().should_prune(View("maximize", [*pruned, bad]), bad)  # no COMPLETE trial yet

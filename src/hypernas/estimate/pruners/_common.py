@@ -36,6 +36,12 @@ def best_upto(trial: FrozenTrial, step: int, direction: Direction) -> float | No
     return min(values) if direction is Direction.MINIMIZE else max(values)
 
 
+def value_at(trial: FrozenTrial, step: int) -> float | None:
+    """The trial's value at its first report at or past ``step`` (its result at a rung); None if none there."""
+    later = [s for s in trial.intermediate if s >= step]
+    return trial.intermediate[min(later)] if later else None
+
+
 def reached(trial: FrozenTrial, step: int) -> bool:
     """Whether the trial has reported a value at ``step`` or later."""
     return bool(trial.intermediate) and max(trial.intermediate) >= step

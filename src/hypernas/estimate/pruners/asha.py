@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hypernas.errors import ConfigError
-from hypernas.estimate.pruners._common import best_upto, check_int, crossed, n_better, reached, rung_steps
+from hypernas.estimate.pruners._common import check_int, crossed, n_better, rung_steps, value_at
 from hypernas.estimate.pruners.base import Pruner, PrunerStudyView, register_pruner
 from hypernas.record import Direction, FrozenTrial, TrialState
 
@@ -16,9 +16,11 @@ COMPETING = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 class ASHAPruner(Pruner):
     """Rungs at steps ``min_resource * reduction_factor**(k + min_early_stopping_rate)`` below ``max_resource``.
 
-    When a trial reaches a rung it goes on only if its best value up to the rung is among the top
-    ``1/reduction_factor`` (at least the single best) of every trial that has reached that rung so
-    far, running ones included: no trial waits for a rung to fill, so parallel workers never idle.
+    When a trial reaches a rung it goes on only if its value there (at its first report at or past
+    the rung's step) is among the top ``1/reduction_factor`` (at least the single best, ties go on)
+    of the values there of every trial that has reached that rung so far, itself and running ones
+    included: no trial waits for a rung to fill, so parallel workers never idle. The value at the
+    rung, not the best before it, is what counts: an early peak that the trial has lost does not carry it.
     A rung with fewer than ``bootstrap_count`` trials (this one included) lets every trial through.
     The decision is taken once, at the report that reaches the rung; ask ``should_prune`` after each report.
     """
@@ -53,9 +55,8 @@ class ASHAPruner(Pruner):
         for step in self.rungs:
             if not crossed(trial, step):
                 continue
-            mine = best_upto(trial, step, direction)
-            values = [best_upto(t, step, direction) for t in competitors
-                      if t.number != trial.number and reached(t, step)]
+            mine = value_at(trial, step)
+            values = [value_at(t, step) for t in competitors if t.number != trial.number]
             values = [v for v in values if v is not None]
             n = len(values) + 1
             if mine is None or n < self.bootstrap_count:

@@ -21,17 +21,12 @@ def bracket_sizes(min_resource: int, max_resource: int, eta: int) -> list[int]:
 
 
 def bracket_sequence(sizes: list[int]) -> list[int]:
-    """One period of bracket indices, each ``sizes[b]`` times, evenly interleaved (smooth weighted round robin)."""
-    total = sum(sizes)
-    credit = [0] * len(sizes)
-    out = []
-    for _ in range(total):
-        for b, w in enumerate(sizes):
-            credit[b] += w
-        pick = max(range(len(sizes)), key=lambda b: credit[b])
-        credit[pick] -= total
-        out.append(pick)
-    return out
+    """One period of bracket indices in Hyperband's order: bracket 0 (the most aggressive) ``sizes[0]`` times, then 1...
+
+    Every bracket costs about the same epochs, so the hedging brackets still come after one
+    bracket's worth; first come the most configurations per epoch.
+    """
+    return [b for b, n in enumerate(sizes) for _ in range(n)]
 
 
 @register_pruner("hyperband")
@@ -40,8 +35,9 @@ class HyperbandPruner(Pruner):
 
     Bracket ``b`` has its first rung at ``min_resource * reduction_factor**b``: bracket 0 stops the
     most aggressively, the last one trains every trial to ``max_resource``. A trial's bracket depends
-    only on its number (brackets interleaved in proportion to Hyperband's sizes), so a resumed study
-    assigns the same brackets; a trial competes only with trials of its own bracket.
+    only on its number, so a resumed study assigns the same brackets: as in Hyperband the brackets
+    come one after the other, most aggressive first, each with Hyperband's number of trials, and the
+    sequence repeats. A trial competes only with trials of its own bracket.
     """
 
     def __init__(self, max_resource: int, min_resource: int = 1, reduction_factor: int = 3,

@@ -19,9 +19,13 @@ class PercentilePruner(Pruner):
     the finished trials (COMPLETE and PRUNED) that reached ``s``. Nothing is pruned before
     ``n_startup_trials`` trials are COMPLETE, before step ``n_warmup_steps``, at steps off the
     ``interval_steps`` grid, or when fewer than ``n_min_trials`` trials reached the step.
+
+    Pruned trials are part of the reference, so one complete trial (the default) is enough to have
+    one at every step: each start-up trial trains to the end unpruned, and five of them (Optuna's
+    default, whose reference holds only COMPLETE trials) spend most of a small budget before any pruning.
     """
 
-    def __init__(self, percentile: float = 25.0, n_startup_trials: int = 5, n_warmup_steps: int = 0,
+    def __init__(self, percentile: float = 25.0, n_startup_trials: int = 1, n_warmup_steps: int = 0,
                  interval_steps: int = 1, n_min_trials: int = 1) -> None:
         label = self._label()
         self.percentile = check_float(label, "percentile", percentile, 0.0, 100.0)

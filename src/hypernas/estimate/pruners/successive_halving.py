@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hypernas.errors import ConfigError
-from hypernas.estimate.pruners._common import best_upto, check_int, n_better, reached, rung_steps
+from hypernas.estimate.pruners._common import check_int, n_better, reached, rung_steps, value_at
 from hypernas.estimate.pruners.base import Pruner, PrunerStudyView, register_pruner
 from hypernas.record import FrozenTrial, TrialState
 
@@ -20,7 +20,8 @@ class SuccessiveHalvingPruner(Pruner):
     ``cohort_size // reduction_factor**(k+1)`` (at least one) trials of the cohort through, as in
     the synchronous algorithm: the decision is over the whole cohort, not over whoever came first.
     No trial waits for its rung to fill: at every report a trial is stopped as soon as enough
-    cohort members beat it at some rung it passed that it can no longer make that rung's cut.
+    cohort members beat it at some rung it passed that it can no longer make that rung's cut. A
+    trial's value at a rung is its value at its first report at or past the rung's step.
     The default cohort is ``reduction_factor ** n_rungs`` trials, so one of them trains to the end.
     """
 
@@ -53,8 +54,8 @@ class SuccessiveHalvingPruner(Pruner):
         for k, step in enumerate(self.rungs):
             if not reached(trial, step):
                 break
-            mine = best_upto(trial, step, direction)
-            values = [best_upto(t, step, direction) for t in members if reached(t, step)]
+            mine = value_at(trial, step)
+            values = [value_at(t, step) for t in members]
             if mine is not None and n_better(mine, [v for v in values if v is not None], direction) >= self.quota(k):
                 return True
         return False
