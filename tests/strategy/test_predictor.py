@@ -139,16 +139,7 @@ def test_resume_gives_the_same_proposal_mid_sweep(tmp_path):
     assert resumed.ask().params == a.ask().params
 
 
-def test_diverse_parents_keep_their_distance():
-    strategy = PredictorGuidedEvolution(n_parents=3, min_distance=3)
-    space = Space({"cell": NB201Cell()})
-    study = create_study(direction="maximize", seed=0, strategy=PredictorGuidedEvolution(model="gp", n_initial=5))
-    study.optimize(cell_score, space, n_trials=12, show_progress=False)
-    ranked = sorted(((t, t.values[0]) for t in study.trials), key=lambda x: -x[1])
-    parents = strategy._parents(space, ranked)
-    assert parents[0] == ranked[0][0].params
-    assert all(CELL.distance(p["cell"], q["cell"]) >= 3 for i, p in enumerate(parents) for q in parents[:i])
-    with pytest.raises(StrategyError, match="min_distance must be a number >= 0"):
-        PredictorGuidedEvolution(min_distance=-1)
+def test_bad_patience():
     with pytest.raises(StrategyError, match="patience must be an integer >= 0"):
         PredictorGuidedEvolution(patience=1.5)
+    assert PredictorGuidedEvolution(patience=4).to_config()["patience"] == 4

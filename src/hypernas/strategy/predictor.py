@@ -15,8 +15,7 @@ When progress stalls (``patience`` finished trials without a new best), the incu
 neighbours are swept in the order of the predictor's predicted mean (one fit per sweep); a
 neighbour that improves becomes the new incumbent and its neighbourhood is swept at once (local
 search, first improvement). When the incumbent's neighbourhood is exhausted the predictor's
-proposals resume. ``min_distance`` picks diverse parents: each parent after the first is the
-best configuration at least that many genes away from the parents already chosen.
+proposals resume.
 
 Predictors: ``"mlp"`` (default: an ensemble of small neural networks; the spread of the ensemble
 is the uncertainty) or ``"gp"`` (a Gaussian process with an RBF kernel whose scale and noise are
@@ -35,7 +34,7 @@ from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial
 from hypernas.space import Space
 from hypernas.strategy.base import Strategy, StudyView
-from hypernas.strategy._candidates import check_weights, distance, features, scored, seen_keys, unseen_sample
+from hypernas.strategy._candidates import check_weights, features, scored, seen_keys, unseen_sample
 from hypernas.strategy.registry import register_strategy
 
 _MAX_NEIGHBORS = 256
@@ -139,7 +138,7 @@ class PredictorGuidedEvolution(Strategy):
     def __init__(self, model: str = "mlp", n_initial: int = 10, n_parents: int = 3, n_mutations: int = 100,
                  n_random: int = 20, kappa: float = 0.5, batch_size: int = 2, ensemble_size: int = 5, hidden: int = 32,
                  local_share: float = 0.0, population_size: int = 0, sample_size: int = 5, whole_space_limit: int = 0,
-                 patience: int = 0, min_distance: float = 0.0, weights: Sequence[float] | None = None, seed: int | None = None) -> None:
+                 patience: int = 0, weights: Sequence[float] | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
         if model not in ("gp", "mlp"):
             raise StrategyError(f"predictor: model must be 'gp' or 'mlp', got {model!r}")
@@ -164,9 +163,6 @@ class PredictorGuidedEvolution(Strategy):
         self.population_size = _positive_int("population_size", population_size, 0)
         self.sample_size = _positive_int("sample_size", sample_size)
         self.patience = _positive_int("patience", patience, 0)
-        if isinstance(min_distance, bool) or not isinstance(min_distance, (int, float)) or not min_distance >= 0:
-            raise StrategyError(f"predictor: min_distance must be a number >= 0, got {min_distance!r}")
-        self.min_distance = float(min_distance)
         self.weights = check_weights("predictor", weights)
 
     def to_config(self) -> dict[str, Any]:
@@ -175,7 +171,6 @@ class PredictorGuidedEvolution(Strategy):
                 "local_share": self.local_share, "population_size": self.population_size,
                 "sample_size": self.sample_size,
                 "whole_space_limit": self.whole_space_limit, "patience": self.patience,
-                "min_distance": self.min_distance,
                 "ensemble_size": self.ensemble_size, "hidden": self.hidden,
                 **({"weights": self.weights} if self.weights else {})}
 
@@ -236,7 +231,7 @@ class PredictorGuidedEvolution(Strategy):
         if queue:
             study.set_system_attr(_QUEUE_KEY, queue[1:])
             return queue[0]
-        parents = self._parents(space, ranked)
+        parents = [dict(t.params) for t, _ in ranked[: self.n_parents]]
         if self.population_size:  # NPENAS: mutate the winner of a tournament in the aging population
             pop = done[-self.population_size:]
             picks = rng.choice(len(pop), size=min(self.sample_size, len(pop)), replace=False)
@@ -262,16 +257,6 @@ class PredictorGuidedEvolution(Strategy):
         model = self._predictor(rng)
         model.fit(np.stack([features(space, t.params) for t, _ in done]), np.asarray([r for _, r in done], dtype=float))
         return model
-
-    def _parents(self, space: Space, ranked: list[tuple[FrozenTrial, float]]) -> list[dict[str, Any]]:
-        """The ``n_parents`` best configurations, each at least ``min_distance`` genes from the ones before."""
-        parents: list[dict[str, Any]] = []
-        for t, _ in ranked:
-            if all(distance(space, t.params, p) >= self.min_distance for p in parents):
-                parents.append(dict(t.params))
-                if len(parents) == self.n_parents:
-                    break
-        return parents
 
     def _sweep(self, study: StudyView, trial: FrozenTrial, rng: np.random.Generator, seen: set[str],
                done: list[tuple[FrozenTrial, float]], best: FrozenTrial) -> dict[str, Any] | None:
