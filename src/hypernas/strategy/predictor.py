@@ -11,11 +11,11 @@ in batches of ``batch_size`` (queued with the study, so the predictor is refitte
 predicted mean: the search keeps checking around the best architecture found, like local search,
 while the rest of the batch follows the predictor's bound.
 
-When progress stalls (``patience`` finished trials without a new best), the incumbent's unseen
-neighbours are swept in the order of the predictor's predicted mean (one fit per sweep); a
-neighbour that improves becomes the new incumbent and its neighbourhood is swept at once (local
-search, first improvement). When the incumbent's neighbourhood is exhausted the predictor's
-proposals resume.
+When progress stalls (``patience`` finished trials without a new best; 0 turns this off), the
+incumbent's unseen neighbours are swept in the order of the predictor's predicted mean (one fit
+per sweep); a neighbour that improves becomes the new incumbent and its neighbourhood is swept at
+once (local search, first improvement). When the incumbent's neighbourhood is exhausted the
+predictor's proposals resume, so a run that stalls ends at a local optimum of its search signal.
 
 Predictors: ``"mlp"`` (default: an ensemble of small neural networks; the spread of the ensemble
 is the uncertainty) or ``"gp"`` (a Gaussian process with an RBF kernel whose scale and noise are
@@ -138,7 +138,7 @@ class PredictorGuidedEvolution(Strategy):
     def __init__(self, model: str = "mlp", n_initial: int = 10, n_parents: int = 3, n_mutations: int = 100,
                  n_random: int = 20, kappa: float = 0.5, batch_size: int = 2, ensemble_size: int = 5, hidden: int = 32,
                  local_share: float = 0.0, population_size: int = 0, sample_size: int = 5, whole_space_limit: int = 0,
-                 patience: int = 0, weights: Sequence[float] | None = None, seed: int | None = None) -> None:
+                 patience: int = 10, weights: Sequence[float] | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
         if model not in ("gp", "mlp"):
             raise StrategyError(f"predictor: model must be 'gp' or 'mlp', got {model!r}")
