@@ -138,7 +138,7 @@ class PredictorGuidedEvolution(Strategy):
     def __init__(self, model: str = "mlp", n_initial: int = 10, n_parents: int = 3, n_mutations: int = 100,
                  n_random: int = 20, kappa: float = 0.5, batch_size: int = 2, ensemble_size: int = 5, hidden: int = 32,
                  local_share: float = 0.0, population_size: int = 0, sample_size: int = 5, whole_space_limit: int = 0,
-                 patience: int = 10, weights: Sequence[float] | None = None, seed: int | None = None) -> None:
+                 patience: int = 0, weights: Sequence[float] | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
         if model not in ("gp", "mlp"):
             raise StrategyError(f"predictor: model must be 'gp' or 'mlp', got {model!r}")
