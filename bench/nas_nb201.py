@@ -22,6 +22,7 @@ def main() -> None:
     parser.add_argument("--strategies", default="random,evolution,optuna-tpe,optuna-tpe-mv,predictor")
     parser.add_argument("--budget", type=int, default=100)
     parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument("--first-seed", type=int, default=0, help="seed of the first run (tune on another set)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default=".")
     args = parser.parse_args()
@@ -30,9 +31,10 @@ def main() -> None:
     for dataset in args.datasets.split(","):
         strategies = [parse_strategy(s) for s in args.strategies.split(",")]
         results = run_nas_benchmark(args.data, dataset, strategies, args.budget, args.seeds,
-                                    workers=args.workers)
+                                    workers=args.workers, first_seed=args.first_seed)
         optimum = NB201Benchmark(args.data, dataset=dataset).best_test()
-        print(f"\nNAS-Bench-201 {dataset}: budget {args.budget}, {args.seeds} seeds (optimum {optimum:.2f})")
+        print(f"\nNAS-Bench-201 {dataset}: budget {args.budget}, {args.seeds} seeds from {args.first_seed} "
+              f"(optimum {optimum:.2f})")
         print(format_table(results, optimum))
         (out / f"nas_nb201_{dataset}.json").write_text(json.dumps(results, indent=1))
         plot_curves(results, out / f"nas_nb201_{dataset}.png")

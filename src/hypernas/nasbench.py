@@ -113,10 +113,11 @@ def check_strategies(strategies: Sequence[str | Mapping[str, Any]]) -> None:
 
 
 def run_nas_benchmark(data: str | Path, dataset: str, strategies: Sequence[str | Mapping[str, Any]], budget: int = 100, seeds: int = 10,
-                      space: str = "nb201", workers: int = 1) -> list[dict[str, Any]]:
+                      space: str = "nb201", workers: int = 1, first_seed: int = 0) -> list[dict[str, Any]]:
     """Run every strategy ``seeds`` times for ``budget`` queries; one result dict per strategy.
 
     A strategy is a name or a mapping ``{type: name, **options}`` for a configured hypernas strategy.
+    The runs use seeds ``first_seed, ..., first_seed + seeds - 1`` (another set to tune on than to report).
 
     Each dict has ``strategy, dataset, budget, seeds, mean, std, per_seed`` (the returned
     architectures' test accuracy), ``curve`` (mean incumbent test accuracy per query) and ``seconds``.
@@ -125,12 +126,14 @@ def run_nas_benchmark(data: str | Path, dataset: str, strategies: Sequence[str |
         raise ConfigError(f"bench nas: unknown space {space!r}; allowed: {', '.join(SPACES)}")
     if budget < 1 or seeds < 1 or workers < 1:
         raise ConfigError(f"bench nas: budget, seeds and workers must be >= 1, got {budget}, {seeds}, {workers}")
+    if first_seed < 0:
+        raise ConfigError(f"bench nas: first seed must be >= 0, got {first_seed}")
     check_strategies(strategies)
     NB201Benchmark(data, dataset=dataset)  # fail early on a bad file or dataset
     results = []
     for name in strategies:
         start = time.perf_counter()
-        args = [(str(data), dataset, name, budget, s) for s in range(seeds)]
+        args = [(str(data), dataset, name, budget, s) for s in range(first_seed, first_seed + seeds)]
         if workers > 1:
             with ProcessPoolExecutor(workers) as pool:
                 curves = list(pool.map(_one_run, *zip(*args)))
@@ -193,6 +196,7 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
                           "and/or optuna-tpe, optuna-tpe-mv")
     nas.add_argument("--budget", type=int, default=100, help="queries per run (default: 100)")
     nas.add_argument("--seeds", type=int, default=10, help="independent runs per strategy (default: 10)")
+    nas.add_argument("--first-seed", type=int, default=0, help="seed of the first run (default: 0)")
     nas.add_argument("--workers", type=int, default=1, help="processes running seeds in parallel (default: 1)")
     nas.add_argument("--json", help="write the results as JSON to this file")
     nas.add_argument("--plot", help="draw incumbent test accuracy against queries to this image file")
@@ -205,7 +209,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     strategies = [parse_strategy(s) for s in args.strategies.split(",") if s.strip()]
     if not strategies:
         raise ConfigError("bench nas: --strategies is empty; give e.g. random,evolution,optuna-tpe")
-    results = run_nas_benchmark(args.data, args.dataset, strategies, args.budget, args.seeds, args.space, args.workers)
+    results = run_nas_benchmark(args.data, args.dataset, strategies, args.budget, args.seeds, args.space, args.workers,
+                                args.first_seed)
     optimum = NB201Benchmark(args.data, dataset=args.dataset).best_test()
     print(f"NAS-Bench-201 {args.dataset}: budget {args.budget}, {args.seeds} seeds, "
           f"returned architecture's {args.dataset}_test_200 (optimum {optimum:.2f})")

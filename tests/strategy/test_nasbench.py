@@ -58,3 +58,15 @@ def test_strategy_options_on_the_command_line():
     assert label(spec) == "evolution(removal=worst,population_size=10)"
     with pytest.raises(ConfigError, match="key=value"):
         parse_strategy("evolution:worst")
+
+
+@needs_data
+def test_first_seed_picks_another_seed_set():
+    shifted = run_nas_benchmark(SHARED, "cifar10", ["random"], budget=6, seeds=2, first_seed=3)[0]["per_seed"]
+    plain = run_nas_benchmark(SHARED, "cifar10", ["random"], budget=6, seeds=5)[0]["per_seed"]
+    assert shifted == plain[3:5]
+    with pytest.raises(ConfigError, match="first seed must be >= 0, got -1"):
+        run_nas_benchmark(SHARED, "cifar10", ["random"], budget=6, seeds=1, first_seed=-1)
+    parser = argparse.ArgumentParser()
+    add_bench_parser(parser.add_subparsers(dest="command"))
+    assert parser.parse_args(["bench", "nas", "--data", "x", "--first-seed", "100"]).first_seed == 100

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from hypernas import create_study
+from hypernas import create_study, load_study
 from hypernas.errors import StrategyError
 from hypernas.space import Float, NB201Cell, Space
 from hypernas.strategy import PredictorGuidedEvolution
@@ -78,3 +78,68 @@ def test_tournament_parents_npenas_mode():
     study.optimize(cell_score, Space({"cell": NB201Cell()}), n_trials=40, show_progress=False)
     assert study.best_value > max(t.values[0] for t in study.trials[:10])
     assert len({t.params["cell"] for t in study.trials}) == 40
+
+
+SMALL = Space({"cell": NB201Cell(ops=["none", "skip_connect", "nor_conv_3x3"], nodes=3)})  # 27 cells, 6 neighbours each
+
+
+def _near(a: str, b: str) -> bool:
+    return SMALL["cell"].distance(a, b) == 1
+
+
+def test_a_stall_sweeps_the_incumbents_neighbourhood_and_moves_on_improvement():
+    strategy = PredictorGuidedEvolution(model="gp", n_initial=4, batch_size=1, patience=3)
+    study = create_study(direction="maximize", seed=3, strategy=strategy)
+    first = [study.ask(SMALL) for _ in range(4)]
+    for i, t in enumerate(first):
+        study.tell(t, 10.0 if i == 0 else 0.0)
+    centre = first[0].params["cell"]
+    step = study.ask()  # 3 results without a new best: sweep around trial 0
+    assert _near(step.params["cell"], centre)
+    study.tell(step, 20.0)  # improvement: sweep the new incumbent's neighbourhood at once
+    centre = step.params["cell"]
+    pending = [study.ask(), study.ask()]  # several asks before any tell: different neighbours
+    assert all(_near(t.params["cell"], centre) for t in pending)
+    assert pending[0].params != pending[1].params
+    for t in pending:
+        study.tell(t, 0.0)
+    while not all(n["cell"] in {t.params["cell"] for t in study.trials} for n in SMALL.neighbors({"cell": centre})):
+        t = study.ask()
+        assert _near(t.params["cell"], centre)
+        study.tell(t, 0.0)
+    assert study.system_attrs["predictor:local"] == list(range(step.number, study.trials[-1].number + 1))
+    after = study.ask()  # neighbourhood exhausted: the predictor proposes again
+    assert not _near(after.params["cell"], centre) and after.params["cell"] != centre
+    assert after.number not in study.system_attrs["predictor:local"]
+    cells = [t.params["cell"] for t in study.trials]
+    assert len(set(cells)) == len(cells)
+
+
+def test_no_sweep_while_the_search_improves():
+    strategy = PredictorGuidedEvolution(model="gp", n_initial=4, batch_size=1, patience=3)
+    study = create_study(direction="maximize", seed=0, strategy=strategy)
+    for value in range(10):  # every trial is a new best
+        study.tell(study.ask(SMALL), float(value))
+    assert study.system_attrs.get("predictor:local", []) == []
+
+
+def test_resume_gives_the_same_proposal_mid_sweep(tmp_path):
+    def run(name: str) -> tuple[dict, "object"]:
+        url = f"sqlite:///{tmp_path / (name + '.db')}"
+        strategy = PredictorGuidedEvolution(model="gp", n_initial=5, patience=4)
+        study = create_study(name=name, storage=url, direction="maximize", seed=7, strategy=strategy)
+        study.optimize(cell_score, Space({"cell": NB201Cell()}), n_trials=25, show_progress=False)
+        return study, url
+
+    a, _ = run("a")
+    b, url = run("b")
+    assert [t.params for t in a.trials] == [t.params for t in b.trials]
+    assert a.system_attrs.get("predictor:local")  # the runs did sweep
+    resumed = load_study("b", url)
+    assert resumed.ask().params == a.ask().params
+
+
+def test_bad_patience():
+    with pytest.raises(StrategyError, match="patience must be an integer >= 0"):
+        PredictorGuidedEvolution(patience=1.5)
+    assert PredictorGuidedEvolution(patience=4).to_config()["patience"] == 4

@@ -11,6 +11,12 @@ in batches of ``batch_size`` (queued with the study, so the predictor is refitte
 predicted mean: the search keeps checking around the best architecture found, like local search,
 while the rest of the batch follows the predictor's bound.
 
+When progress stalls (``patience`` finished trials without a new best; 0 turns this off), the
+incumbent's unseen neighbours are swept in the order of the predictor's predicted mean (one fit
+per sweep); a neighbour that improves becomes the new incumbent and its neighbourhood is swept at
+once (local search, first improvement). When the incumbent's neighbourhood is exhausted the
+predictor's proposals resume, so a run that stalls ends at a local optimum of its search signal.
+
 Predictors: ``"mlp"`` (default: an ensemble of small neural networks; the spread of the ensemble
 is the uncertainty) or ``"gp"`` (a Gaussian process with an RBF kernel whose scale and noise are
 chosen by marginal likelihood). The defaults were tuned on NAS-Bench-201 (see docs/benchmarks.md).
@@ -33,6 +39,8 @@ from hypernas.strategy.registry import register_strategy
 
 _MAX_NEIGHBORS = 256
 _QUEUE_KEY = "predictor:queue"
+_SWEEP_KEY = "predictor:sweep"  # {"center": key of the swept incumbent, "order": its neighbours still to try}
+_LOCAL_KEY = "predictor:local"  # numbers of the trials proposed by sweeps
 _WHOLE_SPACES: dict[str, tuple[list[dict[str, Any]], np.ndarray, list[str]]] = {}  # space -> grid, features, keys
 
 
@@ -130,7 +138,7 @@ class PredictorGuidedEvolution(Strategy):
     def __init__(self, model: str = "mlp", n_initial: int = 10, n_parents: int = 3, n_mutations: int = 100,
                  n_random: int = 20, kappa: float = 0.5, batch_size: int = 2, ensemble_size: int = 5, hidden: int = 32,
                  local_share: float = 0.0, population_size: int = 0, sample_size: int = 5, whole_space_limit: int = 0,
-                 weights: Sequence[float] | None = None, seed: int | None = None) -> None:
+                 patience: int = 0, weights: Sequence[float] | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
         if model not in ("gp", "mlp"):
             raise StrategyError(f"predictor: model must be 'gp' or 'mlp', got {model!r}")
@@ -154,6 +162,7 @@ class PredictorGuidedEvolution(Strategy):
         self.local_share = float(local_share)
         self.population_size = _positive_int("population_size", population_size, 0)
         self.sample_size = _positive_int("sample_size", sample_size)
+        self.patience = _positive_int("patience", patience, 0)
         self.weights = check_weights("predictor", weights)
 
     def to_config(self) -> dict[str, Any]:
@@ -161,7 +170,7 @@ class PredictorGuidedEvolution(Strategy):
                 "n_mutations": self.n_mutations, "n_random": self.n_random, "kappa": self.kappa, "batch_size": self.batch_size,
                 "local_share": self.local_share, "population_size": self.population_size,
                 "sample_size": self.sample_size,
-                "whole_space_limit": self.whole_space_limit,
+                "whole_space_limit": self.whole_space_limit, "patience": self.patience,
                 "ensemble_size": self.ensemble_size, "hidden": self.hidden,
                 **({"weights": self.weights} if self.weights else {})}
 
@@ -213,11 +222,15 @@ class PredictorGuidedEvolution(Strategy):
         done = scored(study, self.weights)
         if trial.number < self.n_initial or len(done) < 2:
             return unseen_sample(space, rng, seen)
+        ranked = sorted(done, key=lambda x: -x[1])
+        if self.patience:
+            near = self._sweep(study, trial, rng, seen, done, ranked[0][0])
+            if near is not None:
+                return near
         queue = [p for p in study.system_attrs.get(_QUEUE_KEY, []) if space.key(p) not in seen]
         if queue:
             study.set_system_attr(_QUEUE_KEY, queue[1:])
             return queue[0]
-        ranked = sorted(done, key=lambda x: -x[1])
         parents = [dict(t.params) for t, _ in ranked[: self.n_parents]]
         if self.population_size:  # NPENAS: mutate the winner of a tournament in the aging population
             pop = done[-self.population_size:]
@@ -233,14 +246,48 @@ class PredictorGuidedEvolution(Strategy):
             pool_x = np.stack([features(space, p) for p in pool]) if pool else np.zeros((0, 0))
         if not pool:
             return unseen_sample(space, rng, seen)
-        x = np.stack([features(space, t.params) for t, _ in done])
-        y = np.asarray([r for _, r in done], dtype=float)
-        model = self._predictor(rng)
-        model.fit(x, y)
-        mean, std = model.predict(pool_x)
+        mean, std = self._fit(space, done, rng).predict(pool_x)
         batch = self._batch(space, pool, mean, std, dict(ranked[0][0].params))
         study.set_system_attr(_QUEUE_KEY, batch[1:])
         return dict(batch[0])
+
+    def _fit(self, space: Space, done: list[tuple[FrozenTrial, float]],
+             rng: np.random.Generator) -> _GPPredictor | _MLPEnsemble:
+        """The predictor fitted on the finished trials' features and rewards."""
+        model = self._predictor(rng)
+        model.fit(np.stack([features(space, t.params) for t, _ in done]), np.asarray([r for _, r in done], dtype=float))
+        return model
+
+    def _sweep(self, study: StudyView, trial: FrozenTrial, rng: np.random.Generator, seen: set[str],
+               done: list[tuple[FrozenTrial, float]], best: FrozenTrial) -> dict[str, Any] | None:
+        """The incumbent's next unseen neighbour by predicted mean once progress has stalled, else ``None``.
+
+        A sweep starts after ``patience`` finished trials without a new best, and at once when the
+        incumbent itself came from a sweep (move on improvement); it ends when the neighbourhood is exhausted.
+        """
+        space = study.space
+        local = list(study.system_attrs.get(_LOCAL_KEY, []))
+        stalled = sum(1 for t, _ in done if t.number > best.number) >= self.patience
+        if not stalled and best.number not in local:
+            return None
+        center = space.key(best.params)
+        state = study.system_attrs.get(_SWEEP_KEY) or {}
+        if state.get("center") == center:
+            order = [p for p in state["order"] if space.key(p) not in seen]
+        else:
+            near = [n for n in space.neighbors(best.params) if space.key(n) not in seen]
+            if len(near) > _MAX_NEIGHBORS:
+                near = [near[int(i)] for i in rng.choice(len(near), _MAX_NEIGHBORS, replace=False)]
+            order = []
+            if near:
+                mean, _ = self._fit(space, done, rng).predict(np.stack([features(space, n) for n in near]))
+                order = [near[int(i)] for i in np.argsort(-mean, kind="stable")]
+                study.set_system_attr(_QUEUE_KEY, [])  # the predictor's pending batch is stale after a sweep
+        study.set_system_attr(_SWEEP_KEY, {"center": center, "order": order[1:]})
+        if not order:
+            return None
+        study.set_system_attr(_LOCAL_KEY, local + [trial.number])
+        return dict(order[0])
 
     def _batch(self, space: Space, pool: list[dict[str, Any]], mean: np.ndarray, std: np.ndarray,
                incumbent: dict[str, Any]) -> list[dict[str, Any]]:
