@@ -140,7 +140,7 @@ def _polish(acquisition: Callable[[torch.Tensor], torch.Tensor], box: Box, start
     z0 = starts[:, free].reshape(-1)
     try:
         result = minimize(loss, z0, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * z0.size,
-                          options={"maxiter": maxiter})
+                          options={"maxiter": maxiter, "ftol": 1e-12})
         z = result.x
     except (RuntimeError, ValueError):  # a numerically broken acquisition: keep the screened starts
         z = z0

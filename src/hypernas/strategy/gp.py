@@ -237,6 +237,9 @@ class GaussianProcess(Strategy):
         if self.exploration:
             best_f += self.exploration * float(np.std(objectives[:, 0]))
         if X_pending is None and con_fns is None:
+            from hypernas.strategy._posterior import FastImprovement, supports
+            if supports(model):
+                return FastImprovement(model, best_f, log=self.acquisition == "logei")
             analytic = LogExpectedImprovement if self.acquisition == "logei" else ExpectedImprovement
             return analytic(model, best_f=best_f)
         objective = GenericMCObjective(lambda Z, X=None: Z[..., 0]) if n_con else None
