@@ -57,19 +57,17 @@ class Box:
         return self.snap(x)
 
 
-GLOBAL_SHARE = 0.5
-BOLTZMANN_ETA = 2.0
-MAXITER = 50
+GLOBAL_SHARE = 0.5  # the share of polish starts drawn from the global screening pool
+BOLTZMANN_ETA = 2.0  # how sharply those draws favour high (standardized) acquisition values
 
 
 def maximize(acquisition: Callable[[torch.Tensor], torch.Tensor], box: Box, rng: np.random.Generator,
-             incumbents: np.ndarray, n_raw: int = 1024, n_restarts: int = 4, maxiter: int | None = None) -> np.ndarray:
+             incumbents: np.ndarray, n_raw: int = 1024, n_restarts: int = 4, maxiter: int = 50) -> np.ndarray:
     """The best point found: random and local screening, then L-BFGS-B on the continuous dimensions.
 
     The polish starts from the best screened points of both pools, global and near the incumbents,
     so that a promising region far from the incumbents is refined as well as the incumbents' own.
     """
-    maxiter = MAXITER if maxiter is None else maxiter
     pools = [box.random(rng, n_raw)]
     if len(incumbents):
         pools.append(np.concatenate([box.snap(incumbents[:1]), box.perturb(rng, incumbents, n_raw // 4, 0.2),
