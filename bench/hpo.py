@@ -98,6 +98,7 @@ HYPERNAS = {
     "hn-tpe": {"type": "tpe"},
     "hn-tpe-univariate": {"type": "tpe", "multivariate": False},
     "hn-gp": {"type": "gp"},
+    "hn-gp-startup25": {"type": "gp", "n_startup_trials": 25},
     "hn-cmaes": {"type": "cmaes"},
     "hn-nsga2": {"type": "nsga2", "population_size": 20},
 }

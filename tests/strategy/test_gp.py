@@ -98,3 +98,52 @@ def test_gp_errors_name_the_alternatives() -> None:
         study.tell(t, sphere(t))
     with pytest.raises(hn.StrategyError, match=r"'ucb' cannot weigh constraints; use 'logei' or 'ei'"):
         study.ask()
+
+
+def test_the_lean_log_ei_matches_botorch_up_to_the_output_scale() -> None:
+    import torch
+    from botorch.acquisition import LogExpectedImprovement
+    from botorch.models import SingleTaskGP
+
+    from hypernas.strategy._posterior import FastImprovement, supports
+
+    gen = torch.Generator().manual_seed(0)
+    X = torch.rand(20, 3, generator=gen, dtype=torch.float64)
+    Y = 4.0 + 3.0 * torch.sin(3 * X).sum(-1, keepdim=True)
+    model = SingleTaskGP(X, Y).eval()
+    assert supports(model)
+    x = torch.rand(9, 1, 3, generator=gen, dtype=torch.float64)
+    best = float(Y.max())
+    ours = FastImprovement(model, best)(x)
+    theirs = LogExpectedImprovement(model, best_f=best)(x)
+    offset = float(model.outcome_transform.stdvs.log().reshape(()))  # BoTorch's EI is in the original units
+    torch.testing.assert_close(ours + offset, theirs.detach(), rtol=1e-4, atol=1e-4)
+
+
+def test_perturbed_candidates_are_reflected_off_the_box_faces_not_piled_on_them() -> None:
+    import numpy as np
+
+    from hypernas.strategy._acquisition import Box
+
+    box = Box(3)
+    points = box.perturb(np.random.default_rng(0), np.zeros((1, 3)), 500, 0.2)
+    assert points.min() >= 0.0 and points.max() <= 1.0
+    assert np.mean(points == 0.0) < 0.01
+
+
+def test_improvement_is_measured_against_the_best_observation_unless_noisy() -> None:
+    """A model mean below the best observation would make the incumbent look improvable (a trap)."""
+    import numpy as np
+    import torch
+    from botorch.models import SingleTaskGP
+
+    from hypernas.strategy.gp import GaussianProcess
+
+    X = torch.linspace(0, 1, 8, dtype=torch.float64).unsqueeze(-1)
+    y = np.sin(6 * X.numpy()[:, 0])
+    model = SingleTaskGP(X, torch.as_tensor(y).unsqueeze(-1)).eval()
+    no_constraints = np.zeros((8, 0))
+    assert GaussianProcess()._incumbent(model, X, y, no_constraints) == y.max()
+    with torch.no_grad():
+        mean = model.posterior(X).mean[..., 0].numpy()
+    assert GaussianProcess(noisy=True)._incumbent(model, X, y, no_constraints) == float(mean.max())

@@ -2,8 +2,12 @@
 
 Parameters are modelled in the space's unit scale (log scales unfolded, integers relaxed then
 snapped); categorical ones through a categorical kernel (BoTorch's ``MixedSingleTaskGP``). The
-GP learns the noise level, so noisy objectives are fine (``noisy=True`` also measures improvement
-against the model's mean instead of a lucky observation). Acquisitions: ``logei`` (default),
+GP learns the noise level. Improvement is measured against the best observation by default;
+``noisy=True`` measures it against the model's best mean at the observations instead, so that a
+lucky observation of a noisy objective does not stall the search. (On a deterministic objective
+that mean sits a little below the best observation, so the incumbent itself looks improvable and
+the search keeps re-sampling it: Hartmann6 stopped in its local optimum in every seed that way.)
+Acquisitions: ``logei`` (default),
 ``ei`` and ``ucb``; ``exploration`` is UCB's beta, or for (log) EI a margin, in standard
 deviations of the observations, that an improvement must exceed. Still-running trials are
 passed as pending points (Monte-Carlo acquisitions), so parallel asks spread out. Several
@@ -84,7 +88,7 @@ class GaussianProcess(Strategy):
     """Bayesian optimization with a Gaussian process (BoTorch), for single or several objectives."""
 
     def __init__(self, n_startup_trials: int = 10, acquisition: str = "logei", exploration: float | None = None,
-                 noisy: bool = True, refit_growth: float = 0.1, n_raw: int = 1024, n_restarts: int = 4,
+                 noisy: bool = False, refit_growth: float = 0.1, n_raw: int = 1024, n_restarts: int = 8,
                  constraint_attr: str | None = "constraint", seed: int | None = None) -> None:
         super().__init__(seed)
         for field, value, low in (("n_startup_trials", n_startup_trials, 2), ("n_raw", n_raw, 16),
@@ -233,6 +237,9 @@ class GaussianProcess(Strategy):
         if self.exploration:
             best_f += self.exploration * float(np.std(objectives[:, 0]))
         if X_pending is None and con_fns is None:
+            from hypernas.strategy._posterior import FastImprovement, supports
+            if supports(model):
+                return FastImprovement(model, best_f, log=self.acquisition == "logei")
             analytic = LogExpectedImprovement if self.acquisition == "logei" else ExpectedImprovement
             return analytic(model, best_f=best_f)
         objective = GenericMCObjective(lambda Z, X=None: Z[..., 0]) if n_con else None
