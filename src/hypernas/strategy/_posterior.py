@@ -8,12 +8,33 @@ computed directly from a cached Cholesky factor, in the model's standardized out
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
-from botorch.acquisition.analytic import _ei_helper, _log_ei_helper
 
 _MIN_VAR = 1e-12
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+_FAR = 1e4  # below -_FAR standard deviations the improvement's log is held flat (it is then below -5e7)
+
+
+def log_h(u: torch.Tensor) -> torch.Tensor:
+    """``log(phi(u) + u * Phi(u))``, the log of expected improvement per standard deviation, stable for u << 0.
+
+    For u > -1 directly; below, ``Phi(u) / phi(u)`` is written with the scaled complementary error
+    function, so ``log phi(u) + log1p(u * Phi(u) / phi(u))`` needs no tiny probabilities.
+    """
+    near = u.clamp_min(-1.0)
+    far = u.clamp(-_FAR, -1.0)
+    direct = torch.log(torch.exp(-0.5 * near * near - _LOG_SQRT_2PI) + near * torch.special.ndtr(near))
+    mills = math.sqrt(math.pi / 2) * torch.special.erfcx(-far / math.sqrt(2))
+    tail = -0.5 * far * far - _LOG_SQRT_2PI + torch.log1p(far * mills)
+    return torch.where(u > -1.0, direct, tail)
+
+
+def h(u: torch.Tensor) -> torch.Tensor:
+    """``phi(u) + u * Phi(u)``: expected improvement per standard deviation."""
+    return torch.exp(-0.5 * u * u - _LOG_SQRT_2PI) + u * torch.special.ndtr(u)
 
 
 class FastImprovement:
@@ -50,7 +71,7 @@ class FastImprovement:
         v = torch.linalg.solve_triangular(self.L, k.T, upper=False)
         sigma = (1.0 - (v * v).sum(0)).clamp_min(_MIN_VAR).sqrt()
         u = (mean - self.best_f) / sigma
-        return _log_ei_helper(u) + sigma.log() if self.log else sigma * _ei_helper(u)
+        return log_h(u) + sigma.log() if self.log else sigma * h(u)
 
 
 def supports(model: Any) -> bool:
