@@ -20,6 +20,7 @@ from hypernas.config import RunConfig, directions_of, dump_config, load_config, 
 from hypernas.errors import ConfigError, DuplicateStudyError, HypernasError, SpaceError
 from hypernas.nasbench import add_bench_parser, cmd_bench
 from hypernas.record import FrozenTrial, TrialState
+from hypernas.space.params import value_text
 from hypernas.study import Study, create_study, get_storage, load_study
 
 DEFAULT_STORAGE = "sqlite:///hypernas.db"
@@ -184,26 +185,20 @@ def _state_counts(trials: list[FrozenTrial]) -> str:
     return ", ".join(f"{n} {s}" for s, n in counts.items()) or "no trials"
 
 
-def _fmt_value(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    return json.dumps(v) if isinstance(v, (list, dict)) else str(v)
-
-
 def _param_texts(study: Study, params: dict[str, Any]) -> dict[str, str]:
     """Each parameter value as its space describes it (e.g. a chain genotype as a layer sequence)."""
     try:
         space = study.space
     except SpaceError:
         space = None
-    return {k: space[k].describe(v) if space is not None and k in space else _fmt_value(v) for k, v in params.items()}
+    return {k: space[k].describe(v) if space is not None and k in space else value_text(v) for k, v in params.items()}
 
 
 def _fmt_params(study: Study, params: dict[str, Any]) -> tuple[str, list[str]]:
     """Scalar parameters on one line; architecture-like (list, mapping, long) values on lines of their own."""
     inline, own_lines = [], []
-    for (k, v), text in zip(params.items(), _param_texts(study, params).values()):
-        if isinstance(v, (list, dict)) or len(text) > 40:
+    for k, text in _param_texts(study, params).items():
+        if isinstance(params[k], (list, dict)) or len(text) > 40:
             own_lines.append(f"  {k}: {text}")
         else:
             inline.append(f"{k}={text}")
@@ -217,7 +212,7 @@ def _print_best(study: Study) -> None:
         return
     names = study.value_names()
     for t in front:
-        values = ", ".join(f"{n}={_fmt_value(v)}" for n, v in zip(names, t.values or []))
+        values = ", ".join(f"{n}={value_text(v)}" for n, v in zip(names, t.values or []))
         inline, own_lines = _fmt_params(study, t.params)
         label = "Best trial" if len(front) == 1 and not study.is_multi_objective else "Pareto trial"
         print(f"{label} #{t.number}: {values}")
@@ -227,7 +222,7 @@ def _print_best(study: Study) -> None:
             print(f"  params: {inline}")
         extras = {k: v for k, v in t.user_attrs.items() if isinstance(v, (int, float, str))}
         if extras:
-            print("  " + ", ".join(f"{k}={_fmt_value(v)}" for k, v in extras.items()))
+            print("  " + ", ".join(f"{k}={value_text(v)}" for k, v in extras.items()))
 
 
 # --- inspection ------------------------------------------------------------------------------
@@ -247,7 +242,7 @@ def cmd_studies(args: argparse.Namespace) -> int:
         return 0
     table = Table("name", "directions", "trials", "complete", "pruned", "failed", "running", "best", "created")
     for s in summaries:
-        best = ", ".join(_fmt_value(v) for v in s.best_values) if s.best_values else "-"
+        best = ", ".join(value_text(v) for v in s.best_values) if s.best_values else "-"
         table.add_row(s.name, ",".join(s.directions), str(s.n_trials), *(str(s.state_counts.get(k, 0)) for k in
                       ("COMPLETE", "PRUNED", "FAILED", "RUNNING")), best,
                       s.datetime_created.strftime("%Y-%m-%d %H:%M") if s.datetime_created else "-")
@@ -269,7 +264,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     names = study.value_names()
     table = Table("#", "state", *names, "params", "seconds", "error", title=f"study {study.name!r}")
     for t in trials:
-        values = [(_fmt_value(t.values[i]) if t.values and i < len(t.values) else "-") for i in range(len(names))]
+        values = [(value_text(t.values[i]) if t.values and i < len(t.values) else "-") for i in range(len(names))]
         params = ", ".join(f"{k}={text}" for k, text in _param_texts(study, t.params).items())
         seconds = f"{t.duration:.2f}" if t.duration is not None else "-"
         table.add_row(str(t.number), t.state.value, *values, params, seconds, (t.error or "")[:80])

@@ -57,6 +57,13 @@ def _number(name: str, field: str, value: Any) -> float:
     raise SpaceError(f"parameter {name!r}: {field} must be a number, got {value!r}")
 
 
+def value_text(value: Any) -> str:
+    """A value as short text: floats to 6 significant digits, lists and mappings as JSON."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+
+
 class Param(ABC):
     """One dimension of a search space.
 
@@ -136,9 +143,7 @@ class Param(ABC):
     # --- display ---------------------------------------------------------------------------
     def describe(self, value: Any) -> str:
         """``value`` as a short human-readable text (JSON for lists and mappings)."""
-        if isinstance(value, float):
-            return f"{value:.6g}"
-        return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+        return value_text(value)
 
     # --- configs ---------------------------------------------------------------------------
     def to_config(self) -> dict[str, Any]:
