@@ -91,6 +91,8 @@ def test_gp_errors_name_the_alternatives() -> None:
                                                        "beta": hn.Float(0, 1, when={"opt": "b"})}))
     with pytest.raises(hn.StrategyError, match=r"unknown acquisition 'pi'; allowed: logei, ei, ucb"):
         hn.make_strategy({"type": "gp", "acquisition": "pi"})
+    with pytest.raises(hn.StrategyError, match=r"unknown startup 'lhs'; allowed: random, sobol"):
+        hn.make_strategy({"type": "gp", "startup": "lhs"})
     study = hn.create_study(strategy={**FAST, "acquisition": "ucb"}, seed=0, space=SPHERE_SPACE)
     for _ in range(5):
         t = study.ask()
@@ -100,24 +102,40 @@ def test_gp_errors_name_the_alternatives() -> None:
         study.ask()
 
 
-def test_the_lean_log_ei_matches_botorch_up_to_the_output_scale() -> None:
+@pytest.mark.parametrize("kernel", ["rbf", "matern"])
+def test_the_lean_log_ei_matches_botorch_up_to_the_output_scale(kernel: str) -> None:
     import torch
     from botorch.acquisition import LogExpectedImprovement
     from botorch.models import SingleTaskGP
 
+    from hypernas.strategy._gp_model import matern_model
     from hypernas.strategy._posterior import FastImprovement, supports
 
     gen = torch.Generator().manual_seed(0)
     X = torch.rand(20, 3, generator=gen, dtype=torch.float64)
     Y = 4.0 + 3.0 * torch.sin(3 * X).sum(-1, keepdim=True)
-    model = SingleTaskGP(X, Y).eval()
+    model = (SingleTaskGP(X, Y) if kernel == "rbf" else matern_model(X, Y)).eval()
+    if kernel == "matern":  # away from the initial values, so that every hyperparameter is exercised
+        model.covar_module.outputscale = 1.7
+        model.covar_module.base_kernel.lengthscale = torch.tensor([[0.3, 0.8, 1.5]], dtype=torch.float64)
+        model.likelihood.noise = 1e-3
     assert supports(model)
-    x = torch.rand(9, 1, 3, generator=gen, dtype=torch.float64)
+    x = torch.cat([torch.rand(9, 1, 3, generator=gen, dtype=torch.float64), X[:2].unsqueeze(1)])
     best = float(Y.max())
     ours = FastImprovement(model, best)(x)
     theirs = LogExpectedImprovement(model, best_f=best)(x)
     offset = float(model.outcome_transform.stdvs.log().reshape(()))  # BoTorch's EI is in the original units
     torch.testing.assert_close(ours + offset, theirs.detach(), rtol=1e-4, atol=1e-4)
+
+
+def test_startup_trials_are_random_samples_or_a_sobol_design() -> None:
+    def first(startup: str) -> list[dict]:
+        study = hn.create_study(strategy={**FAST, "startup": startup}, seed=4, space=SPHERE_SPACE)
+        return [study.ask().params for _ in range(4)]
+
+    random_rows, sobol_rows = first("random"), first("sobol")
+    assert random_rows == first("random") and sobol_rows == first("sobol")
+    assert random_rows != sobol_rows
 
 
 def test_perturbed_candidates_are_reflected_off_the_box_faces_not_piled_on_them() -> None:

@@ -16,9 +16,9 @@ def cell_score(trial) -> float:
     return sum(WEIGHTS[o] * (1 + 0.1 * e) for e, o in enumerate(CELL.to_ops(trial.params["cell"])))
 
 
-@pytest.mark.parametrize("model", ["gp", "mlp"])
-def test_finds_the_optimum_of_an_additive_cell_score(model):
-    strategy = PredictorGuidedEvolution(model=model, n_initial=10, ensemble_size=3)
+@pytest.mark.parametrize("model,acquisition", [("gp", "ucb"), ("mlp", "ucb"), ("gp", "thompson"), ("mlp", "thompson")])
+def test_finds_the_optimum_of_an_additive_cell_score(model, acquisition):
+    strategy = PredictorGuidedEvolution(model=model, n_initial=10, ensemble_size=3, acquisition=acquisition)
     study = create_study(direction="maximize", seed=0, strategy=strategy)
     study.optimize(cell_score, Space({"cell": NB201Cell()}), n_trials=45, show_progress=False)
     assert study.best_params["cell"] == OPTIMUM
@@ -43,6 +43,8 @@ def test_bad_options():
         PredictorGuidedEvolution(n_initial=1)
     with pytest.raises(StrategyError, match="kappa"):
         PredictorGuidedEvolution(kappa=-1)
+    with pytest.raises(StrategyError, match="unknown acquisition 'ei'; allowed: ucb, thompson"):
+        PredictorGuidedEvolution(acquisition="ei")
 
 
 def test_whole_space_ranking_and_queue():
@@ -57,17 +59,32 @@ def test_whole_space_ranking_and_queue():
     assert "predictor:queue" in study.system_attrs
 
 
+class _Stub:
+    """A predictor with fixed means, no spread, whose Thompson draws are its means."""
+
+    def __init__(self, mean: np.ndarray) -> None:
+        self.mean = mean
+
+    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.mean, np.zeros_like(self.mean)
+
+    def draw(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return self.mean.copy()
+
+
 def test_batches_mix_incumbent_neighbours_and_the_best_bounds():
     space = Space({"cell": NB201Cell()})
     incumbent = {"cell": OPTIMUM}
     near = space.neighbors(incumbent)[:2]
     far = [{"cell": "|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"}]
     pool = far + near
-    mean, std = np.array([5.0, 1.0, 2.0]), np.zeros(3)
-    batch = PredictorGuidedEvolution(batch_size=2, local_share=0.5)._batch(space, pool, mean, std, incumbent)
+    model, rng, x = _Stub(np.array([5.0, 1.0, 2.0])), np.random.default_rng(0), np.zeros((3, 1))
+    batch = PredictorGuidedEvolution(batch_size=2, local_share=0.5)._batch(space, pool, x, model, rng, incumbent)
     assert batch == [near[1], far[0]]
-    only_bounds = PredictorGuidedEvolution(batch_size=2, local_share=0.0)._batch(space, pool, mean, std, incumbent)
+    only_bounds = PredictorGuidedEvolution(batch_size=2, local_share=0.0)._batch(space, pool, x, model, rng, incumbent)
     assert only_bounds == [far[0], near[1]]
+    draws = PredictorGuidedEvolution(batch_size=2, acquisition="thompson")._batch(space, pool, x, model, rng, incumbent)
+    assert draws == [far[0], near[1]]  # each draw's best among the candidates not chosen yet
     with pytest.raises(StrategyError, match="local_share"):
         PredictorGuidedEvolution(local_share=2)
 

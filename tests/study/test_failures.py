@@ -252,7 +252,8 @@ os._exit(0)  # the worker dies with its trial RUNNING
 
 def test_trial_left_running_by_an_exited_process_is_recovered(tmp_path):
     url = f"sqlite:///{tmp_path / 'lost.db'}"
-    env = {**os.environ, "PYTHONPATH": str(Path(hypernas.__file__).parents[1])}
+    path = [str(Path(hypernas.__file__).parents[1]), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in path if p)}
     out = subprocess.run([sys.executable, "-c", textwrap.dedent(CHILD), url], env=env, capture_output=True,
                          text=True, timeout=120, check=True).stdout.split()
     number, x = int(out[0]), float(out[1])

@@ -2,8 +2,9 @@
 
 BoTorch's posterior goes through GPyTorch's lazy tensors, which costs ~40 ms of Python per call
 whatever the batch size; the acquisition optimizer calls it a few hundred times per proposal.
-Here the fitted model's hyperparameters are read once and the posterior of an RBF-kernel GP is
-computed directly from a cached Cholesky factor, in the model's standardized output scale.
+Here the fitted model's hyperparameters are read once and the posterior of an RBF or Matérn-5/2
+GP (optionally with an output scale, constant or zero mean) is computed directly from a cached
+Cholesky factor, in the model's standardized output scale.
 """
 
 from __future__ import annotations
@@ -38,15 +39,23 @@ def h(u: torch.Tensor) -> torch.Tensor:
 
 
 class FastImprovement:
-    """(Log) expected improvement over ``best_f`` of a fitted single-output RBF ``SingleTaskGP``."""
+    """(Log) expected improvement over ``best_f`` of a fitted single-output ``SingleTaskGP``."""
 
     def __init__(self, model: Any, best_f: float, log: bool = True) -> None:
+        from gpytorch.kernels import MaternKernel, ScaleKernel
+
         X = model.train_inputs[0]
         y = model.train_targets  # standardized when the model has an outcome transform
-        lengthscale = model.covar_module.lengthscale.detach().reshape(-1)
+        kernel = model.covar_module
+        scaled = isinstance(kernel, ScaleKernel)
+        self.variance = kernel.outputscale.detach().reshape(()) if scaled else torch.ones((), dtype=X.dtype)
+        base = kernel.base_kernel if scaled else kernel
+        self.matern = isinstance(base, MaternKernel)
+        lengthscale = base.lengthscale.detach().reshape(-1)
         self.X = X.detach() / lengthscale
         self.lengthscale = lengthscale
-        self.constant = model.mean_module.constant.detach().reshape(())
+        constant = getattr(model.mean_module, "constant", None)
+        self.constant = constant.detach().reshape(()) if constant is not None else torch.zeros((), dtype=X.dtype)
         noise = model.likelihood.noise.detach().reshape(())
         K = self._kernel(self.X, self.X) + noise * torch.eye(len(X), dtype=X.dtype)
         self.L = torch.linalg.cholesky(K + 1e-8 * torch.eye(len(X), dtype=X.dtype))
@@ -58,10 +67,13 @@ class FastImprovement:
         self.best_f = best_f
         self.log = log
 
-    @staticmethod
-    def _kernel(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
-        sq = (A * A).sum(-1, keepdim=True) - 2 * A @ B.T + (B * B).sum(-1)
-        return torch.exp(-0.5 * sq.clamp_min(0.0))
+    def _kernel(self, A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+        """Prior covariance of points already divided by the lengthscales."""
+        sq = ((A * A).sum(-1, keepdim=True) - 2 * A @ B.T + (B * B).sum(-1)).clamp_min(0.0)
+        if not self.matern:
+            return self.variance * torch.exp(-0.5 * sq)
+        r5 = (5.0 * sq).clamp_min(1e-30).sqrt()  # the clamp keeps the gradient finite at a training point
+        return self.variance * (1.0 + r5 + r5 * r5 / 3.0) * torch.exp(-r5)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: (n, 1, d) -> (n,) acquisition values."""
@@ -69,17 +81,20 @@ class FastImprovement:
         k = self._kernel(z, self.X)
         mean = self.constant + (k @ self.alpha).squeeze(-1)
         v = torch.linalg.solve_triangular(self.L, k.T, upper=False)
-        sigma = (1.0 - (v * v).sum(0)).clamp_min(_MIN_VAR).sqrt()
+        sigma = (self.variance - (v * v).sum(0)).clamp_min(_MIN_VAR).sqrt()
         u = (mean - self.best_f) / sigma
         return log_h(u) + sigma.log() if self.log else sigma * h(u)
 
 
 def supports(model: Any) -> bool:
-    """Whether ``model`` is the plain RBF single-output GP this shortcut reproduces."""
-    from gpytorch.kernels import RBFKernel
+    """Whether ``model`` is a plain single-output GP this shortcut reproduces: an RBF or Matérn-5/2 kernel,
+    optionally scaled, a constant or zero mean, Gaussian noise and no input transform."""
+    from gpytorch.kernels import MaternKernel, RBFKernel, ScaleKernel
     from gpytorch.likelihoods import GaussianLikelihood
-    from gpytorch.means import ConstantMean
+    from gpytorch.means import ConstantMean, ZeroMean
 
-    return (model.num_outputs == 1 and isinstance(model.covar_module, RBFKernel)
-            and isinstance(model.mean_module, ConstantMean) and type(model.likelihood) is GaussianLikelihood
-            and getattr(model, "input_transform", None) is None)
+    kernel = model.covar_module
+    base = kernel.base_kernel if isinstance(kernel, ScaleKernel) else kernel
+    stationary = isinstance(base, RBFKernel) or (isinstance(base, MaternKernel) and base.nu == 2.5)
+    return (model.num_outputs == 1 and stationary and isinstance(model.mean_module, (ConstantMean, ZeroMean))
+            and type(model.likelihood) is GaussianLikelihood and getattr(model, "input_transform", None) is None)

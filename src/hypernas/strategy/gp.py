@@ -1,8 +1,11 @@
 """Gaussian-process Bayesian optimization on BoTorch: a model of the objective proposes where to look.
 
 Parameters are modelled in the space's unit scale (log scales unfolded, integers relaxed then
-snapped); categorical ones through a categorical kernel (BoTorch's ``MixedSingleTaskGP``). The
-GP learns the noise level. Improvement is measured against the best observation by default;
+snapped) by a zero-mean Matérn-5/2 GP with priors on its lengthscales, scale and noise
+(``_gp_model``); categorical ones through a categorical kernel (BoTorch's ``MixedSingleTaskGP``).
+The first ``n_startup_trials`` are independent random samples (``startup="sobol"``: a scrambled
+Sobol design instead; random start-up points led the GP into Hartmann6's global basin more often).
+The GP learns the noise level. Improvement is measured against the best observation by default;
 ``noisy=True`` measures it against the model's best mean at the observations instead, so that a
 lucky observation of a noisy objective does not stall the search. (On a deterministic objective
 that mean sits a little below the best observation, so the incumbent itself looks improvable and
@@ -14,9 +17,9 @@ passed as pending points (Monte-Carlo acquisitions), so parallel asks spread out
 directions use qLogNEHVI (noisy expected hypervolume improvement); a user attribute
 ``constraint_attr`` (<= 0 is feasible) is modelled by extra outputs and weighs the acquisition.
 
-Fitting hyperparameters costs most at a few hundred trials, so they are refitted (warm-started)
-only when the number of complete trials has grown by ``refit_growth`` since the last fit, and kept
-with the study in between so that a resumed study proposes exactly what it would have.
+Hyperparameters are refitted at every proposal, warm-started from the last fit, which is kept with
+the study so that a resumed study proposes exactly what it would have; at a few hundred trials,
+``refit_growth=0.1`` refits only when the number of complete trials has grown by 10% since then.
 """
 
 from __future__ import annotations
@@ -44,8 +47,8 @@ from hypernas.strategy.registry import register_strategy
 
 _STATE_KEY = "gp:hyperparameters"
 _COLD_FIT_ITERS, _WARM_FIT_ITERS = 200, 40
-_MIN_NOISE = 1e-6  # BoTorch's floor (1e-4 of the standardized variance) blurs deterministic objectives
 ACQUISITIONS = ("logei", "ei", "ucb")
+STARTUPS = ("random", "sobol")
 
 
 class _Encoding:
@@ -88,13 +91,15 @@ class GaussianProcess(Strategy):
     """Bayesian optimization with a Gaussian process (BoTorch), for single or several objectives."""
 
     def __init__(self, n_startup_trials: int = 10, acquisition: str = "logei", exploration: float | None = None,
-                 noisy: bool = False, refit_growth: float = 0.1, n_raw: int = 1024, n_restarts: int = 8,
-                 constraint_attr: str | None = "constraint", seed: int | None = None) -> None:
+                 noisy: bool = False, refit_growth: float = 0.0, startup: str = "random", n_raw: int = 1024,
+                 n_restarts: int = 8, constraint_attr: str | None = "constraint", seed: int | None = None) -> None:
         super().__init__(seed)
         for field, value, low in (("n_startup_trials", n_startup_trials, 2), ("n_raw", n_raw, 16),
                                   ("n_restarts", n_restarts, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise StrategyError(f"gp: {field} must be an integer >= {low}, got {value!r}")
+        if startup not in STARTUPS:
+            raise StrategyError(f"gp: unknown startup {startup!r}; allowed: {', '.join(STARTUPS)}")
         if acquisition not in ACQUISITIONS:
             raise StrategyError(f"gp: unknown acquisition {acquisition!r}; allowed: {', '.join(ACQUISITIONS)}")
         if exploration is not None and (isinstance(exploration, bool) or not isinstance(exploration, (int, float))
@@ -107,6 +112,7 @@ class GaussianProcess(Strategy):
         self.exploration = None if exploration is None else float(exploration)
         self.noisy = bool(noisy)
         self.refit_growth = float(refit_growth)
+        self.startup = startup
         self.n_raw = n_raw
         self.n_restarts = n_restarts
         self.constraint_attr = constraint_attr
@@ -114,6 +120,7 @@ class GaussianProcess(Strategy):
     def to_config(self) -> dict[str, Any]:
         return {**super().to_config(), "n_startup_trials": self.n_startup_trials, "acquisition": self.acquisition,
                 "exploration": self.exploration, "noisy": self.noisy, "refit_growth": self.refit_growth,
+                "startup": self.startup,
                 "n_raw": self.n_raw, "n_restarts": self.n_restarts, "constraint_attr": self.constraint_attr}
 
     def check_space(self, space: Space) -> None:
@@ -133,7 +140,7 @@ class GaussianProcess(Strategy):
         history = read_history(study, trial, self.constraint_attr)
         encoding = _Encoding(space)
         if len(history.complete) < self.n_startup_trials or not encoding.names:
-            return startup_params(space, seed, trial.number, rng)
+            return space.sample(rng) if self.startup == "random" else startup_params(space, seed, trial.number, rng)
         threads = torch.get_num_threads()
         try:  # the matrices are small: one thread is faster than several fighting over shared cores
             torch.set_num_threads(1)
@@ -170,17 +177,22 @@ class GaussianProcess(Strategy):
     def _model(self, study: StudyView, X: np.ndarray, targets: np.ndarray, encoding: _Encoding) -> Any:
         import torch
         from botorch.optim.fit import fit_gpytorch_mll_scipy
-        from botorch.models import MixedSingleTaskGP, SingleTaskGP
+        from botorch.models import MixedSingleTaskGP
         from gpytorch.constraints import GreaterThan
         from gpytorch.mlls import ExactMarginalLogLikelihood
+
+        from hypernas.strategy._gp_model import MIN_NOISE, matern_model
 
         train_X = torch.as_tensor(X, dtype=torch.float64)
         train_Y = torch.as_tensor(targets, dtype=torch.float64)
         cat_dims = sorted(encoding.box.choices)
-        model = MixedSingleTaskGP(train_X, train_Y, cat_dims=cat_dims) if cat_dims else SingleTaskGP(train_X, train_Y)
-        noise = model.likelihood.noise_covar
-        noise.register_constraint("raw_noise", GreaterThan(_MIN_NOISE, transform=None,
-                                                           initial_value=noise.raw_noise_constraint.initial_value))
+        if cat_dims:
+            model = MixedSingleTaskGP(train_X, train_Y, cat_dims=cat_dims)
+            noise = model.likelihood.noise_covar
+            noise.register_constraint("raw_noise", GreaterThan(MIN_NOISE, transform=None,
+                                                               initial_value=noise.raw_noise_constraint.initial_value))
+        else:
+            model = matern_model(train_X, train_Y)
         n = len(X)
         state = study.system_attrs.get(_STATE_KEY)
         loaded = False

@@ -5,7 +5,9 @@ After ``n_initial`` random configurations, every ask fits an accuracy predictor 
 many candidates made by mutating the best configurations so far (every neighbour of the top
 ``n_parents`` plus random mutations and a few random samples; in a finite space of at most
 ``whole_space_limit`` configurations, such as NB201, every unseen one); only the most promising candidate,
-by an upper confidence bound ``mean + kappa * std`` of the predictor, is evaluated. Proposals come
+by an upper confidence bound ``mean + kappa * std`` of the predictor (``acquisition="thompson"``:
+by the best of a Thompson draw, the predictions of one random ensemble member, or for the GP an
+independent posterior sample per candidate), is evaluated. Proposals come
 in batches of ``batch_size`` (queued with the study, so the predictor is refitted every
 ``batch_size`` asks), of which a ``local_share`` are the incumbent's neighbours with the best
 predicted mean: the search keeps checking around the best architecture found, like local search,
@@ -38,6 +40,7 @@ from hypernas.strategy._candidates import check_weights, features, scored, seen_
 from hypernas.strategy.registry import register_strategy
 
 _MAX_NEIGHBORS = 256
+ACQUISITIONS = ("ucb", "thompson")
 _QUEUE_KEY = "predictor:queue"
 _SWEEP_KEY = "predictor:sweep"  # {"center": key of the swept incumbent, "order": its neighbours still to try}
 _LOCAL_KEY = "predictor:local"  # numbers of the trials proposed by sweeps
@@ -82,6 +85,11 @@ class _GPPredictor:
         v = solve_triangular(self.chol, k.T, lower=True)
         var = np.clip(1.0 - (v**2).sum(0), 1e-12, None)
         return k @ self.alpha * self.sd + self.mu, np.sqrt(var) * self.sd
+
+    def draw(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A Thompson draw: an independent sample of the posterior at every row of ``x``."""
+        mean, std = self.predict(x)
+        return mean + std * rng.standard_normal(len(mean))
 
 
 class _MLPEnsemble:
@@ -130,6 +138,10 @@ class _MLPEnsemble:
         preds = self._forward(x)[2] * self.sd + self.mu
         return preds.mean(axis=0), preds.std(axis=0)
 
+    def draw(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A Thompson draw: the predictions of one member of the ensemble, chosen at random."""
+        return self._forward(x)[2][int(rng.integers(self.size))] * self.sd + self.mu
+
 
 @register_strategy("predictor")
 class PredictorGuidedEvolution(Strategy):
@@ -138,7 +150,8 @@ class PredictorGuidedEvolution(Strategy):
     def __init__(self, model: str = "mlp", n_initial: int = 10, n_parents: int = 3, n_mutations: int = 100,
                  n_random: int = 20, kappa: float = 0.5, batch_size: int = 2, ensemble_size: int = 5, hidden: int = 32,
                  local_share: float = 0.0, population_size: int = 0, sample_size: int = 5, whole_space_limit: int = 0,
-                 patience: int = 0, weights: Sequence[float] | None = None, seed: int | None = None) -> None:
+                 patience: int = 0, acquisition: str = "ucb", weights: Sequence[float] | None = None,
+                 seed: int | None = None) -> None:
         super().__init__(seed)
         if model not in ("gp", "mlp"):
             raise StrategyError(f"predictor: model must be 'gp' or 'mlp', got {model!r}")
@@ -163,6 +176,9 @@ class PredictorGuidedEvolution(Strategy):
         self.population_size = _positive_int("population_size", population_size, 0)
         self.sample_size = _positive_int("sample_size", sample_size)
         self.patience = _positive_int("patience", patience, 0)
+        if acquisition not in ACQUISITIONS:
+            raise StrategyError(f"predictor: unknown acquisition {acquisition!r}; allowed: {', '.join(ACQUISITIONS)}")
+        self.acquisition = acquisition
         self.weights = check_weights("predictor", weights)
 
     def to_config(self) -> dict[str, Any]:
@@ -170,7 +186,7 @@ class PredictorGuidedEvolution(Strategy):
                 "n_mutations": self.n_mutations, "n_random": self.n_random, "kappa": self.kappa, "batch_size": self.batch_size,
                 "local_share": self.local_share, "population_size": self.population_size,
                 "sample_size": self.sample_size,
-                "whole_space_limit": self.whole_space_limit, "patience": self.patience,
+                "whole_space_limit": self.whole_space_limit, "patience": self.patience, "acquisition": self.acquisition,
                 "ensemble_size": self.ensemble_size, "hidden": self.hidden,
                 **({"weights": self.weights} if self.weights else {})}
 
@@ -246,8 +262,7 @@ class PredictorGuidedEvolution(Strategy):
             pool_x = np.stack([features(space, p) for p in pool]) if pool else np.zeros((0, 0))
         if not pool:
             return unseen_sample(space, rng, seen)
-        mean, std = self._fit(space, done, rng).predict(pool_x)
-        batch = self._batch(space, pool, mean, std, dict(ranked[0][0].params))
+        batch = self._batch(space, pool, pool_x, self._fit(space, done, rng), rng, dict(ranked[0][0].params))
         study.set_system_attr(_QUEUE_KEY, batch[1:])
         return dict(batch[0])
 
@@ -289,14 +304,22 @@ class PredictorGuidedEvolution(Strategy):
         study.set_system_attr(_LOCAL_KEY, local + [trial.number])
         return dict(order[0])
 
-    def _batch(self, space: Space, pool: list[dict[str, Any]], mean: np.ndarray, std: np.ndarray,
-               incumbent: dict[str, Any]) -> list[dict[str, Any]]:
+    def _batch(self, space: Space, pool: list[dict[str, Any]], pool_x: np.ndarray, model: _GPPredictor | _MLPEnsemble,
+               rng: np.random.Generator, incumbent: dict[str, Any]) -> list[dict[str, Any]]:
         """The next ``batch_size`` proposals: a ``local_share`` of them the incumbent's neighbours with the
-        best predicted mean, the rest the pool's best upper confidence bounds."""
+        best predicted mean, the rest by the acquisition (the pool's best upper confidence bounds, or the
+        best of a fresh Thompson draw each)."""
+        mean, std = model.predict(pool_x)
         near = {space.key(n) for n in space.neighbors(incumbent)}
         local = [int(i) for i in np.argsort(-mean, kind="stable") if space.key(pool[int(i)]) in near]
-        ranked = [int(i) for i in np.argsort(-(mean + self.kappa * std), kind="stable")]
         n_local = min(len(local), int(np.ceil(self.batch_size * self.local_share)))
         chosen = local[:n_local]
-        chosen += [i for i in ranked if i not in chosen][: self.batch_size - n_local]
+        if self.acquisition == "ucb":
+            ranked = [int(i) for i in np.argsort(-(mean + self.kappa * std), kind="stable")]
+            chosen += [i for i in ranked if i not in chosen][: self.batch_size - n_local]
+        else:
+            while len(chosen) < min(self.batch_size, len(pool)):
+                draw = model.draw(pool_x, rng)
+                draw[chosen] = -np.inf
+                chosen.append(int(np.argmax(draw)))
         return [pool[i] for i in chosen]
