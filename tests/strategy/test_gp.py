@@ -165,3 +165,15 @@ def test_improvement_is_measured_against_the_best_observation_unless_noisy() -> 
     with torch.no_grad():
         mean = model.posterior(X).mean[..., 0].numpy()
     assert GaussianProcess(noisy=True)._incumbent(model, X, y, no_constraints) == float(mean.max())
+
+
+def test_the_lean_log_ei_factors_a_kernel_matrix_that_rounding_left_not_quite_positive_definite() -> None:
+    import torch
+
+    from hypernas.strategy._posterior import _cholesky
+
+    eye = torch.eye(12, dtype=torch.float64)
+    K = torch.ones(12, 12, dtype=torch.float64) - 3e-7 * eye  # duplicated points: rank one, minus rounding
+    assert int(torch.linalg.cholesky_ex(K + 1e-8 * eye)[1]) != 0
+    L = _cholesky(K, 1.0)
+    torch.testing.assert_close(L @ L.T, K, atol=1e-5, rtol=0.0)

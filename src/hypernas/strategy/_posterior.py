@@ -38,6 +38,20 @@ def h(u: torch.Tensor) -> torch.Tensor:
     return torch.exp(-0.5 * u * u - _LOG_SQRT_2PI) + u * torch.special.ndtr(u)
 
 
+def _cholesky(K: torch.Tensor, variance: float) -> torch.Tensor:
+    """The Cholesky factor of ``K``, with jitter growing from 1e-8 to 1e-4 of ``variance`` until it succeeds.
+
+    Near-duplicate points (snapped integers, a converged search) leave ``K`` positive definite only
+    up to rounding; GPyTorch adds such jitter on its side too.
+    """
+    eye = torch.eye(len(K), dtype=K.dtype)
+    for jitter in (1e-8, 1e-7, 1e-6, 1e-5, 1e-4):
+        L, info = torch.linalg.cholesky_ex(K + jitter * max(variance, 1.0) * eye)
+        if int(info) == 0:
+            return L
+    return torch.linalg.cholesky(K + 1e-3 * max(variance, 1.0) * eye)
+
+
 class FastImprovement:
     """(Log) expected improvement over ``best_f`` of a fitted single-output ``SingleTaskGP``."""
 
@@ -58,7 +72,7 @@ class FastImprovement:
         self.constant = constant.detach().reshape(()) if constant is not None else torch.zeros((), dtype=X.dtype)
         noise = model.likelihood.noise.detach().reshape(())
         K = self._kernel(self.X, self.X) + noise * torch.eye(len(X), dtype=X.dtype)
-        self.L = torch.linalg.cholesky(K + 1e-8 * torch.eye(len(X), dtype=X.dtype))
+        self.L = _cholesky(K, float(self.variance))
         self.alpha = torch.cholesky_solve((y.detach() - self.constant).unsqueeze(-1), self.L)
         transform = getattr(model, "outcome_transform", None)
         if transform is not None:
