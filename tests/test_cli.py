@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import signal
 import subprocess
 import sys
 import textwrap
@@ -234,8 +235,10 @@ def test_ctrl_c_saves_and_says_how_to_resume(workdir: Path) -> None:
     """))
     Path("slow.yaml").write_text("space: {x: {type: float, low: 0, high: 1}}\nobjective: slow_objective:objective\n"
                                  "n_trials: 10\nseed: 1\n")
+    # a suite started in the background of a non-interactive shell inherits SIGINT ignored; the CLI must see it
     result = subprocess.run([sys.executable, "-m", "hypernas", "run", "slow.yaml", "--storage", "c.db", "--quiet"],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert result.returncode == 130
     assert "hypernas resume slow --storage c.db --requeue" in result.stderr
     assert "Traceback" not in result.stderr
