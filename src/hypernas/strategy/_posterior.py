@@ -83,7 +83,8 @@ class FastImprovement:
 
     def _kernel(self, A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
         """Prior covariance of points already divided by the lengthscales."""
-        sq = ((A * A).sum(-1, keepdim=True) - 2 * A @ B.T + (B * B).sum(-1)).clamp_min(0.0)
+        diff = A.unsqueeze(-2) - B.unsqueeze(-3)  # not |a|^2 - 2ab + |b|^2: that cancels badly when a lengthscale is tiny
+        sq = (diff * diff).sum(-1)
         if not self.matern:
             return self.variance * torch.exp(-0.5 * sq)
         r5 = (5.0 * sq).clamp_min(1e-30).sqrt()  # the clamp keeps the gradient finite at a training point
