@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import hypernas as hn
@@ -44,6 +45,17 @@ def proposals_after(strategy: Any, n_done: int, seed: int, storage: str | None =
     study = hn.create_study(name, storage, strategy=strategy, seed=seed, space=space)
     study.optimize(objective, n_trials=n_done)
     return study, study.ask().params
+
+
+def assert_resumes_exactly(strategy: Any, n_done: int, seed: int, db: Path) -> None:
+    """Same seed and history give the same next proposal: twice in memory, and after a reload from SQLite."""
+    _, a = proposals_after(strategy, n_done, seed=seed)
+    _, b = proposals_after(strategy, n_done, seed=seed)
+    assert a == b
+    url = f"sqlite:///{db}"
+    first = hn.create_study("resumed", url, strategy=strategy, seed=seed, space=SPHERE_SPACE)
+    first.optimize(sphere, n_trials=n_done)
+    assert hn.load_study("resumed", url).ask().params == a
 
 
 def distinct(params: list[dict[str, Any]]) -> int:

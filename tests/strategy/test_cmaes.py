@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import hypernas as hn
-from tests.strategy.hpo_cases import SPHERE_SPACE, distinct, proposals_after, sphere
+from tests.strategy.hpo_cases import SPHERE_SPACE, assert_resumes_exactly, distinct, sphere
 
 
 def test_cmaes_converges_on_a_mixed_continuous_integer_space() -> None:
@@ -39,14 +39,7 @@ def test_ipop_restarts_with_a_larger_population_when_converged() -> None:
 
 
 def test_same_seed_and_history_give_the_same_proposal_also_after_reload(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'cma.db'}"
-    _, a = proposals_after("cmaes", 13, seed=3)
-    _, b = proposals_after("cmaes", 13, seed=3)
-    assert a == b
-    first = hn.create_study("resumed", url, strategy="cmaes", seed=3, space=SPHERE_SPACE)
-    first.optimize(sphere, n_trials=13)
-    resumed = hn.load_study("resumed", url)
-    assert resumed.ask().params == a
+    assert_resumes_exactly("cmaes", 13, seed=3, db=tmp_path / "cma.db")
 
 
 def test_parallel_asks_get_distinct_members_and_failures_are_replaced() -> None:

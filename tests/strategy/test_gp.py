@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import hypernas as hn
-from tests.strategy.hpo_cases import SPHERE_SPACE, distinct, front_hypervolume, proposals_after, sphere, two_objectives
+from tests.strategy.hpo_cases import SPHERE_SPACE, assert_resumes_exactly, distinct, front_hypervolume, sphere, two_objectives
 
 FAST = {"type": "gp", "n_startup_trials": 5, "n_raw": 256, "n_restarts": 2, "refit_growth": 0.3}
 
@@ -44,13 +44,7 @@ def test_pending_trials_spread_parallel_asks(acquisition: str) -> None:
 
 
 def test_same_seed_and_history_give_the_same_proposal_also_after_reload(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'gp.db'}"
-    _, a = proposals_after(FAST, 8, seed=5)
-    _, b = proposals_after(FAST, 8, seed=5)
-    assert a == b
-    first = hn.create_study("resumed", url, strategy=FAST, seed=5, space=SPHERE_SPACE)
-    first.optimize(sphere, n_trials=8)
-    assert hn.load_study("resumed", url).ask().params == a
+    assert_resumes_exactly(FAST, 8, seed=5, db=tmp_path / "gp.db")
 
 
 def test_noisy_objectives_are_modelled() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import hypernas as hn
-from tests.strategy.hpo_cases import SPHERE_SPACE, distinct, front_hypervolume, proposals_after, sphere, two_objectives
+from tests.strategy.hpo_cases import SPHERE_SPACE, assert_resumes_exactly, distinct, front_hypervolume, sphere, two_objectives
 
 SMALL = {"type": "nsga2", "population_size": 10}
 
@@ -59,13 +59,7 @@ def test_conditional_and_categorical_spaces_are_bred_correctly() -> None:
 
 
 def test_same_seed_and_history_give_the_same_proposal_also_after_reload(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'ga.db'}"
-    _, a = proposals_after(SMALL, 23, seed=4)
-    _, b = proposals_after(SMALL, 23, seed=4)
-    assert a == b
-    first = hn.create_study("resumed", url, strategy=SMALL, seed=4, space=SPHERE_SPACE)
-    first.optimize(sphere, n_trials=23)
-    assert hn.load_study("resumed", url).ask().params == a
+    assert_resumes_exactly(SMALL, 23, seed=4, db=tmp_path / "ga.db")
 
 
 def test_parallel_asks_get_distinct_children() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 import hypernas as hn
 from hypernas.space import Param
-from tests.strategy.hpo_cases import SPHERE_SPACE, distinct, front_hypervolume, proposals_after, sphere, two_objectives
+from tests.strategy.hpo_cases import SPHERE_SPACE, assert_resumes_exactly, distinct, front_hypervolume, sphere, two_objectives
 
 
 @pytest.mark.parametrize("multivariate", [True, False])
@@ -62,15 +62,8 @@ def test_tpe_searches_conditional_spaces_group_by_group() -> None:
 
 
 def test_same_seed_and_history_give_the_same_proposal_also_after_reload(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'tpe.db'}"
-    _, a = proposals_after("tpe", 15, seed=7)
-    _, b = proposals_after("tpe", 15, seed=7)
-    assert a == b
-    first = hn.create_study("resumed", url, strategy={"type": "tpe", "n_startup_trials": 5}, seed=7, space=SPHERE_SPACE)
-    first.optimize(sphere, n_trials=15)
-    resumed = hn.load_study("resumed", url)
-    _, fresh = proposals_after({"type": "tpe", "n_startup_trials": 5}, 15, seed=7)
-    assert resumed.ask().params == fresh
+    assert_resumes_exactly("tpe", 15, seed=7, db=tmp_path / "tpe.db")
+    assert_resumes_exactly({"type": "tpe", "n_startup_trials": 5}, 15, seed=7, db=tmp_path / "tpe5.db")
 
 
 def test_pending_trials_spread_parallel_asks() -> None:
