@@ -87,6 +87,8 @@ def test_gp_errors_name_the_alternatives() -> None:
         hn.make_strategy({"type": "gp", "acquisition": "pi"})
     with pytest.raises(hn.StrategyError, match=r"unknown startup 'lhs'; allowed: random, sobol"):
         hn.make_strategy({"type": "gp", "startup": "lhs"})
+    with pytest.raises(hn.StrategyError, match=r"warp_outputs must be true or false, got 'yes'"):
+        hn.make_strategy({"type": "gp", "warp_outputs": "yes"})
     study = hn.create_study(strategy={**FAST, "acquisition": "ucb"}, seed=0, space=SPHERE_SPACE)
     for _ in range(5):
         t = study.ask()

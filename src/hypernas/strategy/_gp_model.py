@@ -22,6 +22,9 @@ from torch.distributions import constraints
 from torch.nn import Module
 
 MIN_NOISE = 1e-6
+LENGTHSCALE_RATE = 0.1
+OUTPUTSCALE_PRIOR = (2.0, 1.0)  # Gamma(concentration, rate)
+NOISE_PRIOR = (1.1, 30.0)
 
 
 class BalancedLengthscalePrior(Prior):
@@ -30,7 +33,7 @@ class BalancedLengthscalePrior(Prior):
     arg_constraints: dict[str, Any] = {}
     support = constraints.positive
 
-    def __init__(self, rate: float = 0.1) -> None:
+    def __init__(self, rate: float = LENGTHSCALE_RATE) -> None:
         Module.__init__(self)
         torch.distributions.Distribution.__init__(self, validate_args=False)
         self.rate = rate
@@ -47,8 +50,8 @@ def matern_model(train_X: torch.Tensor, train_Y: torch.Tensor) -> Any:
     batch = torch.Size([train_Y.shape[-1]]) if train_Y.shape[-1] > 1 else torch.Size()
     kernel = ScaleKernel(MaternKernel(nu=2.5, ard_num_dims=train_X.shape[-1], batch_shape=batch,
                                       lengthscale_prior=BalancedLengthscalePrior()),
-                         batch_shape=batch, outputscale_prior=GammaPrior(2.0, 1.0))
-    likelihood = GaussianLikelihood(noise_prior=GammaPrior(1.1, 30.0), batch_shape=batch,
+                         batch_shape=batch, outputscale_prior=GammaPrior(*OUTPUTSCALE_PRIOR))
+    likelihood = GaussianLikelihood(noise_prior=GammaPrior(*NOISE_PRIOR), batch_shape=batch,
                                     noise_constraint=GreaterThan(MIN_NOISE, transform=None, initial_value=0.1))
     kernel.outputscale = 1.0
     kernel.base_kernel.lengthscale = 1.0

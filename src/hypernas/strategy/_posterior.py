@@ -81,11 +81,12 @@ class FastImprovement:
 
     def _kernel(self, A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
         """Prior covariance of points already divided by the lengthscales."""
-        diff = A.unsqueeze(-2) - B.unsqueeze(-3)  # not |a|^2 - 2ab + |b|^2: that cancels badly when a lengthscale is tiny
-        sq = (diff * diff).sum(-1)
+        # distances from differences, not |a|^2 - 2ab + |b|^2: that cancels badly when a lengthscale is
+        # tiny; the gradient at a zero distance is zero
+        distance = torch.cdist(A, B, compute_mode="donot_use_mm_for_euclid_dist")
         if not self.matern:
-            return self.variance * torch.exp(-0.5 * sq)
-        r5 = (5.0 * sq).clamp_min(1e-30).sqrt()  # the clamp keeps the gradient finite at a training point
+            return self.variance * torch.exp(-0.5 * distance * distance)
+        r5 = math.sqrt(5.0) * distance
         return self.variance * (1.0 + r5 + r5 * r5 / 3.0) * torch.exp(-r5)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:

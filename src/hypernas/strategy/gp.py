@@ -5,6 +5,9 @@ snapped) by a zero-mean Matérn-5/2 GP with priors on its lengthscales, scale an
 (``_gp_model``); categorical ones through a categorical kernel (BoTorch's ``MixedSingleTaskGP``).
 The first ``n_startup_trials`` are independent random samples (``startup="sobol"``: a scrambled
 Sobol design instead; random start-up points led the GP into Hartmann6's global basin more often).
+With one objective, the values are warped first (``_warping``: a
+Yeo-Johnson transform fitted by maximum likelihood that compresses a tail of bad values; on
+Rosenbrock-4d it cut the median regret tenfold); ``warp_outputs=False`` models them as they are.
 The GP learns the noise level. Improvement is measured against the best observation by default;
 ``noisy=True`` measures it against the model's best mean at the observations instead, so that a
 lucky observation of a noisy objective does not stall the search. (On a deterministic objective
@@ -18,8 +21,10 @@ directions use qLogNEHVI (noisy expected hypervolume improvement); a user attrib
 ``constraint_attr`` (<= 0 is feasible) is modelled by extra outputs and weighs the acquisition.
 
 Hyperparameters are refitted at every proposal, warm-started from the last fit, which is kept with
-the study so that a resumed study proposes exactly what it would have; at a few hundred trials,
-``refit_growth=0.1`` refits only when the number of complete trials has grown by 10% since then.
+the study so that a resumed study proposes exactly what it would have. The Matérn model is fitted by
+a lean maximum-a-posteriori fit (``_gp_fit``, ~10x faster than going through GPyTorch's modules), the
+categorical one by BoTorch's scipy fit; ``refit_growth=0.1`` refits only when the number of complete
+trials has grown by 10% since the last fit.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from hypernas.strategy._history import (
     read_history,
 )
 from hypernas.strategy._startup import startup_params
+from hypernas.strategy._warping import warp
 from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.registry import register_strategy
 
@@ -92,7 +98,8 @@ class GaussianProcess(Strategy):
 
     def __init__(self, n_startup_trials: int = 10, acquisition: str = "logei", exploration: float | None = None,
                  noisy: bool = False, refit_growth: float = 0.0, startup: str = "random", n_raw: int = 1024,
-                 n_restarts: int = 8, constraint_attr: str | None = "constraint", seed: int | None = None) -> None:
+                 n_restarts: int = 8, constraint_attr: str | None = "constraint", warp_outputs: bool = True,
+                 seed: int | None = None) -> None:
         super().__init__(seed)
         for field, value, low in (("n_startup_trials", n_startup_trials, 2), ("n_raw", n_raw, 16),
                                   ("n_restarts", n_restarts, 1)):
@@ -105,6 +112,8 @@ class GaussianProcess(Strategy):
         if exploration is not None and (isinstance(exploration, bool) or not isinstance(exploration, (int, float))
                                         or exploration < 0):
             raise StrategyError(f"gp: exploration must be a number >= 0 or None, got {exploration!r}")
+        if not isinstance(warp_outputs, bool):
+            raise StrategyError(f"gp: warp_outputs must be true or false, got {warp_outputs!r}")
         if isinstance(refit_growth, bool) or not isinstance(refit_growth, (int, float)) or refit_growth < 0:
             raise StrategyError(f"gp: refit_growth must be a number >= 0 (0: refit every trial), got {refit_growth!r}")
         self.n_startup_trials = n_startup_trials
@@ -116,12 +125,14 @@ class GaussianProcess(Strategy):
         self.n_raw = n_raw
         self.n_restarts = n_restarts
         self.constraint_attr = constraint_attr
+        self.warp_outputs = warp_outputs
 
     def to_config(self) -> dict[str, Any]:
         return {**super().to_config(), "n_startup_trials": self.n_startup_trials, "acquisition": self.acquisition,
                 "exploration": self.exploration, "noisy": self.noisy, "refit_growth": self.refit_growth,
                 "startup": self.startup,
-                "n_raw": self.n_raw, "n_restarts": self.n_restarts, "constraint_attr": self.constraint_attr}
+                "n_raw": self.n_raw, "n_restarts": self.n_restarts, "constraint_attr": self.constraint_attr,
+                "warp_outputs": self.warp_outputs}
 
     def check_space(self, space: Space) -> None:
         check_params("gp", space, (Float, Int, Categorical, Fixed), "'tpe', 'random' or an evolution strategy")
@@ -157,6 +168,8 @@ class GaussianProcess(Strategy):
 
         X = encoding.encode(history.complete)
         objectives = -history.values  # BoTorch maximizes
+        if self.warp_outputs and objectives.shape[1] == 1:
+            objectives = warp(objectives[:, 0]).reshape(-1, 1)
         constraints = self._constraint_matrix(history)
         targets = np.concatenate([objectives, constraints], axis=1)
         model = self._model(study, X, targets, encoding)
@@ -181,6 +194,7 @@ class GaussianProcess(Strategy):
         from gpytorch.constraints import GreaterThan
         from gpytorch.mlls import ExactMarginalLogLikelihood
 
+        from hypernas.strategy._gp_fit import fit_matern
         from hypernas.strategy._gp_model import MIN_NOISE, matern_model
 
         train_X = torch.as_tensor(X, dtype=torch.float64)
@@ -205,11 +219,15 @@ class GaussianProcess(Strategy):
                 loaded = False
         grown = loaded and n != state["n"] and n >= math.ceil(state["n"] * (1.0 + self.refit_growth))
         if not loaded or grown:
-            mll = ExactMarginalLogLikelihood(model.likelihood, model).train()
-            try:  # warm-started fits need few iterations
-                fit_gpytorch_mll_scipy(mll, options={"maxiter": _WARM_FIT_ITERS if loaded else _COLD_FIT_ITERS})
-            except Exception:  # noqa: BLE001 - a failed fit keeps the (warm-started or default) hyperparameters
-                pass
+            maxiter = _WARM_FIT_ITERS if loaded else _COLD_FIT_ITERS  # warm-started fits need few iterations
+            if cat_dims:
+                try:
+                    fit_gpytorch_mll_scipy(ExactMarginalLogLikelihood(model.likelihood, model).train(),
+                                           options={"maxiter": maxiter})
+                except Exception:  # noqa: BLE001 - a failed fit keeps the (warm-started or default) hyperparameters
+                    pass
+            else:
+                fit_matern(model, maxiter)
             params = {k: v.detach().tolist() for k, v in model.named_parameters()}
             study.set_system_attr(_STATE_KEY, {"n": n, "params": params})
         model.eval()
