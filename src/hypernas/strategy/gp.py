@@ -7,7 +7,7 @@ The first ``n_startup_trials`` are independent random samples (``startup="sobol"
 Sobol design instead; random start-up points led the GP into Hartmann6's global basin more often).
 With one objective, the values are warped first (``_warping``: a
 Yeo-Johnson transform fitted by maximum likelihood that compresses a tail of bad values; on
-Rosenbrock-4d it cut the median regret tenfold); ``warp_outputs=False`` models them as they are.
+Rosenbrock-4d it cut the median regret sixfold); ``warp_outputs=False`` models them as they are.
 The GP learns the noise level. Improvement is measured against the best observation by default;
 ``noisy=True`` measures it against the model's best mean at the observations instead, so that a
 lucky observation of a noisy objective does not stall the search. (On a deterministic objective
