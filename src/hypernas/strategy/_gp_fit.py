@@ -76,9 +76,11 @@ def fit_column(X: np.ndarray, y: np.ndarray, start: np.ndarray, maxiter: int) ->
         value, grad = negative_log_posterior(t, sq_diff, y)
         return (value, grad) if math.isfinite(value) else (1e10, np.zeros_like(t))
 
+    # L-BFGS-B only moves on accepted (decreasing) steps and restores the last one when a line search
+    # fails, so its answer is never worse than the start
     result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
                       options={"maxiter": maxiter, "gtol": _GTOL})
-    return np.asarray(result.x if result.fun < objective(start)[0] else start, dtype=float)
+    return np.asarray(result.x, dtype=float)
 
 
 def fit_matern(model: Any, maxiter: int) -> None:
