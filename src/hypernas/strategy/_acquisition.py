@@ -7,7 +7,7 @@ final answer is always scored at a point the space can take.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -85,6 +85,8 @@ def maximize(acquisition: Callable[[torch.Tensor], torch.Tensor], box: Box, rng:
         start_scores.append(scores[top])
     starts_arr = np.concatenate(starts)
     polished = box.snap(_polish(acquisition, box, starts_arr, maxiter))
+    if box.levels:  # snapping moved the integer dimensions: polish the others again with them held
+        polished = np.concatenate((polished, box.snap(_polish(acquisition, box, polished, maxiter, held=box.levels))))
     candidates = np.concatenate((starts_arr, polished))
     all_scores = np.concatenate((*start_scores, _score(acquisition, polished)))
     return candidates[int(np.argmax(all_scores))]
@@ -120,9 +122,9 @@ def _score(acquisition: Callable[[torch.Tensor], torch.Tensor], points: np.ndarr
 
 
 def _polish(acquisition: Callable[[torch.Tensor], torch.Tensor], box: Box, starts: np.ndarray,
-            maxiter: int) -> np.ndarray:
-    """L-BFGS-B from every start at once (the acquisition of separate points sums), categoricals held."""
-    free = np.array(box.free, dtype=int)
+            maxiter: int, held: Collection[int] = ()) -> np.ndarray:
+    """L-BFGS-B from every start at once (the acquisition of separate points sums), categoricals and ``held`` held."""
+    free = np.array([j for j in box.free if j not in held], dtype=int)
     if free.size == 0:
         return starts
     base = torch.as_tensor(starts, dtype=torch.float64)
@@ -133,7 +135,7 @@ def _polish(acquisition: Callable[[torch.Tensor], torch.Tensor], box: Box, start
         x[:, free] = zt
         value = acquisition(x.unsqueeze(1)).sum()
         (grad,) = torch.autograd.grad(value, zt)
-        return -float(value), -grad.reshape(-1).numpy()
+        return -float(value.detach()), -grad.reshape(-1).numpy()
 
     z0 = starts[:, free].reshape(-1)
     try:
