@@ -3,7 +3,7 @@ import pytest
 
 from hypernas import create_study, load_study
 from hypernas.errors import StrategyError
-from hypernas.space import Float, NB201Cell, Space
+from hypernas.space import ChainSpace, DARTSCell, Float, HierarchicalSpace, MobileNetSpace, NB201Cell, Space
 from hypernas.strategy import PredictorGuidedEvolution
 from hypernas.strategy._candidates import features
 
@@ -16,7 +16,8 @@ def cell_score(trial) -> float:
     return sum(WEIGHTS[o] * (1 + 0.1 * e) for e, o in enumerate(CELL.to_ops(trial.params["cell"])))
 
 
-@pytest.mark.parametrize("model,acquisition", [("gp", "ucb"), ("mlp", "ucb"), ("gp", "thompson"), ("mlp", "thompson")])
+@pytest.mark.parametrize("model,acquisition", [("gp", "ei"), ("gp", "ucb"), ("mlp", "ucb"), ("gp", "thompson"),
+                                               ("mlp", "thompson")])
 def test_finds_the_optimum_of_an_additive_cell_score(model, acquisition):
     strategy = PredictorGuidedEvolution(model=model, n_initial=10, ensemble_size=3, acquisition=acquisition)
     study = create_study(direction="maximize", seed=0, strategy=strategy)
@@ -26,11 +27,12 @@ def test_finds_the_optimum_of_an_additive_cell_score(model, acquisition):
     assert len(set(cells)) == len(cells)
 
 
-def test_uses_the_path_encoding_and_works_on_any_space():
+@pytest.mark.parametrize("model", ["gp", "mlp"])
+def test_works_on_a_space_with_numbers_beside_the_cell(model):
     space = Space({"cell": NB201Cell(), "lr": Float(0.001, 0.1, log=True)})
     x = features(space, {"cell": OPTIMUM, "lr": 0.01})
-    assert len(x) == 84 + 30 + 1
-    study = create_study(direction="minimize", seed=2, strategy=PredictorGuidedEvolution(model="gp", n_initial=5))
+    assert len(x) == 84 + 30 + 1  # the path encoding and one-hot cell, then the learning rate (for "mlp")
+    study = create_study(direction="minimize", seed=2, strategy=PredictorGuidedEvolution(model=model, n_initial=5))
     study.optimize(lambda t: (np.log10(t.params["lr"]) + 2) ** 2 - cell_score(t), space, n_trials=30,
                    show_progress=False)
     assert study.best_value < min(t.values[0] for t in study.trials[:5])
@@ -43,8 +45,8 @@ def test_bad_options():
         PredictorGuidedEvolution(n_initial=1)
     with pytest.raises(StrategyError, match="kappa"):
         PredictorGuidedEvolution(kappa=-1)
-    with pytest.raises(StrategyError, match="unknown acquisition 'ei'; allowed: ucb, thompson"):
-        PredictorGuidedEvolution(acquisition="ei")
+    with pytest.raises(StrategyError, match="unknown acquisition 'pi'; allowed: ei, ucb, thompson"):
+        PredictorGuidedEvolution(acquisition="pi")
 
 
 def test_whole_space_ranking_and_queue():
@@ -79,12 +81,16 @@ def test_batches_mix_incumbent_neighbours_and_the_best_bounds():
     far = [{"cell": "|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"}]
     pool = far + near
     model, rng, x = _Stub(np.array([5.0, 1.0, 2.0])), np.random.default_rng(0), np.zeros((3, 1))
-    batch = PredictorGuidedEvolution(batch_size=2, local_share=0.5)._batch(space, pool, x, model, rng, incumbent)
+    batch = PredictorGuidedEvolution(batch_size=2, local_share=0.5)._batch(space, pool, x, model, rng, incumbent, 0.0)
     assert batch == [near[1], far[0]]
-    only_bounds = PredictorGuidedEvolution(batch_size=2, local_share=0.0)._batch(space, pool, x, model, rng, incumbent)
+    only_bounds = PredictorGuidedEvolution(batch_size=2, local_share=0.0, acquisition="ucb")._batch(
+        space, pool, x, model, rng, incumbent, 0.0)
     assert only_bounds == [far[0], near[1]]
-    draws = PredictorGuidedEvolution(batch_size=2, acquisition="thompson")._batch(space, pool, x, model, rng, incumbent)
+    draws = PredictorGuidedEvolution(batch_size=2, acquisition="thompson")._batch(space, pool, x, model, rng,
+                                                                                  incumbent, 0.0)
     assert draws == [far[0], near[1]]  # each draw's best among the candidates not chosen yet
+    improvements = PredictorGuidedEvolution(batch_size=3)._batch(space, pool, x, model, rng, incumbent, 1.5)
+    assert improvements == [far[0], near[1], near[0]]  # 3.5, 0.5 and 0 above the best reward
     with pytest.raises(StrategyError, match="local_share"):
         PredictorGuidedEvolution(local_share=2)
 
@@ -160,3 +166,20 @@ def test_bad_patience():
     with pytest.raises(StrategyError, match="patience must be an integer >= 0"):
         PredictorGuidedEvolution(patience=1.5)
     assert PredictorGuidedEvolution(patience=4).to_config()["patience"] == 4
+
+
+@pytest.mark.parametrize("param", [ChainSpace(input_size=8, max_layers=4), DARTSCell(),
+                                   MobileNetSpace(stages=[[8, 1], [16, 2]]),
+                                   HierarchicalSpace(n_motifs=2, motif_nodes=3, top_nodes=3, init_mutations=10)],
+                         ids=["chain", "darts", "mobilenet", "hierarchical"])
+def test_the_gene_gp_searches_every_architecture_space(param):
+    space = Space({"arch": param, "lr": Float(0.001, 0.1, log=True)})
+
+    def score(trial) -> float:  # a deterministic score of the genotype's tokens and the learning rate
+        tokens = param.to_tokens(trial.params["arch"])
+        return sum((t % 3) * (1 + k % 2) for k, t in enumerate(tokens)) - (np.log10(trial.params["lr"]) + 2) ** 2
+
+    study = create_study(direction="maximize", seed=0, strategy=PredictorGuidedEvolution(n_initial=6))
+    study.optimize(score, space, n_trials=14, show_progress=False)
+    keys = [space.key(t.params) for t in study.trials]
+    assert len(set(keys)) == 14 and all(t.state.name == "COMPLETE" for t in study.trials)

@@ -1,17 +1,17 @@
 """Predictor-guided evolution (NPENAS / BANANAS-like).
 
-After ``n_initial`` random configurations, every ask fits an accuracy predictor on the history
-(features from ``space``: the NB201 path encoding where a parameter offers one) and uses it to rank
-many candidates made by mutating the best configurations so far (every neighbour of the top
-``n_parents`` plus random mutations and a few random samples; in a finite space of at most
-``whole_space_limit`` configurations, such as NB201, every unseen one); only the most promising candidate,
-by an upper confidence bound ``mean + kappa * std`` of the predictor (``acquisition="thompson"``:
-by the best of a Thompson draw, the predictions of one random ensemble member, or for the GP an
-independent posterior sample per candidate), is evaluated. Proposals come
+After ``n_initial`` random configurations, every ask fits an accuracy predictor on the history and
+uses it to score candidates: in a finite space of at most ``whole_space_limit`` configurations,
+such as NB201, every unseen one; otherwise many made by mutating the best configurations so far
+(every neighbour of the top ``n_parents`` plus random mutations and a few random samples). Only the
+most promising candidate is evaluated: by the predictor's expected improvement over the best reward
+(default), by an upper confidence bound ``mean + kappa * std`` (``acquisition="ucb"``), or by the
+best of a Thompson draw (``"thompson"``: the predictions of one random ensemble member, or for
+the GP an independent posterior sample per candidate). Proposals come
 in batches of ``batch_size`` (queued with the study, so the predictor is refitted every
 ``batch_size`` asks), of which a ``local_share`` are the incumbent's neighbours with the best
 predicted mean: the search keeps checking around the best architecture found, like local search,
-while the rest of the batch follows the predictor's bound.
+while the rest of the batch follows the acquisition.
 
 When progress stalls (``patience`` finished trials without a new best; 0 turns this off), the
 incumbent's unseen neighbours are swept in the order of the predictor's predicted mean (one fit
@@ -19,32 +19,35 @@ per sweep); a neighbour that improves becomes the new incumbent and its neighbou
 once (local search, first improvement). When the incumbent's neighbourhood is exhausted the
 predictor's proposals resume, so a run that stalls ends at a local optimum of its search signal.
 
-Predictors: ``"mlp"`` (default: an ensemble of small neural networks; the spread of the ensemble
-is the uncertainty) or ``"gp"`` (a Gaussian process with an RBF kernel whose scale and noise are
-chosen by marginal likelihood). The defaults were tuned on NAS-Bench-201 (see docs/benchmarks.md).
+Predictors: ``"gp"`` (default: a Gaussian process over genes, ``_gene_gp``: an exponentiated
+Hamming kernel with a learned weight per architecture token or categorical choice, an RBF on
+numeric parameters) or ``"mlp"`` (an ensemble of small neural networks on ``features``, e.g. the
+NB201 path encoding; the spread of the ensemble is the uncertainty). The defaults were tuned on
+NAS-Bench-201 (see docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from scipy.linalg import solve_triangular
+from scipy.stats import norm
 
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial
 from hypernas.space import Space
 from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy._candidates import check_weights, features, scored, seen_keys, unseen_sample
+from hypernas.strategy._gene_gp import GeneGP, gene_layout, genes
 from hypernas.strategy.registry import register_strategy
 
 _MAX_NEIGHBORS = 256
-ACQUISITIONS = ("ucb", "thompson")
+ACQUISITIONS = ("ei", "ucb", "thompson")
 _QUEUE_KEY = "predictor:queue"
 _SWEEP_KEY = "predictor:sweep"  # {"center": key of the swept incumbent, "order": its neighbours still to try}
 _LOCAL_KEY = "predictor:local"  # numbers of the trials proposed by sweeps
-_WHOLE_SPACES: dict[str, tuple[list[dict[str, Any]], np.ndarray, list[str]]] = {}  # space -> grid, features, keys
+_WHOLE_SPACES: dict[tuple[str, str], tuple[list[dict[str, Any]], np.ndarray, list[str]]] = {}  # (space, model) -> grid, rows, keys
 
 
 def _positive_int(name: str, value: Any, low: int = 1) -> int:
@@ -53,43 +56,11 @@ def _positive_int(name: str, value: Any, low: int = 1) -> int:
     return value
 
 
-def _sq_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Squared Euclidean distances between the rows of ``a`` and ``b``."""
-    return np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T, 0.0)
-
-
-class _GPPredictor:
-    """A Gaussian process with an RBF kernel; scale and noise chosen by marginal likelihood on a small grid."""
-
-    SCALES = (1.0, 2.0, 4.0, 8.0, 16.0)
-    NOISES = (0.01, 0.05, 0.2)
-
-    def fit(self, x: np.ndarray, y: np.ndarray) -> None:
-        self.x = x
-        self.mu, self.sd = float(y.mean()), float(y.std() or 1.0)
-        z = (y - self.mu) / self.sd
-        sq = _sq_distances(x, x)
-        best = -np.inf
-        for scale in self.SCALES:
-            k = np.exp(-sq / (2 * scale**2))
-            for noise in self.NOISES:
-                chol = np.linalg.cholesky(k + noise * np.eye(len(x)))
-                alpha = solve_triangular(chol.T, solve_triangular(chol, z, lower=True), lower=False)
-                evidence = -0.5 * z @ alpha - np.log(np.diag(chol)).sum()
-                if evidence > best:
-                    best, self.scale, self.chol, self.alpha = evidence, scale, chol, alpha
-
-    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        sq = _sq_distances(x, self.x)
-        k = np.exp(-sq / (2 * self.scale**2))
-        v = solve_triangular(self.chol, k.T, lower=True)
-        var = np.clip(1.0 - (v**2).sum(0), 1e-12, None)
-        return k @ self.alpha * self.sd + self.mu, np.sqrt(var) * self.sd
-
-    def draw(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """A Thompson draw: an independent sample of the posterior at every row of ``x``."""
-        mean, std = self.predict(x)
-        return mean + std * rng.standard_normal(len(mean))
+def expected_improvement(mean: np.ndarray, std: np.ndarray, best: float) -> np.ndarray:
+    """Expected improvement over ``best`` of Gaussian predictions (``std`` floored to keep it finite)."""
+    std = np.maximum(std, 1e-9)
+    gap = (mean - best) / std
+    return std * (gap * norm.cdf(gap) + norm.pdf(gap))
 
 
 class _MLPEnsemble:
@@ -147,10 +118,10 @@ class _MLPEnsemble:
 class PredictorGuidedEvolution(Strategy):
     """Mutate the best, rank the mutants with a fitted accuracy predictor, evaluate the most promising."""
 
-    def __init__(self, model: str = "mlp", n_initial: int = 10, n_parents: int = 3, n_mutations: int = 100,
-                 n_random: int = 20, kappa: float = 0.5, batch_size: int = 2, ensemble_size: int = 5, hidden: int = 32,
-                 local_share: float = 0.0, population_size: int = 0, sample_size: int = 5, whole_space_limit: int = 0,
-                 patience: int = 0, acquisition: str = "ucb", weights: Sequence[float] | None = None,
+    def __init__(self, model: str = "gp", n_initial: int = 20, n_parents: int = 3, n_mutations: int = 100,
+                 n_random: int = 20, kappa: float = 0.5, batch_size: int = 1, ensemble_size: int = 5, hidden: int = 32,
+                 local_share: float = 0.0, population_size: int = 0, sample_size: int = 5,
+                 whole_space_limit: int = 20000, patience: int = 0, acquisition: str = "ei", weights: Sequence[float] | None = None,
                  seed: int | None = None) -> None:
         super().__init__(seed)
         if model not in ("gp", "mlp"):
@@ -190,9 +161,14 @@ class PredictorGuidedEvolution(Strategy):
                 "ensemble_size": self.ensemble_size, "hidden": self.hidden,
                 **({"weights": self.weights} if self.weights else {})}
 
-    def _predictor(self, rng: np.random.Generator) -> _GPPredictor | _MLPEnsemble:
+    def _predictor(self, space: Space, rng: np.random.Generator) -> GeneGP | _MLPEnsemble:
         seed = int(rng.integers(2**31 - 1))
-        return _GPPredictor() if self.model == "gp" else _MLPEnsemble(seed, self.ensemble_size, self.hidden)
+        return GeneGP(gene_layout(space)) if self.model == "gp" else _MLPEnsemble(seed, self.ensemble_size, self.hidden)
+
+    def _rows(self, space: Space, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """The model's inputs: genes for the GP, features (e.g. the NB201 path encoding) for the networks."""
+        encode = genes if self.model == "gp" else features
+        return np.stack([encode(space, c) for c in configs])
 
     def _whole_space(self, space: Space) -> tuple[list[dict[str, Any]], np.ndarray, list[str]] | None:
         """Every configuration of a small finite space with its features (cached), else ``None``."""
@@ -202,11 +178,11 @@ class PredictorGuidedEvolution(Strategy):
             size, widest = size * card, max(widest, card)
             if size > self.whole_space_limit:
                 return None
-        key = space.to_json()
+        key = (space.to_json(), self.model)
         if key not in _WHOLE_SPACES:
             grid = space.grid(max(2, widest))
             _WHOLE_SPACES.clear()  # keep one space: the features of 15,625 NB201 cells take ~14 MB
-            _WHOLE_SPACES[key] = (grid, np.stack([features(space, p) for p in grid]), [space.key(p) for p in grid])
+            _WHOLE_SPACES[key] = (grid, self._rows(space, grid), [space.key(p) for p in grid])
         return _WHOLE_SPACES[key]
 
     def candidates(self, space: Space, parents: list[dict[str, Any]], rng: np.random.Generator,
@@ -259,18 +235,19 @@ class PredictorGuidedEvolution(Strategy):
             pool, pool_x = [whole[0][i] for i in keep], whole[1][keep]
         else:
             pool = self.candidates(space, parents, rng, seen)
-            pool_x = np.stack([features(space, p) for p in pool]) if pool else np.zeros((0, 0))
+            pool_x = self._rows(space, pool) if pool else np.zeros((0, 0))
         if not pool:
             return unseen_sample(space, rng, seen)
-        batch = self._batch(space, pool, pool_x, self._fit(space, done, rng), rng, dict(ranked[0][0].params))
+        batch = self._batch(space, pool, pool_x, self._fit(space, done, rng), rng, dict(ranked[0][0].params),
+                            ranked[0][1])
         study.set_system_attr(_QUEUE_KEY, batch[1:])
         return dict(batch[0])
 
     def _fit(self, space: Space, done: list[tuple[FrozenTrial, float]],
-             rng: np.random.Generator) -> _GPPredictor | _MLPEnsemble:
+             rng: np.random.Generator) -> GeneGP | _MLPEnsemble:
         """The predictor fitted on the finished trials' features and rewards."""
-        model = self._predictor(rng)
-        model.fit(np.stack([features(space, t.params) for t, _ in done]), np.asarray([r for _, r in done], dtype=float))
+        model = self._predictor(space, rng)
+        model.fit(self._rows(space, [t.params for t, _ in done]), np.asarray([r for _, r in done], dtype=float))
         return model
 
     def _sweep(self, study: StudyView, trial: FrozenTrial, rng: np.random.Generator, seen: set[str],
@@ -295,7 +272,7 @@ class PredictorGuidedEvolution(Strategy):
                 near = [near[int(i)] for i in rng.choice(len(near), _MAX_NEIGHBORS, replace=False)]
             order = []
             if near:
-                mean, _ = self._fit(space, done, rng).predict(np.stack([features(space, n) for n in near]))
+                mean, _ = self._fit(space, done, rng).predict(self._rows(space, near))
                 order = [near[int(i)] for i in np.argsort(-mean, kind="stable")]
                 study.set_system_attr(_QUEUE_KEY, [])  # the predictor's pending batch is stale after a sweep
         study.set_system_attr(_SWEEP_KEY, {"center": center, "order": order[1:]})
@@ -304,18 +281,25 @@ class PredictorGuidedEvolution(Strategy):
         study.set_system_attr(_LOCAL_KEY, local + [trial.number])
         return dict(order[0])
 
-    def _batch(self, space: Space, pool: list[dict[str, Any]], pool_x: np.ndarray, model: _GPPredictor | _MLPEnsemble,
-               rng: np.random.Generator, incumbent: dict[str, Any]) -> list[dict[str, Any]]:
+    def _batch(self, space: Space, pool: list[dict[str, Any]], pool_x: np.ndarray, model: GeneGP | _MLPEnsemble,
+               rng: np.random.Generator, incumbent: dict[str, Any], best: float) -> list[dict[str, Any]]:
         """The next ``batch_size`` proposals: a ``local_share`` of them the incumbent's neighbours with the
-        best predicted mean, the rest by the acquisition (the pool's best upper confidence bounds, or the
-        best of a fresh Thompson draw each)."""
+        best predicted mean, the rest by the acquisition (the pool's best expected improvements over the
+        best reward ``best`` or upper confidence bounds, or the best of a fresh Thompson draw each)."""
         mean, std = model.predict(pool_x)
-        near = {space.key(n) for n in space.neighbors(incumbent)}
-        local = [int(i) for i in np.argsort(-mean, kind="stable") if space.key(pool[int(i)]) in near]
-        n_local = min(len(local), int(np.ceil(self.batch_size * self.local_share)))
-        chosen = local[:n_local]
-        if self.acquisition == "ucb":
-            ranked = [int(i) for i in np.argsort(-(mean + self.kappa * std), kind="stable")]
+        chosen: list[int] = []
+        n_local = int(np.ceil(self.batch_size * self.local_share))
+        if n_local:
+            near = {space.key(n) for n in space.neighbors(incumbent)}
+            for i in np.argsort(-mean, kind="stable"):
+                if len(chosen) == n_local:
+                    break
+                if space.key(pool[int(i)]) in near:
+                    chosen.append(int(i))
+        n_local = len(chosen)
+        if self.acquisition != "thompson":
+            score = mean + self.kappa * std if self.acquisition == "ucb" else expected_improvement(mean, std, best)
+            ranked = [int(i) for i in np.argsort(-score, kind="stable")]
             chosen += [i for i in ranked if i not in chosen][: self.batch_size - n_local]
         else:
             while len(chosen) < min(self.batch_size, len(pool)):

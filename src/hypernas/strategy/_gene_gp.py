@@ -1,0 +1,141 @@
+"""A Gaussian process over genes, the predictor's default model.
+
+A configuration becomes a row of genes: one per token of an architecture genotype (e.g. the
+operation on each NB201 edge) and one per categorical parameter, compared by equality, and one
+per dimension of every other parameter, compared by squared distance in its [0, 1] scale. The
+kernel is ``s2 * exp(-sum_g w_g d_g)``: for categorical genes an exponentiated Hamming distance
+with a weight per gene (so the model learns which edges matter), for numeric ones an RBF. The
+weights, the scale ``s2`` and the noise are fitted by maximum a posteriori (log-normal priors on
+weights and scale) with L-BFGS-B and an analytic gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.linalg import cho_factor, cho_solve
+from scipy.optimize import minimize
+
+from hypernas.space import Categorical, Fixed, Space
+
+INACTIVE = -1.0  # the gene of a parameter that a condition switched off
+_PRIOR_WEIGHT, _PRIOR_SD = np.log(0.5), 2.0  # log w ~ N(log 0.5, 2^2); log s2 ~ N(0, 2^2)
+_BOUNDS_WEIGHT, _BOUNDS_SCALE, _BOUNDS_NOISE = (-5.0, 3.0), (-3.0, 3.0), (-9.0, 1.0)
+_JITTER = 1e-6
+
+
+def gene_layout(space: Space) -> np.ndarray:
+    """Which genes of :func:`genes` are categorical (True) or numeric (False)."""
+    kinds: list[bool] = []
+    for _, p in space.items():
+        if hasattr(p, "token_choices"):
+            kinds.extend([True] * len(p.token_choices()))
+        elif isinstance(p, Categorical):
+            kinds.append(True)
+        elif not isinstance(p, Fixed):
+            kinds.extend([False] * p.n_dims)
+    return np.asarray(kinds, dtype=bool)
+
+
+def genes(space: Space, params: Mapping[str, Any]) -> np.ndarray:
+    """The genes of one configuration (inactive parameters hold ``INACTIVE``)."""
+    out: list[float] = []
+    for name, p in space.items():
+        if isinstance(p, Fixed):
+            continue
+        width = len(p.token_choices()) if hasattr(p, "token_choices") else 1 if isinstance(p, Categorical) else p.n_dims
+        if name not in params:
+            out.extend([INACTIVE] * width)
+        elif hasattr(p, "token_choices"):
+            out.extend(float(t) for t in p.to_tokens(params[name]))
+        elif isinstance(p, Categorical):
+            out.append(float(p.index(params[name])))
+        else:
+            out.extend(p.encode(params[name]))
+    return np.asarray(out, dtype=float)
+
+
+def gene_differences(a: np.ndarray, b: np.ndarray, categorical: np.ndarray) -> np.ndarray:
+    """Per-gene distances between the rows of ``a`` and ``b``: shape (len(a), len(b), genes)."""
+    diff = a[:, None, :] - b[None, :, :]
+    return np.where(categorical, (diff != 0).astype(float), diff * diff)
+
+
+def weighted_distance(a: np.ndarray, b: np.ndarray, categorical: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``sum_g w_g d_g`` between the rows of ``a`` and ``b``, one gene at a time (no 3-d array)."""
+    out = np.zeros((len(a), len(b)))
+    for g, (is_categorical, w) in enumerate(zip(categorical, weights)):
+        diff = a[:, g, None] - b[None, :, g]
+        out += w * (diff != 0) if is_categorical else w * diff * diff
+    return out
+
+
+class GeneGP:
+    """The GP described above; ``fit``, then ``predict`` or ``draw``."""
+
+    def __init__(self, categorical: np.ndarray) -> None:
+        self.categorical = np.asarray(categorical, dtype=bool)
+
+    def _initial(self) -> np.ndarray:
+        g = len(self.categorical)
+        return np.concatenate([np.full(g, _PRIOR_WEIGHT), [0.0, np.log(0.1)]])
+
+    def negative_log_posterior(self, theta: np.ndarray, d: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
+        """The objective of the fit and its gradient in the log parameters ``theta = (log w, log s2, log noise)``."""
+        g = len(self.categorical)
+        w, s2, noise = np.exp(theta[:g]), np.exp(theta[g]), np.exp(theta[g + 1])
+        k_signal = s2 * np.exp(-(d @ w))
+        k = k_signal + (noise + _JITTER) * np.eye(len(z))
+        try:
+            factor = cho_factor(k, lower=True)
+        except np.linalg.LinAlgError:
+            return 1e10, np.zeros_like(theta)
+        k_inv = cho_solve(factor, np.eye(len(z)))
+        alpha = k_inv @ z
+        outer = k_inv - np.outer(alpha, alpha)  # d(nll)/dK = outer / 2
+        weighted = outer * k_signal
+        prior_w, prior_s = (theta[:g] - _PRIOR_WEIGHT) / _PRIOR_SD**2, theta[g] / _PRIOR_SD**2
+        value = 0.5 * z @ alpha + np.log(np.diag(factor[0])).sum() + 0.5 * (
+            ((theta[:g] - _PRIOR_WEIGHT) ** 2).sum() + theta[g] ** 2) / _PRIOR_SD**2
+        grad = np.empty_like(theta)
+        grad[:g] = -0.5 * w * np.einsum("ij,ijk->k", weighted, d) + prior_w
+        grad[g] = 0.5 * weighted.sum() + prior_s
+        grad[g + 1] = 0.5 * noise * np.trace(outer)
+        return float(value), grad
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.x = np.asarray(x, dtype=float)
+        self.mu, self.sd = float(np.mean(y)), float(np.std(y) or 1.0)
+        z = (np.asarray(y, dtype=float) - self.mu) / self.sd
+        d = gene_differences(self.x, self.x, self.categorical)
+        g = len(self.categorical)
+        bounds = [_BOUNDS_WEIGHT] * g + [_BOUNDS_SCALE, _BOUNDS_NOISE]
+        result = minimize(self.negative_log_posterior, self._initial(), args=(d, z), jac=True, method="L-BFGS-B",
+                          bounds=bounds)
+        theta = result.x
+        self.weights, self.scale, self.noise = np.exp(theta[:g]), float(np.exp(theta[g])), float(np.exp(theta[g + 1]))
+        k = self.scale * np.exp(-(d @ self.weights)) + (self.noise + _JITTER) * np.eye(len(z))
+        self.factor = cho_factor(k, lower=True)
+        self.alpha = cho_solve(self.factor, z)
+
+    def _standardized(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and standard deviation of the standardized objective at the rows of ``x``."""
+        k = self.scale * np.exp(-weighted_distance(x, self.x, self.categorical, self.weights))
+        var = self.scale - (k * cho_solve(self.factor, k.T).T).sum(1)
+        return k @ self.alpha, np.sqrt(np.clip(var, 1e-12, None))
+
+    def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mean, std = self._standardized(x)
+        return mean * self.sd + self.mu, std * self.sd
+
+    def draw(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A Thompson draw: an independent sample of the posterior at every row of ``x``."""
+        mean, std = self.predict(x)
+        return mean + std * rng.standard_normal(len(mean))
+
+
+def stack(space: Space, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """The genes of several configurations as rows."""
+    return np.stack([genes(space, c) for c in configs]) if configs else np.zeros((0, len(gene_layout(space))))
