@@ -11,7 +11,7 @@ weights and scale) with L-BFGS-B and an analytic gradient.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -26,26 +26,27 @@ _BOUNDS_WEIGHT, _BOUNDS_SCALE, _BOUNDS_NOISE = (-5.0, 3.0), (-3.0, 3.0), (-9.0, 
 _JITTER = 1e-6
 
 
+def _genes_of(p: Any) -> tuple[int, bool]:
+    """How many genes a parameter contributes, and whether they are categorical."""
+    if hasattr(p, "token_choices"):
+        return len(p.token_choices()), True
+    if isinstance(p, Categorical):
+        return 1, True
+    return (0 if isinstance(p, Fixed) else p.n_dims), False
+
+
 def gene_layout(space: Space) -> np.ndarray:
     """Which genes of :func:`genes` are categorical (True) or numeric (False)."""
-    kinds: list[bool] = []
-    for _, p in space.items():
-        if hasattr(p, "token_choices"):
-            kinds.extend([True] * len(p.token_choices()))
-        elif isinstance(p, Categorical):
-            kinds.append(True)
-        elif not isinstance(p, Fixed):
-            kinds.extend([False] * p.n_dims)
-    return np.asarray(kinds, dtype=bool)
+    return np.asarray([kind for _, p in space.items() for kind in [_genes_of(p)[1]] * _genes_of(p)[0]], dtype=bool)
 
 
 def genes(space: Space, params: Mapping[str, Any]) -> np.ndarray:
     """The genes of one configuration (inactive parameters hold ``INACTIVE``)."""
     out: list[float] = []
     for name, p in space.items():
-        if isinstance(p, Fixed):
+        width, _ = _genes_of(p)
+        if not width:
             continue
-        width = len(p.token_choices()) if hasattr(p, "token_choices") else 1 if isinstance(p, Categorical) else p.n_dims
         if name not in params:
             out.extend([INACTIVE] * width)
         elif hasattr(p, "token_choices"):
@@ -135,7 +136,3 @@ class GeneGP:
         mean, std = self.predict(x)
         return mean + std * rng.standard_normal(len(mean))
 
-
-def stack(space: Space, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
-    """The genes of several configurations as rows."""
-    return np.stack([genes(space, c) for c in configs]) if configs else np.zeros((0, len(gene_layout(space))))

@@ -47,7 +47,8 @@ ACQUISITIONS = ("ei", "ucb", "thompson")
 _QUEUE_KEY = "predictor:queue"
 _SWEEP_KEY = "predictor:sweep"  # {"center": key of the swept incumbent, "order": its neighbours still to try}
 _LOCAL_KEY = "predictor:local"  # numbers of the trials proposed by sweeps
-_WHOLE_SPACES: dict[tuple[str, str], tuple[list[dict[str, Any]], np.ndarray, list[str]]] = {}  # (space, model) -> grid, rows, keys
+# (space, model) -> every configuration, the model's rows for them, their keys
+_WHOLE_SPACES: dict[tuple[str, str], tuple[list[dict[str, Any]], np.ndarray, list[str]]] = {}
 
 
 def _positive_int(name: str, value: Any, low: int = 1) -> int:
@@ -121,8 +122,8 @@ class PredictorGuidedEvolution(Strategy):
     def __init__(self, model: str = "gp", n_initial: int = 20, n_parents: int = 3, n_mutations: int = 100,
                  n_random: int = 20, kappa: float = 0.5, batch_size: int = 1, ensemble_size: int = 5, hidden: int = 32,
                  local_share: float = 0.0, population_size: int = 0, sample_size: int = 5,
-                 whole_space_limit: int = 20000, patience: int = 0, acquisition: str = "ei", weights: Sequence[float] | None = None,
-                 seed: int | None = None) -> None:
+                 whole_space_limit: int = 20000, patience: int = 0, acquisition: str = "ei",
+                 weights: Sequence[float] | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
         if model not in ("gp", "mlp"):
             raise StrategyError(f"predictor: model must be 'gp' or 'mlp', got {model!r}")
