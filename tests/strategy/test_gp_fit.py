@@ -33,14 +33,13 @@ def _gpytorch_objective(model, theta: np.ndarray) -> float:
 def test_the_objective_is_gpytorchs_up_to_a_constant_and_its_gradient_is_exact() -> None:
     from scipy.optimize import approx_fprime
 
-    from hypernas.strategy._gp_fit import negative_log_posterior
+    from hypernas.strategy._gp_fit import negative_log_posterior, squared_differences
     from hypernas.strategy._gp_model import matern_model
 
     X, Y = _data()
     model = matern_model(X, Y)
     y = model.train_targets.numpy()
-    x = X.numpy()
-    sq_diff = (x.T[:, :, None] - x.T[:, None, :]) ** 2
+    sq_diff = squared_differences(X.numpy())
     thetas = [np.array([0.1, -0.5, 0.3, 0.2, -3.0]), np.array([-1.0, 0.5, 1.0, -0.4, -8.0])]
     ours = [negative_log_posterior(t, sq_diff, y)[0] * len(y) for t in thetas]
     theirs = [_gpytorch_objective(model, t) for t in thetas]

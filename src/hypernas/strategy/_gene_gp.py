@@ -58,18 +58,22 @@ def genes(space: Space, params: Mapping[str, Any]) -> np.ndarray:
     return np.asarray(out, dtype=float)
 
 
+def _gene_distance(a: np.ndarray, b: np.ndarray, categorical: bool) -> np.ndarray:
+    """One gene's distances between the values ``a`` (column) and ``b`` (row): a mismatch, or a squared gap."""
+    diff = a[:, None] - b[None, :]
+    return (diff != 0).astype(float) if categorical else diff * diff
+
+
 def gene_differences(a: np.ndarray, b: np.ndarray, categorical: np.ndarray) -> np.ndarray:
     """Per-gene distances between the rows of ``a`` and ``b``: shape (len(a), len(b), genes)."""
-    diff = a[:, None, :] - b[None, :, :]
-    return np.where(categorical, (diff != 0).astype(float), diff * diff)
+    return np.stack([_gene_distance(a[:, g], b[:, g], c) for g, c in enumerate(categorical)], axis=-1)
 
 
 def weighted_distance(a: np.ndarray, b: np.ndarray, categorical: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """``sum_g w_g d_g`` between the rows of ``a`` and ``b``, one gene at a time (no 3-d array)."""
     out = np.zeros((len(a), len(b)))
-    for g, (is_categorical, w) in enumerate(zip(categorical, weights)):
-        diff = a[:, g, None] - b[None, :, g]
-        out += w * (diff != 0) if is_categorical else w * diff * diff
+    for g, (c, w) in enumerate(zip(categorical, weights)):
+        out += w * _gene_distance(a[:, g], b[:, g], c)
     return out
 
 

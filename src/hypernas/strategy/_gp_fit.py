@@ -65,9 +65,14 @@ def negative_log_posterior(theta: np.ndarray, sq_diff: np.ndarray, y: np.ndarray
     return -(log_likelihood + log_prior) / n, grad / n
 
 
+def squared_differences(X: np.ndarray) -> np.ndarray:
+    """Per-dimension squared differences between the rows of ``X``: shape (d, n, n), as the objective takes them."""
+    return (X.T[:, :, None] - X.T[:, None, :]) ** 2
+
+
 def fit_column(X: np.ndarray, y: np.ndarray, start: np.ndarray, maxiter: int) -> np.ndarray:
     """The MAP ``[log lengthscales..., log outputscale, log noise]`` of one output column, from ``start``."""
-    sq_diff = (X.T[:, :, None] - X.T[:, None, :]) ** 2
+    sq_diff = squared_differences(X)
     d = X.shape[1]
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * (d + 1) + [(math.log(MIN_NOISE), _MAX_LOG_NOISE)]
     start = np.clip(start, [b[0] for b in bounds], [b[1] for b in bounds])
