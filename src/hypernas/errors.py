@@ -3,6 +3,7 @@
 This module is the bottom layer: every folder may import it, it imports nothing of the package.
 User mistakes raise a subclass of :class:`HypernasError` whose message names the thing, the bad
 value and what is allowed; the CLI prints that message on one line and exits with code 2.
+:class:`InternalError` is the exception: it marks a bug, so the CLI shows its traceback and exits 1.
 """
 
 from __future__ import annotations
@@ -49,6 +50,19 @@ class TrialStateError(HypernasError):
 
 class SearchExhausted(HypernasError):
     """The strategy has no new candidate to propose (e.g. every grid point was tried)."""
+
+
+class NoCompleteTrialError(HypernasError, ValueError):
+    """A result was asked for (best trial, best value) but no trial has completed yet."""
+
+
+class InternalError(HypernasError, RuntimeError):
+    """Something went wrong that is not the user's configuration: a bug in hypernas or in user code
+    (a strategy crashing in ``tell``, a worker process that died). The CLI shows its traceback, exit 1."""
+
+
+class WorkerCrashedError(InternalError):
+    """A worker process ended without reporting back (killed, crashed, out of memory)."""
 
 
 class TrialPruned(Exception):

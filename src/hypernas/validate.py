@@ -1,0 +1,85 @@
+"""One set of argument checks for every constructor: each returns the value or raises a clear error.
+
+Every check takes ``owner`` (what is being configured, e.g. ``"pruner 'median'"`` or ``"tpe"``),
+the option's ``name`` and its ``value``, and raises ``error`` (a :class:`~hypernas.errors.ConfigError`
+subclass) with the message ``"<owner>: <name> must be <what is allowed>, got <value>"``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+
+from hypernas.errors import ConfigError
+
+T = TypeVar("T")
+
+
+def is_number(x: Any) -> bool:
+    """A real number (Python or NumPy), booleans excluded."""
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+
+
+def is_integer(x: Any) -> bool:
+    """An integer (Python or NumPy), booleans excluded."""
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def _range_text(low: float, high: float, low_open: bool, high_open: bool) -> str:
+    if math.isinf(low) and math.isinf(high):
+        return ""
+    if math.isinf(high):
+        return f" {'>' if low_open else '>='} {low:g}"
+    if math.isinf(low):
+        return f" {'<' if high_open else '<='} {high:g}"
+    return f" in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+
+def _fail(owner: str, name: str, allowed: str, value: Any, error: type[ConfigError]) -> ConfigError:
+    return error(f"{owner}: {name} must be {allowed}, got {value!r}")
+
+
+def check_int(owner: str, name: str, value: Any, low: int | None = None, high: int | None = None, *,
+              optional: bool = False, error: type[ConfigError] = ConfigError) -> Any:
+    """``value`` as an ``int`` in ``[low, high]`` (either bound may be None); None passes when ``optional``."""
+    if value is None and optional:
+        return None
+    lo = -math.inf if low is None else low
+    hi = math.inf if high is None else high
+    if not is_integer(value) or not lo <= value <= hi:
+        allowed = "an integer" + _range_text(lo, hi, False, False) + (" or None" if optional else "")
+        raise _fail(owner, name, allowed, value, error)
+    return int(value)
+
+
+def check_number(owner: str, name: str, value: Any, low: float = -math.inf, high: float = math.inf, *,
+                 low_open: bool = False, high_open: bool = False, optional: bool = False,
+                 error: type[ConfigError] = ConfigError) -> Any:
+    """``value`` as a finite ``float`` between ``low`` and ``high`` (open ends as asked); None passes when ``optional``."""
+    if value is None and optional:
+        return None
+    ok = is_number(value) and math.isfinite(value)
+    if ok:
+        ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
+    if not ok:
+        allowed = "a number" + _range_text(low, high, low_open, high_open) + (" or None" if optional else "")
+        raise _fail(owner, name, allowed, value, error)
+    return float(value)
+
+
+def check_choice(owner: str, name: str, value: Any, allowed: Sequence[T], *,
+                 error: type[ConfigError] = ConfigError) -> T:
+    """``value`` if it is one of ``allowed``."""
+    if value not in allowed:
+        raise error(f"{owner}: {name} must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}")
+    return value  # type: ignore[no-any-return]
+
+
+def check_bool(owner: str, name: str, value: Any, *, error: type[ConfigError] = ConfigError) -> bool:
+    """``value`` if it is ``True`` or ``False``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise _fail(owner, name, "true or false", value, error)
+    return bool(value)
