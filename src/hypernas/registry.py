@@ -107,7 +107,7 @@ class Registry(Generic[T]):
             module, _, attr = entry.partition(":")
             entry = getattr(importlib.import_module(module), attr)
             self._entries[key] = entry
-        return entry  # type: ignore[return-value]
+        return entry
 
     def options(self, name: str) -> list[str]:
         """The option names the entry ``name`` accepts."""

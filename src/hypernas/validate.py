@@ -75,7 +75,7 @@ def check_choice(owner: str, name: str, value: Any, allowed: Sequence[T], *,
     """``value`` if it is one of ``allowed``."""
     if value not in allowed:
         raise error(f"{owner}: {name} must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}")
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def check_bool(owner: str, name: str, value: Any, *, error: type[ConfigError] = ConfigError) -> bool:
