@@ -1,4 +1,4 @@
-"""The package's import graph follows the layering of docs/DESIGN: no cycles, no upward imports.
+"""The package's import graph follows the layering of DESIGN.md: no import cycles, no upward imports.
 
 The graph is read from the source with ``ast``: every ``import`` and ``from ... import`` at any
 level (inside functions and under ``if TYPE_CHECKING:`` too, since those still mean a dependency)
@@ -27,7 +27,7 @@ LAYERS: dict[str, tuple[int, tuple[str, ...]]] = {
     "estimate": (2, ("hypernas.estimate",)),
     "oneshot": (3, ("hypernas.oneshot",)),
     "study": (4, ("hypernas.study",)),
-    "viz": (5, ("hypernas.viz",)),
+    "viz": (5, ("hypernas.viz",)),  # below the CLI, whose report and dashboard commands show the views
     # the command-line tool; config.py and nasbench.py belong to it until they move into cli/
     "cli": (6, ("hypernas.cli", "hypernas.config", "hypernas.nasbench")),
     # the package's front door may import anything; nothing inside the package imports it

@@ -23,6 +23,7 @@ from hypernas.record import Direction, FrozenTrial, TrialState, as_finite_float,
 from hypernas.space import Space, value_key
 from hypernas.strategy import Strategy, make_strategy
 from hypernas.study.contracts import Callback, Objective
+from hypernas.study.loop import describe_exception
 from hypernas.study.optimize import run_optimization
 from hypernas.study.storage import Storage, get_storage
 from hypernas.study.storage.base import StudyInfo
@@ -241,7 +242,7 @@ class Study:
             raise  # a mistake the strategy reports on purpose, e.g. a space it cannot learn from
         except Exception as exc:  # a bug in the strategy: the trial is recorded already, nothing is lost
             raise InternalError(f"strategy {self.strategy.name!r} failed on tell of trial {number} "
-                                f"(the trial is recorded as {frozen.state.value}): {type(exc).__name__}: {exc}") from exc
+                                f"(the trial is recorded as {frozen.state.value}): {describe_exception(exc)}") from exc
         return frozen
 
     def _resolve(self, trial: Trial | FrozenTrial | int) -> tuple[int, int]:
