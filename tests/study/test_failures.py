@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 import hypernas
-from hypernas import Float, Space, TrialState, create_study, load_study
-from hypernas.study.optimize import INTERRUPTED
+from hypernas import Float, RandomSearch, Space, TrialState, create_study, load_study
+from hypernas.errors import InternalError
+from hypernas.study.loop import INTERRUPTED
 from hypernas.study.workers import HOSTNAME
 
 SPACE = Space({"x": Float(0, 1)})
@@ -312,3 +313,45 @@ def test_live_trials_of_two_records_in_one_process_are_kept_apart():
     assert second.fail_lost_trials() == [0]
     assert first.fail_lost_trials() == []
     first.tell(running, 1.0)
+
+
+# --- bugs are not user mistakes --------------------------------------------------------------
+class CrashOnTell(RandomSearch):
+    def tell(self, study, trial):
+        if trial.number == 1:
+            raise ZeroDivisionError("bookkeeping bug")
+
+
+def test_strategy_crashing_in_tell_is_an_internal_error_after_the_trial_is_recorded(storage, reopen):
+    study = create_study("s", storage, strategy=CrashOnTell(seed=0), space=SPACE)
+    with pytest.raises(InternalError, match=r"^strategy 'random' failed on tell of trial 1 \(the trial is recorded as "
+                                            r"COMPLETE\): ZeroDivisionError: bookkeeping bug$") as info:
+        study.optimize(lambda t: t.params["x"], n_trials=5)
+    assert not isinstance(info.value, hypernas.ConfigError)
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+    trials = load_study("s", reopen(), strategy="random").trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.COMPLETE]
+
+
+def test_a_mistake_the_strategy_reports_in_tell_keeps_its_class():
+    class Refuses(RandomSearch):
+        def tell(self, study, trial):
+            raise hypernas.StrategyError("refuses: this space has no 'y'")
+
+    study = create_study(strategy=Refuses(), space=SPACE)
+    with pytest.raises(hypernas.StrategyError, match="^refuses: this space has no 'y'$"):
+        study.optimize(lambda t: 0.0, n_trials=2)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE]
+
+
+def test_strategy_crashing_in_ask_raises_its_own_error_and_loses_nothing(storage):
+    class CrashOnAsk(RandomSearch):
+        def ask(self, study, trial):
+            if trial.number == 2:
+                raise IndexError("off by one")
+            return super().ask(study, trial)
+
+    study = create_study("s", storage, strategy=CrashOnAsk(seed=0), space=SPACE)
+    with pytest.raises(IndexError, match="off by one"):
+        study.optimize(lambda t: t.params["x"], n_trials=5)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.COMPLETE]

@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from hypernas import (Categorical, ConfigError, Float, GridSearch, Int, Space, Trial, TrialState, create_study,
-                      load_study)
+from hypernas import Categorical, ConfigError, Float, GridSearch, Int, Space, Trial, TrialState, create_study, load_study
 from hypernas.study import describe_exception
 
 SPACE = Space({"x": Float(-1, 1), "k": Int(0, 3)})
@@ -119,12 +118,13 @@ def test_progress_bar_runs(capsys):
 
 
 @pytest.mark.parametrize("kwargs, fragment", [
-    (dict(n_trials=-1), "n_trials must be an integer >= 0, got -1"),
-    (dict(n_trials="5"), "n_trials must be an integer >= 0, got '5'"),
+    (dict(n_trials=-1), "optimize: n_trials must be an integer >= 0 or None, got -1"),
+    (dict(n_trials="5"), "optimize: n_trials must be an integer >= 0 or None, got '5'"),
     (dict(n_trials=True), "n_trials must be"),
-    (dict(timeout=0), "timeout must be a number of seconds > 0, got 0"),
+    (dict(timeout=0), "optimize: timeout must be a number > 0 or None, got 0"),
+    (dict(timeout=float("nan")), "timeout must be"),
     (dict(timeout="60"), "timeout must be"),
-    (dict(n_workers=0), "n_workers must be an integer >= 1, got 0"),
+    (dict(n_workers=0), "optimize: n_workers must be an integer >= 1, got 0"),
     (dict(n_workers=1.5), "n_workers must be"),
 ])
 def test_bad_budgets_are_config_errors(kwargs, fragment):

@@ -10,6 +10,7 @@ import pytest
 
 import hypernas as hn
 from hypernas import TrialState
+from hypernas.errors import InternalError, WorkerCrashedError
 
 SPACE = {"x": {"type": "float", "low": 0, "high": 1}}
 
@@ -22,7 +23,15 @@ def objectives_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         "    trial.set_user_attr('pid', os.getpid())\n"
         "    return trial.params['x']\n"
         "def broken(trial):\n"
-        "    raise ValueError('no data for ' + str(trial.number))\n")
+        "    raise ValueError('no data for ' + str(trial.number))\n"
+        "def killed_on_trial_1(trial):\n"
+        "    if trial.number == 1:\n"
+        "        os.kill(os.getpid(), 9)\n"
+        "    return trial.params['x']\n"
+        "def exits_on_trial_0(trial):\n"
+        "    if trial.number == 0:\n"
+        "        os._exit(3)\n"
+        "    return trial.params['x']\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), *sys.path]))
     return "proc_objectives"
@@ -62,5 +71,36 @@ def test_process_executor_needs_a_picklable_objective(sqlite_url: str) -> None:
 
 def test_unknown_executor() -> None:
     study = hn.create_study(space=SPACE)
-    with pytest.raises(hn.ConfigError, match="allowed: thread, process"):
+    with pytest.raises(hn.ConfigError, match="unknown executor 'ray'; known executors: process, thread"):
         study.optimize(lambda t: 0.0, n_trials=1, executor="ray")
+
+
+def test_a_killed_worker_process_is_a_crash_that_loses_nothing_finished(objectives_module: str, sqlite_url: str) -> None:
+    import proc_objectives  # type: ignore[import-not-found]
+
+    study = hn.create_study("killed", sqlite_url, seed=0, space=SPACE)
+    with pytest.raises(WorkerCrashedError, match=r"^worker process [12] of 2 \(pid \d+\) was killed by SIGKILL$"):
+        study.optimize(proc_objectives.killed_on_trial_1, n_trials=4, n_workers=2, executor="process")
+    states = {t.number: t.state for t in study.trials}
+    assert states == {0: TrialState.COMPLETE, 1: TrialState.RUNNING, 2: TrialState.COMPLETE, 3: TrialState.COMPLETE}
+    assert study.fail_lost_trials() == [1]
+
+
+def test_a_worker_process_that_exits_is_a_crash_naming_its_exit_code(objectives_module: str, sqlite_url: str) -> None:
+    import proc_objectives  # type: ignore[import-not-found]
+
+    study = hn.create_study("exits", sqlite_url, space=SPACE)
+    with pytest.raises(InternalError, match=r"^worker process [12] of 2 \(pid \d+\) exited with code 3$"):
+        study.optimize(proc_objectives.exits_on_trial_0, n_trials=3, n_workers=2, executor="process")
+    assert [t.state for t in study.trials] == [TrialState.RUNNING, TrialState.COMPLETE, TrialState.COMPLETE]
+
+
+def test_an_uncaught_objective_error_ends_its_worker_process(objectives_module: str, sqlite_url: str) -> None:
+    import proc_objectives  # type: ignore[import-not-found]
+
+    study = hn.create_study("uncaught", sqlite_url, space=SPACE)
+    with pytest.raises(WorkerCrashedError, match=r"^worker process [12] of 2 \(pid \d+\) exited with code 1; "
+                                                 r"(worker process 2 of 2 .* exited with code 1; )?"
+                                                 r"last trial error: ValueError: no data for [01]$"):
+        study.optimize(proc_objectives.broken, n_trials=4, n_workers=2, executor="process", catch=())
+    assert {t.state for t in study.trials} == {TrialState.FAILED}  # the other worker stops (it may have run one)

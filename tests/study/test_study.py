@@ -5,10 +5,27 @@ from __future__ import annotations
 import pytest
 
 import hypernas as hn
-
-from hypernas import (Categorical, ConfigError, Direction, DuplicateStudyError, Float, GridSearch, Int, RandomSearch,
-                      Space, SpaceError, StudyNotFoundError, TrialPruned, TrialState, TrialStateError, create_study,
-                      delete_study, load_study, study_names)
+from hypernas import (
+    Categorical,
+    ConfigError,
+    Direction,
+    DuplicateStudyError,
+    Float,
+    GridSearch,
+    Int,
+    RandomSearch,
+    Space,
+    SpaceError,
+    StudyNotFoundError,
+    TrialPruned,
+    TrialState,
+    TrialStateError,
+    create_study,
+    delete_study,
+    load_study,
+    study_names,
+)
+from hypernas.errors import NoCompleteTrialError
 
 SPACE = Space({"x": Float(-5, 5), "opt": Categorical(["sgd", "adam"]), "m": Float(0, 1, when={"opt": "sgd"})})
 
@@ -78,8 +95,9 @@ def test_study_by_sqlite_path(tmp_path):
     (dict(direction="min", directions=["max"]), "either direction= or directions="),
     (dict(directions=[]), "non-empty list"),
     (dict(directions="maximize"), "non-empty list"),
-    (dict(directions=["max", "min"], metrics=["acc"]), "metrics names 1 value\\(s\\) but there are 2"),
-    (dict(seed="7"), "seed must be an integer, got '7'"),
+    (dict(directions=["max", "min"], metrics=["acc"]), "create_study: metrics must name one value per direction \\(2\\), "
+                                                       "got \\['acc'\\]"),
+    (dict(seed="7"), "create_study: seed must be an integer or None, got '7'"),
     (dict(seed=1.5), "seed must be an integer"),
     (dict(pruner="nope"), "unknown pruner 'nope'"),
 ])
@@ -93,7 +111,7 @@ def test_directions_parse():
     assert study.directions == [Direction.MAXIMIZE, Direction.MINIMIZE, Direction.MINIMIZE]
     assert study.is_multi_objective
     with pytest.raises(ConfigError, match="has 3 directions; use .directions"):
-        study.direction
+        _ = study.direction
     assert create_study().direction is Direction.MINIMIZE
 
 
@@ -132,7 +150,7 @@ def test_sequence_results_for_several_directions():
     assert all(t.state is TrialState.COMPLETE and len(t.values) == 2 for t in study.trials)
     assert study.trials[-1].values == [1.0, 2.0]
     with pytest.raises(ConfigError, match="has 2 objective values; use .values"):
-        study.trials[0].value
+        _ = study.trials[0].value
 
 
 def test_metrics_dict_results_with_named_metrics():
@@ -181,9 +199,11 @@ def test_best_trial_ignores_unfinished_failed_and_pruned(direction, best):
 
 
 def test_best_trial_without_complete_trials():
-    study = create_study(space=SPACE)
-    with pytest.raises(ConfigError, match="has no complete trial yet"):
-        study.best_trial
+    study = create_study("s", space=SPACE)
+    study.optimize(lambda t: float("nan"), n_trials=1)
+    for attribute in ("best_trial", "best_value", "best_params"):
+        with pytest.raises(NoCompleteTrialError, match="^study 's' has no complete trial yet$"):
+            getattr(study, attribute)
     assert study.best_trials == []
 
 
@@ -192,7 +212,7 @@ def test_best_trials_is_the_pareto_front():
     tell_all(study, [(0.9, 10.0), (0.8, 5.0), (0.7, 6.0), (0.9, 10.0), (0.5, 1.0), (0.4, 1.0)])
     assert [t.number for t in study.best_trials] == [0, 1, 3, 4]
     with pytest.raises(ConfigError, match="several objectives; use best_trials"):
-        study.best_trial
+        _ = study.best_trial
 
 
 # --- enqueue -------------------------------------------------------------------------------

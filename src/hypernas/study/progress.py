@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from hypernas.record import FrozenTrial, TrialState
-
-if TYPE_CHECKING:
-    from hypernas.study.study import Study
+from hypernas.study.contracts import RunningStudy
 
 
 class ProgressBar:
     """Shown on stderr while a study runs; does nothing when ``enabled`` is false."""
 
-    def __init__(self, study: Study, n_trials: int | None, timeout: float | None, enabled: bool = True) -> None:
+    def __init__(self, study: RunningStudy, n_trials: int | None, timeout: float | None, enabled: bool = True) -> None:
         self.enabled = enabled
         self.study = study
         self.total = n_trials
@@ -48,7 +46,7 @@ class ProgressBar:
             return f"{self._n_front} on the Pareto front"
         return "-" if self._best is None else f"{self._best:.6g}"
 
-    def update(self, study: Study, trial: FrozenTrial) -> None:
+    def update(self, study: RunningStudy, trial: FrozenTrial) -> None:
         """Callback after each finished trial."""
         if self._progress is None:
             return

@@ -4,25 +4,35 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from hypernas.errors import ConfigError, DuplicateStudyError, SpaceError, StrategyError, TrialStateError
+from hypernas.errors import (
+    ConfigError,
+    DuplicateStudyError,
+    HypernasError,
+    InternalError,
+    NoCompleteTrialError,
+    SpaceError,
+    StrategyError,
+    TrialStateError,
+)
 from hypernas.estimate.pruners import Pruner, make_pruner
 from hypernas.record import Direction, FrozenTrial, TrialState, as_finite_float, as_json_value, pareto_front
 from hypernas.space import Space, value_key
 from hypernas.strategy import Strategy, make_strategy
+from hypernas.study.contracts import Callback, Objective
+from hypernas.study.loop import describe_exception
+from hypernas.study.optimize import run_optimization
 from hypernas.study.storage import Storage, get_storage
 from hypernas.study.storage.base import StudyInfo
 from hypernas.study.trial import Trial
 from hypernas.study.workers import is_lost, mark_done, mark_live, worker_info
+from hypernas.validate import check_int
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from hypernas.study.optimize import Callback, Objective
 
 _SPACE_KEY = "space"
 _STRATEGY_KEY = "strategy"
@@ -114,7 +124,7 @@ class Study:
             raise ConfigError(f"study {self.name!r} has several objectives; use best_trials for the Pareto front")
         done = self.get_trials((TrialState.COMPLETE,))
         if not done:
-            raise ConfigError(f"study {self.name!r} has no complete trial yet")
+            raise NoCompleteTrialError(f"study {self.name!r} has no complete trial yet")
         best = done[0]
         for t in done[1:]:
             if self.directions[0].better(t.values[0], best.values[0]):  # type: ignore[index]
@@ -228,8 +238,11 @@ class Study:
             mark_done(self.storage, trial_id)
         try:
             self.strategy.tell(self, frozen)
-        except Exception as exc:  # the trial is recorded; a strategy's bookkeeping error must not lose it
-            raise StrategyError(f"strategy {self.strategy.name!r} failed on tell of trial {number}: {exc}") from exc
+        except HypernasError:
+            raise  # a mistake the strategy reports on purpose, e.g. a space it cannot learn from
+        except Exception as exc:  # a bug in the strategy: the trial is recorded already, nothing is lost
+            raise InternalError(f"strategy {self.strategy.name!r} failed on tell of trial {number} "
+                                f"(the trial is recorded as {frozen.state.value}): {describe_exception(exc)}") from exc
         return frozen
 
     def _resolve(self, trial: Trial | FrozenTrial | int) -> tuple[int, int]:
@@ -338,24 +351,26 @@ class Study:
     # --- running ---------------------------------------------------------------------------
     def optimize(self, objective: Objective, space: Space | Mapping[str, Any] | None = None, *,
                  n_trials: int | None = None, timeout: float | None = None, n_workers: int = 1,
-                 catch: tuple[type[BaseException], ...] = (Exception,), callbacks: Sequence[Callback] = (),
+                 catch: tuple[type[BaseException], ...] = (Exception,), callbacks: Sequence[Callback[Study]] = (),
                  show_progress: bool = False, requeue_lost: bool = False, executor: str = "thread") -> None:
         """Run trials until ``n_trials`` more are finished, ``timeout`` seconds pass, or the strategy is exhausted.
 
         ``n_workers`` evaluate trials at once: threads (``executor="thread"``, for objectives that release
         the GIL, as PyTorch training does) or processes (``executor="process"``, for any picklable
-        objective; the study must be in a SQL database). Exceptions of the types in ``catch`` make a trial
-        FAILED and the study goes on; others are recorded the same way and then raised. Ctrl-C marks the
-        running trial(s) FAILED as interrupted.
+        objective; the study must be in a SQL database); see :mod:`hypernas.study.executors`. Exceptions
+        of the types in ``catch`` make a trial FAILED and the study goes on; others are recorded the same
+        way and then raised. Ctrl-C marks the running trial(s) FAILED as interrupted.
         """
-        from hypernas.study.optimize import run_optimization
-
         if space is not None:
             self.set_space(space)
         _ = self.space
         run_optimization(self, objective, n_trials=n_trials, timeout=timeout, n_workers=n_workers, catch=catch,
                          callbacks=callbacks, show_progress=show_progress, requeue_lost=requeue_lost,
                          executor=executor)
+
+    def handle(self) -> StudyHandle:
+        """A picklable way to reopen this study in another process or machine (executors pass it to workers)."""
+        return StudyHandle(self.storage.url, self.name, self.strategy, self.pruner)
 
     # --- export ----------------------------------------------------------------------------
     def value_names(self) -> list[str]:
@@ -388,16 +403,32 @@ class Study:
         return pd.DataFrame.from_records(self.to_records())
 
 
+@dataclass(frozen=True)
+class StudyHandle:
+    """Reopens a study wherever it is unpickled: its storage URL and name, and its strategy and pruner
+    objects (a strategy of the user's own may not be rebuilt from its stored config)."""
+
+    storage_url: str
+    study_name: str
+    strategy: Strategy | None = None
+    pruner: Pruner | None = None
+
+    def open(self) -> Study:
+        """The study, from its storage."""
+        return load_study(self.study_name, self.storage_url, strategy=self.strategy, pruner=self.pruner)
+
+
 def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat(sep=" ", timespec="seconds") if dt else None
 
 
 def _directions(direction: str | Direction | None, directions: Sequence[str | Direction] | None) -> list[str]:
     if direction is not None and directions is not None:
-        raise ConfigError("give either direction= or directions=, not both")
+        raise ConfigError("create_study: give either direction= or directions=, not both")
     if directions is not None:
         if isinstance(directions, (str, Direction)) or len(directions) == 0:
-            raise ConfigError(f"directions must be a non-empty list such as ['maximize', 'minimize'], got {directions!r}")
+            raise ConfigError(f"create_study: directions must be a non-empty list such as ['maximize', 'minimize'], "
+                              f"got {directions!r}")
         return [Direction.parse(d).value for d in directions]
     return [Direction.parse(direction or "minimize").value]
 
@@ -414,13 +445,12 @@ def create_study(name: str | None = None, storage: Storage | str | None = None, 
     ``{type: name, **options}``. ``metrics`` names the objective values when the objective returns a dict.
     """
     store = get_storage(storage)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise ConfigError(f"seed must be an integer, got {seed!r}")
+    seed = check_int("create_study", "seed", seed, optional=True)
     if name is None:
         name = f"study-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
     dirs = _directions(direction, directions)
     if metrics is not None and len(metrics) != len(dirs):
-        raise ConfigError(f"metrics names {len(metrics)} value(s) but there are {len(dirs)} direction(s)")
+        raise ConfigError(f"create_study: metrics must name one value per direction ({len(dirs)}), got {list(metrics)!r}")
     strat = make_strategy(strategy, seed=seed)
     prun = make_pruner(pruner)
     if space is not None and not isinstance(space, Space):

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from hypernas.errors import TrialStateError
+from hypernas.estimate.pruners import Pruner, PrunerStudyView
 from hypernas.record import FrozenTrial, TrialState, as_finite_float, as_json_value
+from hypernas.strategy import Strategy, StudyView
+from hypernas.study.storage import Storage
+from hypernas.validate import is_integer
 
-if TYPE_CHECKING:
-    from hypernas.study.study import Study
+
+class TrialStudy(StudyView, PrunerStudyView, Protocol):
+    """What a trial uses of its study: the record, and the strategy and pruner it hands the history to."""
+
+    storage: Storage
+    strategy: Strategy
+    pruner: Pruner
 
 
 class Trial:
@@ -18,7 +27,7 @@ class Trial:
     validation accuracy after an epoch); ``should_prune()`` asks the study's pruner whether to stop.
     """
 
-    def __init__(self, study: Study, frozen: FrozenTrial) -> None:
+    def __init__(self, study: TrialStudy, frozen: FrozenTrial) -> None:
         self.study = study
         self.number = frozen.number
         self.trial_id = frozen.trial_id
@@ -47,8 +56,9 @@ class Trial:
 
     def report(self, step: int, value: float) -> None:
         """Record the intermediate ``value`` at ``step`` (an epoch, a budget); a repeated step overwrites."""
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        if not is_integer(step) or step < 0:
             raise TrialStateError(f"trial {self.number}: report step must be an integer >= 0, got {step!r}")
+        step = int(step)
         f = as_finite_float(value)
         if f is None:
             raise TrialStateError(f"trial {self.number}: reported value at step {step} must be a finite number, got {value!r}")

@@ -166,9 +166,8 @@ class SQLStorage(Storage):
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            with conn.begin():
-                yield conn
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
 
     # --- studies ---------------------------------------------------------------------------
     def create_study(self, name: str, directions: Sequence[str], metric_names: Sequence[str] | None = None,
@@ -178,7 +177,7 @@ class SQLStorage(Storage):
                 result = conn.execute(studies_table.insert().values(
                     name=name, directions=list(directions), metric_names=list(metric_names) if metric_names else None,
                     user_attrs={}, system_attrs=system_attrs or {}, datetime_created=utcnow()))
-                return int(result.inserted_primary_key[0])
+                return _inserted_id(result)
         except IntegrityError:
             raise DuplicateStudyError(f"a study named {name!r} already exists in {self.url}; load or resume it, or choose another name") from None
 
@@ -242,7 +241,7 @@ class SQLStorage(Storage):
                         study_id=study_id, number=number, state=state.value, params=params or {},
                         user_attrs={}, system_attrs=system_attrs or {}, worker=worker, heartbeat=now,
                         datetime_start=start))
-                    trial_id = int(result.inserted_primary_key[0])
+                    trial_id = _inserted_id(result)
                 return FrozenTrial(int(number), trial_id, state, dict(params or {}),
                                    system_attrs=dict(system_attrs or {}), datetime_start=start)
             except IntegrityError:
@@ -409,13 +408,19 @@ class SQLStorage(Storage):
                 yield
             else:
                 lock_row = sa.select(locks_table.c.study_id).where(locks_table.c.study_id == study_id).with_for_update()
-                with self.engine.connect() as conn:
-                    with conn.begin():
-                        if conn.execute(lock_row).first() is None:
-                            with contextlib.suppress(IntegrityError), conn.begin_nested():
-                                conn.execute(locks_table.insert().values(study_id=study_id))
-                            conn.execute(lock_row)
-                        yield
+                with self.engine.connect() as conn, conn.begin():
+                    if conn.execute(lock_row).first() is None:
+                        with contextlib.suppress(IntegrityError), conn.begin_nested():
+                            conn.execute(locks_table.insert().values(study_id=study_id))
+                        conn.execute(lock_row)
+                    yield
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _inserted_id(result: sa.CursorResult[Any]) -> int:
+    """The primary key an INSERT of one row created."""
+    key = result.inserted_primary_key
+    assert key is not None  # every INSERT of one row has one
+    return int(key[0])

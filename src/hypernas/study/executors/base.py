@@ -1,0 +1,74 @@
+"""The executor contract: run the per-trial loop in some workers until the shared budget is spent.
+
+An executor gets the caller's live study, to use only in the caller's process, and a :class:`Job`:
+the objective, the budget, and a picklable :attr:`Job.handle` that reopens the study wherever a
+worker runs. A live study never crosses a process boundary: workers elsewhere call
+``job.handle.open()`` and run :func:`hypernas.study.loop.worker_loop` on what it returns, and
+results come back only through the study's storage, where each finished trial is one committed
+transaction, so a worker that dies loses nothing it finished.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hypernas.errors import ConfigError
+from hypernas.record import FrozenTrial
+from hypernas.registry import Configurable, Registry
+from hypernas.study.contracts import Callback, Objective, RunningStudy, StudyOpener
+
+
+@dataclass(frozen=True)
+class Job:
+    """What one ``Study.optimize`` call asks of an executor.
+
+    Run trials of ``objective`` in ``n_workers`` workers until ``n_trials`` more are taken between
+    them or ``timeout`` seconds pass (None: no limit), or a worker finds the search exhausted.
+    Exceptions of the types in ``catch`` fail a trial and the run goes on.
+    """
+
+    handle: StudyOpener
+    objective: Objective
+    catch: tuple[type[BaseException], ...]
+    n_trials: int | None
+    timeout: float | None
+    n_workers: int
+
+
+class Executor(Configurable, ABC):
+    """Runs a :class:`Job`'s trials; registered by name in :data:`EXECUTORS` (``optimize(executor=name)``).
+
+    An implementation must: give each worker trial slots from one budget shared by all of them
+    (:class:`hypernas.study.contracts.Budget`); call ``callbacks(study, trial)`` in the caller's
+    process once for each trial finished during the run (:class:`FinishedTrials` finds them in the
+    record for workers that run elsewhere); and return once every worker has stopped. If a worker
+    raises, stop the others and raise that error; if a worker process dies, raise
+    :class:`~hypernas.errors.WorkerCrashedError` naming it and how it ended.
+    """
+
+    @abstractmethod
+    def run(self, study: RunningStudy, job: Job, callbacks: Sequence[Callback]) -> None:
+        """Run ``job`` for ``study`` until its budget is spent."""
+
+
+EXECUTORS: Registry[type[Executor]] = Registry("executor", ConfigError)
+
+
+class FinishedTrials:
+    """Follows a study's record for trials that finish during a run (workers in other processes report nothing)."""
+
+    def __init__(self, study: RunningStudy) -> None:
+        self.study = study
+        self.trials: list[FrozenTrial] = []  # those finished during the run, in the order they were found
+        self._seen = {t.trial_id for t in study.get_trials() if t.state.is_finished}
+
+    def report(self, callbacks: Sequence[Callback]) -> None:
+        """Call ``callbacks`` for each trial finished since the last call."""
+        for trial in self.study.get_trials():
+            if trial.state.is_finished and trial.trial_id not in self._seen:
+                self._seen.add(trial.trial_id)
+                self.trials.append(trial)
+                for callback in callbacks:
+                    callback(self.study, trial)

@@ -1,0 +1,115 @@
+"""Workers as processes on one machine that share the study's SQL storage (``executor="process"``).
+
+For any picklable objective (a module-level function, or an object whose class is importable).
+Each worker process reopens the study from the job's handle and runs the ordinary loop; a shared
+counter hands out the trial budget, so exactly ``n_trials`` are run between them. Each worker's
+math libraries get an equal share of the cores (``OMP_NUM_THREADS``, unless already set). The
+caller follows progress by reading the record. A single worker runs in the calling process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import pickle
+import signal
+import time
+from collections.abc import Sequence
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from hypernas.errors import ConfigError, WorkerCrashedError
+from hypernas.record import FrozenTrial, TrialState
+from hypernas.study.contracts import Callback, RunningStudy
+from hypernas.study.executors.base import EXECUTORS, Executor, FinishedTrials, Job
+from hypernas.study.executors.thread import ThreadExecutor
+from hypernas.study.loop import worker_loop
+from hypernas.study.storage import SQLStorage
+
+
+class SharedBudget:
+    """Trial slots shared by processes: a counter, a stop flag and a wall-clock deadline."""
+
+    def __init__(self, ctx: Any, n_trials: int | None, deadline: float | None) -> None:
+        self.n_trials = n_trials
+        self.deadline = deadline
+        self.taken = ctx.Value("i", 0)
+        self.stop = ctx.Event()
+
+    def claim(self) -> bool:
+        if self.stop.is_set() or (self.deadline is not None and time.time() >= self.deadline):
+            return False
+        with self.taken.get_lock():
+            if self.n_trials is not None and self.taken.value >= self.n_trials:
+                return False
+            self.taken.value += 1
+            return True
+
+
+def _worker(payload: bytes, budget: SharedBudget, threads: int) -> None:
+    # a fair share of the cores for each worker's math libraries (read when the objective's modules load, below)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, str(threads))
+    objective, handle, catch = pickle.loads(payload)
+    study = handle.open()
+    with contextlib.suppress(KeyboardInterrupt):  # the interrupted trial is already recorded; the parent reports
+        worker_loop(study, objective, budget, catch, ())
+
+
+def _how_it_ended(exitcode: int) -> str:
+    if exitcode >= 0:
+        return f"exited with code {exitcode}"
+    try:
+        return f"was killed by {signal.Signals(-exitcode).name}"
+    except ValueError:
+        return f"was killed by signal {-exitcode}"
+
+
+@EXECUTORS.register("process")
+class ProcessExecutor(Executor):
+    """``job.n_workers`` spawned processes; the study must be in a SQL database file or server."""
+
+    def run(self, study: RunningStudy, job: Job, callbacks: Sequence[Callback]) -> None:
+        if job.n_workers == 1:
+            ThreadExecutor().run(study, job, callbacks)
+            return
+        if not isinstance(study.storage, SQLStorage) or ":memory:" in study.storage.url:
+            raise ConfigError("executor='process' needs a study in a SQL database file or server (e.g. storage='runs.db'); "
+                              "an in-memory study cannot be shared between processes")
+        try:
+            payload = pickle.dumps((job.objective, job.handle, job.catch))
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            raise ConfigError(f"executor='process' needs an objective that can be pickled, such as a module-level "
+                              f"function ({exc}); use executor='thread' otherwise") from None
+        ctx = mp.get_context("spawn")
+        budget = SharedBudget(ctx, job.n_trials, None if job.timeout is None else time.time() + job.timeout)
+        finished = FinishedTrials(study)
+        threads = max(1, (os.cpu_count() or 1) // job.n_workers)
+        procs = [ctx.Process(target=_worker, args=(payload, budget, threads), daemon=False)
+                 for _ in range(job.n_workers)]
+        for p in procs:
+            p.start()
+        try:
+            while any(p.is_alive() for p in procs):
+                time.sleep(0.2)
+                finished.report(callbacks)
+        except KeyboardInterrupt:
+            budget.stop.set()
+            for p in procs:
+                p.join(timeout=30)
+            raise
+        finally:
+            for p in procs:
+                p.join()
+        finished.report(callbacks)
+        _raise_for_crashed(procs, finished.trials)
+
+
+def _raise_for_crashed(procs: Sequence[BaseProcess], finished: Sequence[FrozenTrial]) -> None:
+    """Raise :class:`WorkerCrashedError` naming each worker process that did not end cleanly."""
+    crashed = [f"worker process {i + 1} of {len(procs)} (pid {p.pid}) {_how_it_ended(p.exitcode)}"
+               for i, p in enumerate(procs) if p.exitcode not in (0, None)]
+    if crashed:
+        errors = [t.error for t in finished if t.state is TrialState.FAILED and t.error]
+        raise WorkerCrashedError("; ".join(crashed) + (f"; last trial error: {errors[-1]}" if errors else ""))
