@@ -1,8 +1,8 @@
 """One set of argument checks for every constructor: each returns the value or raises a clear error.
 
 Every check takes ``owner`` (what is being configured, e.g. ``"pruner 'median'"`` or ``"tpe"``),
-the option's ``name`` and its ``value``, and raises ``error`` (a :class:`~hypernas.errors.ConfigError`
-subclass) with the message ``"<owner>: <name> must be <what is allowed>, got <value>"``.
+the option's ``name`` and its ``value``, and raises ``error`` (:class:`~hypernas.errors.ConfigError`
+by default; any :class:`~hypernas.errors.HypernasError` subclass) with the message ``"<owner>: <name> must be <what is allowed>, got <value>"``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from hypernas.errors import ConfigError
+from hypernas.errors import ConfigError, HypernasError
 
 T = TypeVar("T")
 
@@ -38,12 +38,12 @@ def _range_text(low: float, high: float, low_open: bool, high_open: bool) -> str
     return f" in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
 
 
-def _fail(owner: str, name: str, allowed: str, value: Any, error: type[ConfigError]) -> ConfigError:
+def _fail(owner: str, name: str, allowed: str, value: Any, error: type[HypernasError]) -> HypernasError:
     return error(f"{owner}: {name} must be {allowed}, got {value!r}")
 
 
 def check_int(owner: str, name: str, value: Any, low: int | None = None, high: int | None = None, *,
-              optional: bool = False, error: type[ConfigError] = ConfigError) -> Any:
+              optional: bool = False, error: type[HypernasError] = ConfigError) -> Any:
     """``value`` as an ``int`` in ``[low, high]`` (either bound may be None); None passes when ``optional``."""
     if value is None and optional:
         return None
@@ -57,7 +57,7 @@ def check_int(owner: str, name: str, value: Any, low: int | None = None, high: i
 
 def check_number(owner: str, name: str, value: Any, low: float = -math.inf, high: float = math.inf, *,
                  low_open: bool = False, high_open: bool = False, optional: bool = False,
-                 error: type[ConfigError] = ConfigError) -> Any:
+                 error: type[HypernasError] = ConfigError) -> Any:
     """``value`` as a finite ``float`` between ``low`` and ``high`` (open ends as asked); None passes when ``optional``."""
     if value is None and optional:
         return None
@@ -71,14 +71,14 @@ def check_number(owner: str, name: str, value: Any, low: float = -math.inf, high
 
 
 def check_choice(owner: str, name: str, value: Any, allowed: Sequence[T], *,
-                 error: type[ConfigError] = ConfigError) -> T:
+                 error: type[HypernasError] = ConfigError) -> T:
     """``value`` if it is one of ``allowed``."""
     if value not in allowed:
         raise error(f"{owner}: {name} must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}")
     return value
 
 
-def check_bool(owner: str, name: str, value: Any, *, error: type[ConfigError] = ConfigError) -> bool:
+def check_bool(owner: str, name: str, value: Any, *, error: type[HypernasError] = ConfigError) -> bool:
     """``value`` if it is ``True`` or ``False``."""
     if not isinstance(value, (bool, np.bool_)):
         raise _fail(owner, name, "true or false", value, error)
