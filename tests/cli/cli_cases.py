@@ -25,6 +25,9 @@ OBJECTIVE = textwrap.dedent("""
             return float("nan")
         return trial.params["lr"]
 
+    def broken(trial):
+        raise RuntimeError("no result")
+
     def depth(trial):
         return len(trial.params["arch"])
 
@@ -43,7 +46,6 @@ CONFIG = textwrap.dedent("""
     n_trials: 12
     seed: 3
 """)
-
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from hypernas import load_study
-from tests.cli.cli_cases import run_cli
+from tests.cli.cli_cases import CONFIG, run_cli
 
 
 def test_studies_show_best_export_delete(workdir: Path) -> None:
@@ -35,3 +35,11 @@ def test_studies_show_best_export_delete(workdir: Path) -> None:
     assert code == 0 and "deleted" in out
     code, _, err = run_cli("show", "study", "--storage", "s.db")
     assert code == 2 and "no study named 'study'" in err
+
+
+def test_best_before_any_complete_trial_says_so(workdir: Path) -> None:
+    Path("broken.yaml").write_text(CONFIG.replace("cli_objectives:bowl", "cli_objectives:broken"))
+    code, out, _ = run_cli("run", "broken.yaml", "--storage", "s.db", "--n-trials", "2", "--quiet")
+    assert code == 0 and out.endswith("No complete trial yet.\n")
+    assert run_cli("best", "broken", "--storage", "s.db") == (0, "No complete trial yet.\n", "")
+    assert run_cli("best", "broken", "--storage", "s.db", "--json") == (0, "null\n", "")
