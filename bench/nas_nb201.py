@@ -11,8 +11,10 @@ import argparse
 import json
 from pathlib import Path
 
+from hypernas.cli.bench.command import format_table, parse_strategy
+from hypernas.cli.bench.harness import run_nas_benchmark
+from hypernas.cli.bench.plot import plot_curves
 from hypernas.estimate.tabular import NB201Benchmark
-from hypernas.nasbench import format_table, parse_strategy, plot_curves, run_nas_benchmark
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypernas.config import load_config
+from hypernas.cli.run_config import load_config
 
 
 def test_exponent_numbers_are_floats_everywhere(tmp_path):

@@ -1,9 +1,7 @@
-"""The `hypernas` command: every subcommand, and one-line errors with exit code 2."""
+"""`hypernas run` and `hypernas resume`: a study from a YAML config, reproducible, resumable, interruptible."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import signal
 import subprocess
@@ -11,67 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 from hypernas import TrialState, load_study
-from hypernas.cli import main
-
-OBJECTIVE = textwrap.dedent("""
-    import math
-
-    def bowl(trial):
-        p = trial.params
-        loss = (math.log10(p["lr"]) + 2.5) ** 2 + (p["layers"] - 3) ** 2
-        if p["optimizer"] == "sgd":
-            loss += (p["momentum"] - 0.9) ** 2
-        return loss
-
-    def flaky(trial):
-        if trial.number % 3 == 1:
-            raise RuntimeError("diverged at step 7")
-        if trial.number % 3 == 2:
-            return float("nan")
-        return trial.params["lr"]
-
-    def depth(trial):
-        return len(trial.params["arch"])
-
-    def two(trial):
-        return {"error": trial.params["lr"], "size": trial.params["layers"], "note": "x"}
-""")
-
-CONFIG = textwrap.dedent("""
-    space:
-      lr: {type: float, low: 1e-5, high: 1e-1, log: true}
-      layers: {type: int, low: 1, high: 6}
-      optimizer: [sgd, adam]
-      momentum: {type: float, low: 0.0, high: 0.99, when: {optimizer: sgd}}
-    strategy: random
-    objective: cli_objectives:bowl
-    n_trials: 12
-    seed: 3
-""")
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "cli_objectives.py").write_text(OBJECTIVE)
-    (tmp_path / "study.yaml").write_text(CONFIG)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def run_cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = main(list(args))
-    except SystemExit as exc:  # argparse usage errors
-        code = int(exc.code or 0)
-    finally:
-        sys.stdout, sys.stderr = saved
-    return code, out.getvalue(), err.getvalue()
+from tests.cli.cli_cases import CONFIG, run_cli
 
 
 def test_run_records_trials_and_prints_best(workdir: Path) -> None:
@@ -111,32 +50,6 @@ def test_run_is_reproducible_with_a_seed(workdir: Path) -> None:
     assert [t.params for t in a.trials] == [t.params for t in b.trials]
 
 
-def test_studies_show_best_export_delete(workdir: Path) -> None:
-    run_cli("run", "study.yaml", "--storage", "s.db", "--quiet")
-    code, out, _ = run_cli("studies", "--storage", "s.db")
-    assert code == 0 and "study" in out and "12" in out
-
-    code, out, _ = run_cli("show", "study", "--storage", "s.db", "--limit", "3")
-    assert code == 0 and "COMPLETE" in out and "│ 11" in out and "│ 8 " not in out
-
-    code, out, _ = run_cli("best", "study", "--storage", "s.db", "--json")
-    best = json.loads(out)
-    assert best["number"] == load_study("study", "s.db").best_trial.number
-    assert set(best["params"]) >= {"lr", "layers", "optimizer"}
-
-    code, out, _ = run_cli("export", "study", "--storage", "s.db", "--format", "csv")
-    rows = list(csv.DictReader(io.StringIO(out)))
-    assert len(rows) == 12 and {"number", "state", "value", "params_lr"} <= set(rows[0])
-
-    code, _, _ = run_cli("export", "study", "--storage", "s.db", "--format", "json", "-o", "trials.json")
-    assert code == 0 and len(json.loads(Path("trials.json").read_text())) == 12
-
-    code, out, _ = run_cli("delete", "study", "--storage", "s.db")
-    assert code == 0 and "deleted" in out
-    code, _, err = run_cli("show", "study", "--storage", "s.db")
-    assert code == 2 and "no study named 'study'" in err
-
-
 def test_resume_runs_up_to_the_config_budget_then_more_on_request(workdir: Path) -> None:
     run_cli("run", "study.yaml", "--storage", "s.db", "--n-trials", "5", "--quiet")
     study = load_study("study", "s.db")
@@ -151,7 +64,7 @@ def test_resume_runs_up_to_the_config_budget_then_more_on_request(workdir: Path)
 
 def test_failing_objective_gives_failed_trials_and_the_study_goes_on(workdir: Path) -> None:
     Path("flaky.yaml").write_text(CONFIG.replace("cli_objectives:bowl", "cli_objectives:flaky"))
-    code, out, _ = run_cli("run", "flaky.yaml", "--storage", "s.db", "--quiet")
+    code, _, _ = run_cli("run", "flaky.yaml", "--storage", "s.db", "--quiet")
     assert code == 0
     trials = load_study("flaky", "s.db").trials
     assert len(trials) == 12
@@ -171,40 +84,6 @@ def test_several_objectives_from_a_dict(workdir: Path) -> None:
     assert study.trials[0].user_attrs["note"] == "x"
     code, out, _ = run_cli("best", "two", "--storage", "s.db", "--json")
     assert isinstance(json.loads(out), list)
-
-
-@pytest.mark.parametrize("config, message", [
-    ("space: {lr: {type: float, low: 1, high: 0}}\nobjective: cli_objectives:bowl\n", "low 1 is greater than high 0"),
-    ("space: {lr: {type: flot, low: 0, high: 1}}\nobjective: cli_objectives:bowl\n", "unknown type 'flot'"),
-    ("space: {lr: [1, 2]}\nobjective: cli_objectives:bowl\nn_trails: 3\n", "unknown key 'n_trails'"),
-    ("space: {lr: [1, 2]}\nobjective: cli_objectives:bowl\nstrategy: rando\n", "unknown strategy 'rando'"),
-    ("space: {lr: [1, 2]}\nobjective: cli_objectives:nothere\n", "has no attribute 'nothere'"),
-    ("space: {lr: [1, 2]}\nobjective: no_such_module:f\n", "cannot import module 'no_such_module'"),
-    ("space: {lr: [1, 2]}\n", "missing required key 'objective'"),
-    ("space: {lr: [1, 2]}\nobjective: cli_objectives:bowl\nn_trials: -3\n", "n_trials"),
-    ("space: {a: {type: int, low: 0, high: 3, when: {b: 1}}}\nobjective: cli_objectives:bowl\n", "not in the space"),
-    ("space: [unclosed\n", "not valid YAML"),
-    ("space: {lr: [1, 2]}\nobjective: cli_objectives:bowl\npruner: {type: nope}\n", "unknown pruner 'nope'"),
-])
-def test_bad_configs_are_one_line_errors(workdir: Path, config: str, message: str) -> None:
-    Path("bad.yaml").write_text(config)
-    code, out, err = run_cli("run", "bad.yaml", "--storage", "s.db")
-    assert code == 2
-    assert message in err
-    assert err.count("\n") == 1 and err.startswith("hypernas: error:")
-    assert "Traceback" not in err
-
-
-def test_usage_errors_are_one_line(workdir: Path) -> None:
-    for args in (["run"], ["show"], ["export", "x", "--format", "xml"], ["frobnicate"]):
-        code, _, err = run_cli(*args)
-        assert code == 2
-        assert err.count("\n") == 1 and "hypernas: error:" in err
-
-
-def test_missing_config_file(workdir: Path) -> None:
-    code, _, err = run_cli("run", "nope.yaml")
-    assert code == 2 and "does not exist" in err
 
 
 def test_running_an_existing_study_name_says_how_to_resume(workdir: Path) -> None:

@@ -102,14 +102,14 @@ def load_objective(spec: str | Mapping[str, Any], search_path: str | Path | None
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ObjectiveError(f"objective {spec!r}: cannot import module {module_name!r} ({exc})") from None
-    function = module
+    function: Any = module
     for part in attr.split("."):
         function = getattr(function, part, None)
         if function is None:
             raise ObjectiveError(f"objective {spec!r}: module {module_name!r} has no attribute {attr!r}")
     if not callable(function):
         raise ObjectiveError(f"objective {spec!r} is not callable")
-    return function  # type: ignore[return-value]
+    return function
 
 
 def directions_of(config: RunConfig, objective: Any) -> list[str]:

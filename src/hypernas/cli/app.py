@@ -1,0 +1,64 @@
+"""The ``hypernas`` entry point: the argument parser of every command, and what an error does.
+
+A user mistake (a bad config, an unknown study, a wrong option: any :class:`HypernasError` but an
+:class:`InternalError`) prints one line on stderr and exits with code 2. Anything else is a bug,
+in hypernas or in user code such as a strategy: its traceback is printed and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import NoReturn
+
+from hypernas import __version__
+from hypernas.cli import run, studies
+from hypernas.cli.bench import command as bench
+from hypernas.errors import HypernasError, InternalError
+
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"hypernas: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``hypernas`` parser; each command's parser sets ``handler``, the function that runs it."""
+    parser = _Parser(prog="hypernas", description="Neural architecture search and hyperparameter optimization.")
+    parser.add_argument("--version", action="version", version=f"hypernas {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    run.add_parsers(subparsers)
+    studies.add_parsers(subparsers)
+    bench.add_parsers(subparsers)
+    return parser
+
+
+def is_user_mistake(exc: BaseException) -> bool:
+    """Whether ``exc`` is something the user can fix (one line, exit 2) rather than a bug (traceback, exit 1)."""
+    return isinstance(exc, HypernasError) and not isinstance(exc, InternalError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``hypernas`` command with ``argv`` (default: the process's arguments); returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.handler(args)
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        if not is_user_mistake(exc):
+            traceback.print_exc()
+            return EXIT_INTERNAL
+        print(f"hypernas: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return EXIT_USAGE

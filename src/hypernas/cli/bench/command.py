@@ -1,0 +1,82 @@
+"""``hypernas bench nas``: its arguments, the strategies as written on the command line, and the
+table it prints; the runs themselves are the harness's."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hypernas.cli.bench.harness import SPACES, run_nas_benchmark
+from hypernas.cli.bench.plot import plot_curves
+from hypernas.errors import ConfigError
+from hypernas.estimate.tabular import NB201Benchmark
+
+
+def add_parsers(subparsers: Any) -> None:
+    """Add ``bench nas`` to the ``hypernas`` command's subparsers; the handler is :func:`cmd_bench`."""
+    bench = subparsers.add_parser("bench", help="benchmark search strategies")
+    sub = bench.add_subparsers(dest="bench_command", metavar="BENCHMARK", required=True)
+    nas = sub.add_parser("nas", help="NAS strategies on a tabular benchmark (NAS-Bench-201)")
+    nas.add_argument("--space", default="nb201", choices=SPACES, help="architecture space (default: nb201)")
+    nas.add_argument("--data", required=True, help="benchmark table, e.g. ../shared/benchmarks/nb201.csv.gz")
+    nas.add_argument("--dataset", default="cifar10", help="column prefix D: D_valid_12 is searched, D_test_200 reported")
+    nas.add_argument("--strategies", default="random,evolution,optuna-tpe",
+                     help="comma-separated hypernas strategies (options as name:key=value:key=value) "
+                          "and/or optuna-tpe, optuna-tpe-mv")
+    nas.add_argument("--budget", type=int, default=100, help="queries per run (default: 100)")
+    nas.add_argument("--seeds", type=int, default=10, help="independent runs per strategy (default: 10)")
+    nas.add_argument("--first-seed", type=int, default=0, help="seed of the first run (default: 0)")
+    nas.add_argument("--workers", type=int, default=1, help="processes running seeds in parallel (default: 1)")
+    nas.add_argument("--json", help="write the results as JSON to this file")
+    nas.add_argument("--plot", help="draw incumbent test accuracy against queries to this image file")
+    bench.set_defaults(handler=cmd_bench)
+
+
+def parse_strategy(text: str) -> str | dict[str, Any]:
+    """``"evolution"`` or ``"evolution:removal=worst:population_size=10"`` (options as YAML scalars)."""
+    name, *options = text.strip().split(":")
+    if not options:
+        return name
+    spec: dict[str, Any] = {"type": name}
+    for option in options:
+        key, sep, value = option.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"bench nas: strategy option {option!r} in {text!r} must look like key=value")
+        spec[key] = yaml.safe_load(value)
+    return spec
+
+
+def format_table(results: Sequence[dict[str, Any]], optimum: float | None = None) -> str:
+    """Mean ± std of the returned architectures' test accuracy, side by side."""
+    ref = results[0]["mean"] if results else 0.0
+    lines = [f"{'strategy':<16} {'test acc (mean ± std)':>22} {'vs ' + results[0]['strategy'] if results else '':>16}"
+             f"{' regret' if optimum is not None else ''} {'seconds':>8}"]
+    for r in results:
+        regret = f" {optimum - r['mean']:6.3f}" if optimum is not None else ""
+        lines.append(f"{r['strategy']:<16} {r['mean']:>13.3f} ± {r['std']:<6.3f} {r['mean'] - ref:>+16.3f}{regret} "
+                     f"{r['seconds']:>8.1f}")
+    return "\n".join(lines)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run ``hypernas bench nas`` from parsed arguments; prints the table, writes JSON and plot."""
+    strategies = [parse_strategy(s) for s in args.strategies.split(",") if s.strip()]
+    if not strategies:
+        raise ConfigError("bench nas: --strategies is empty; give e.g. random,evolution,optuna-tpe")
+    results = run_nas_benchmark(args.data, args.dataset, strategies, args.budget, args.seeds, args.space, args.workers,
+                                args.first_seed)
+    optimum = NB201Benchmark(args.data, dataset=args.dataset).best_test()
+    print(f"NAS-Bench-201 {args.dataset}: budget {args.budget}, {args.seeds} seeds, "
+          f"returned architecture's {args.dataset}_test_200 (optimum {optimum:.2f})")
+    print(format_table(results, optimum))
+    if args.json:
+        keys = ("strategy", "dataset", "budget", "seeds", "mean", "std", "per_seed")
+        Path(args.json).write_text(json.dumps([{k: r[k] for k in keys} for r in results], indent=2))
+    if args.plot:
+        plot_curves(results, args.plot)
+    return 0

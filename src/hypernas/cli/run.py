@@ -1,0 +1,115 @@
+"""``hypernas run`` and ``hypernas resume``: start a study from a YAML config, and continue it.
+
+``run`` keeps the config with the study, so ``resume`` rebuilds the same objective and strategy
+from the storage alone. Ctrl-C saves every finished trial and says how to resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hypernas.cli.options import STORAGE_HELP, default_storage
+from hypernas.cli.output import print_best, state_counts
+from hypernas.errors import ConfigError, DuplicateStudyError
+from hypernas.record import TrialState
+from hypernas.study import Study, create_study, load_study
+
+if TYPE_CHECKING:
+    from hypernas.cli.run_config import RunConfig
+
+RUN_CONFIG_KEY = "run_config"
+CONFIG_DIR_KEY = "config_dir"
+EXIT_INTERRUPTED = 130
+
+
+def add_parsers(subparsers: Any) -> None:
+    """Add ``run`` and ``resume`` to the ``hypernas`` command's subparsers."""
+    run = subparsers.add_parser("run", help="run a study from a YAML config")
+    run.add_argument("config", help="YAML file: space, strategy, objective, budget, storage, seed")
+    run.add_argument("--storage", help=STORAGE_HELP + "; overrides the config")
+    run.add_argument("--name", help="study name (default: the config's name, else the file's stem)")
+    run.add_argument("--n-trials", type=int, help="number of trials (overrides the config)")
+    run.add_argument("--timeout", type=float, help="seconds to run (overrides the config)")
+    run.add_argument("--seed", type=int, help="random seed (overrides the config)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(handler=cmd_run)
+
+    resume = subparsers.add_parser("resume", help="continue a study started with 'hypernas run'")
+    resume.add_argument("study")
+    resume.add_argument("--storage", help=STORAGE_HELP)
+    resume.add_argument("--n-trials", type=int, help="run this many more trials (default: until the config's n_trials)")
+    resume.add_argument("--timeout", type=float, help="seconds to run")
+    resume.add_argument("--requeue", action="store_true", help="run again the trials that were lost or interrupted")
+    resume.add_argument("--quiet", action="store_true", help="no progress bar")
+    resume.set_defaults(handler=cmd_resume)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Create the study a config describes (with the command line's overrides) and run it."""
+    from hypernas.cli.run_config import directions_of, dump_config, load_config, load_objective, parse_config
+
+    config = load_config(args.config)
+    overrides = {k: v for k, v in {"storage": args.storage, "name": args.name, "n_trials": args.n_trials,
+                                   "timeout": args.timeout, "seed": args.seed}.items() if v is not None}
+    if overrides:
+        config = parse_config({**dump_config(config), **overrides}, args.config)
+    name = config.name or Path(args.config).stem
+    storage = config.storage or default_storage()
+    config_dir = str(Path(args.config).resolve().parent)
+    objective = load_objective(config.objective, config_dir)
+    try:
+        study = create_study(name, storage, directions=directions_of(config, objective), strategy=config.strategy,
+                             pruner=config.pruner, seed=config.seed, space=config.space, metrics=config.metrics)
+    except DuplicateStudyError:
+        raise ConfigError(f"study {name!r} already exists in {storage}; continue it with "
+                          f"'hypernas resume {name} --storage {storage}', or pass --name") from None
+    study.set_system_attr(RUN_CONFIG_KEY, dump_config(config))
+    study.set_system_attr(CONFIG_DIR_KEY, config_dir)
+    return _optimize(study, config, objective, storage, config.n_trials, config.timeout, args.quiet, config.requeue_lost)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    """Continue a study from the config stored with it, up to its ``n_trials`` or as many more as asked."""
+    from hypernas.cli.run_config import load_objective, parse_config
+
+    storage = args.storage or default_storage()
+    study = load_study(args.study, storage)
+    attrs = study.system_attrs
+    if RUN_CONFIG_KEY not in attrs:
+        raise ConfigError(f"study {args.study!r} was not started with 'hypernas run'; resume it from Python with "
+                          "load_study(...).optimize(objective, ...)")
+    config = parse_config(attrs[RUN_CONFIG_KEY], f"study {args.study!r}")
+    objective = load_objective(config.objective, attrs.get(CONFIG_DIR_KEY))
+    requeue = args.requeue or config.requeue_lost
+    study.fail_lost_trials(requeue=requeue)
+    n_trials = args.n_trials
+    if n_trials is None and config.n_trials is not None:
+        counted = [t for t in study.trials if t.state.is_finished and not t.system_attrs.get("lost")]
+        pending = study.get_trials((TrialState.WAITING,))
+        n_trials = max(config.n_trials - len(counted), len(pending) if requeue else 0)
+        if n_trials == 0:
+            print(f"study {study.name!r} already has its {config.n_trials} trials; pass --n-trials to run more")
+            print_best(study)
+            return 0
+    timeout = args.timeout if args.timeout is not None else (None if n_trials is not None else config.timeout)
+    return _optimize(study, config, objective, storage, n_trials, timeout, args.quiet, requeue)
+
+
+def _optimize(study: Study, config: RunConfig, objective: Any, storage: str, n_trials: int | None,
+              timeout: float | None, quiet: bool, requeue: bool) -> int:
+    before = len(study.trials)
+    try:
+        study.optimize(objective, n_trials=n_trials, timeout=timeout, n_workers=config.n_workers,
+                       executor=config.executor, show_progress=not quiet, requeue_lost=requeue)
+    except KeyboardInterrupt:
+        done = len([t for t in study.trials if t.state.is_finished])
+        print(f"\nInterrupted: {done} finished trial(s) of study {study.name!r} are saved in {storage}.\n"
+              f"Resume with: hypernas resume {study.name} --storage {storage} --requeue", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    ran = len(study.trials) - before
+    print(f"Study {study.name!r}: {ran} new trial(s); {state_counts(study.trials)} (in {storage})")
+    print_best(study)
+    return 0

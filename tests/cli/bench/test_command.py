@@ -1,0 +1,44 @@
+"""`hypernas bench nas` from its command line: strategies with options, the table, JSON and plot."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from hypernas.cli.bench.command import add_parsers, parse_strategy
+from hypernas.errors import ConfigError
+from tests.cli.bench.nb201_table import NB201_TABLE, needs_table
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser()
+    add_parsers(parser.add_subparsers(dest="command"))
+    return parser
+
+
+@needs_table
+def test_command_writes_json_and_plot(tmp_path, capsys):
+    pytest.importorskip("optuna")
+    out, plot = tmp_path / "r.json", tmp_path / "r.png"
+    args = _parser().parse_args(["bench", "nas", "--data", str(NB201_TABLE), "--dataset", "cifar10", "--strategies",
+                                 "random,optuna-tpe", "--budget", "8", "--seeds", "2", "--json", str(out), "--plot", str(plot)])
+    assert args.handler(args) == 0
+    rows = json.loads(out.read_text())
+    assert [r["strategy"] for r in rows] == ["random", "optuna-tpe"]
+    assert set(rows[0]) == {"strategy", "dataset", "budget", "seeds", "mean", "std", "per_seed"}
+    assert plot.stat().st_size > 0
+    assert "optuna-tpe" in capsys.readouterr().out
+
+
+def test_strategy_options_on_the_command_line():
+    assert parse_strategy("random") == "random"
+    spec = parse_strategy("evolution:removal=worst:population_size=10")
+    assert spec == {"type": "evolution", "removal": "worst", "population_size": 10}
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_strategy("evolution:worst")
+
+
+def test_first_seed_option():
+    assert _parser().parse_args(["bench", "nas", "--data", "x", "--first-seed", "100"]).first_seed == 100
