@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from hypernas.study import storage
 from tests.cli.cli_cases import CONFIG, OBJECTIVE
 
 
@@ -15,7 +14,4 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "cli_objectives.py").write_text(OBJECTIVE)
     (tmp_path / "study.yaml").write_text(CONFIG)
     monkeypatch.chdir(tmp_path)
-    # storages are shared per URL in a process, and a relative one ("s.db") would reach the file of an
-    # earlier test's working directory: start each test with none open
-    monkeypatch.setattr(storage, "_open", {})
     return tmp_path

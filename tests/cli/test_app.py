@@ -90,7 +90,6 @@ def test_a_state_or_mistake_the_user_can_act_on_is_one_line(workdir: Path, monke
     assert err == f"hypernas: error: {error}\n"
 
 
-@pytest.mark.xfail(strict=True, reason="Study.tell still reports a strategy's crash in tell as a StrategyError")
 def test_a_strategy_crashing_in_tell_is_a_bug(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code, _, err = _run_with_strategy(monkeypatch, _strategy_raising(RuntimeError("tell bug"), in_tell=True))
     assert code == 1

@@ -247,3 +247,16 @@ def test_mutating_a_returned_trial_does_not_change_the_record(storage):
     storage.finish_trial(t.trial_id, TrialState.COMPLETE, [1.0])
     storage.get_trials(sid)[0].params["x"] = 99
     assert storage.get_trials(sid)[0].params == {"x": 1}
+
+
+def test_a_relative_sqlite_path_names_the_file_of_the_working_directory_it_was_given_in(tmp_path, monkeypatch):
+    from hypernas.study import get_storage
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    monkeypatch.chdir(first)
+    get_storage("s.db").create_study("only-in-a", ["minimize"])
+    monkeypatch.chdir(second)
+    assert get_storage("s.db").study_names() == []
+    assert get_storage(f"sqlite:///{first / 's.db'}").study_names() == ["only-in-a"]

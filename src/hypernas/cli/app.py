@@ -11,11 +11,12 @@ import argparse
 import sys
 import traceback
 from collections.abc import Sequence
+from importlib.metadata import version
 from typing import NoReturn
 
-from hypernas import __version__
-from hypernas.cli import run, studies
-from hypernas.cli.bench import command as bench
+from hypernas.cli.bench.command import add_parsers as add_bench_parsers
+from hypernas.cli.run import add_parsers as add_run_parsers
+from hypernas.cli.studies import add_parsers as add_study_parsers
 from hypernas.errors import HypernasError, InternalError
 
 EXIT_INTERNAL = 1
@@ -32,11 +33,11 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The ``hypernas`` parser; each command's parser sets ``handler``, the function that runs it."""
     parser = _Parser(prog="hypernas", description="Neural architecture search and hyperparameter optimization.")
-    parser.add_argument("--version", action="version", version=f"hypernas {__version__}")
+    parser.add_argument("--version", action="version", version=f"hypernas {version('hypernas')}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    run.add_parsers(subparsers)
-    studies.add_parsers(subparsers)
-    bench.add_parsers(subparsers)
+    add_run_parsers(subparsers)
+    add_study_parsers(subparsers)
+    add_bench_parsers(subparsers)
     return parser
 
 

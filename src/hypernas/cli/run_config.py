@@ -39,7 +39,7 @@ class RunConfig(BaseModel):
     directions: list[DirectionName] | None = Field(None, min_length=1)
     metrics: list[str] | None = None
     n_workers: int = Field(1, ge=1)
-    executor: Literal["thread", "process"] = "thread"
+    executor: str = Field("thread", description="a registered executor: thread, process, ...")
     requeue_lost: bool = False
 
 

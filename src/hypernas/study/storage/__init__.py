@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 from hypernas.errors import StorageError
@@ -14,10 +15,18 @@ _open_lock = threading.Lock()
 
 
 def normalize_url(storage: str) -> str:
-    """A storage string as a SQLAlchemy URL: a bare file path such as ``runs.db`` means SQLite."""
-    if "://" in storage:
-        return storage
-    return f"sqlite:///{storage}"
+    """A storage string as a SQLAlchemy URL: a bare file path such as ``runs.db`` means SQLite.
+
+    A relative SQLite path is made absolute, so the URL names the same file whatever the working
+    directory is later (storages are shared per URL within a process, and workers reopen the URL).
+    """
+    if "://" not in storage:
+        return f"sqlite:///{os.path.abspath(storage)}"
+    prefix = "sqlite:///"
+    path = storage[len(prefix):]
+    if storage.startswith(prefix) and path and path != ":memory:" and not path.startswith(("/", "file:")) and "?" not in path:
+        return prefix + os.path.abspath(path)
+    return storage
 
 
 def get_storage(storage: Storage | str | None) -> Storage:
