@@ -6,8 +6,15 @@ import math
 
 import pytest
 
-from hypernas import (DuplicateStudyError, InMemoryStorage, SQLStorage, StorageError, StudyNotFoundError, TrialState,
-                      TrialStateError)
+from hypernas import (
+    DuplicateStudyError,
+    InMemoryStorage,
+    SQLStorage,
+    StorageError,
+    StudyNotFoundError,
+    TrialState,
+    TrialStateError,
+)
 from hypernas.study import get_storage
 from hypernas.study.storage import normalize_url
 
