@@ -16,7 +16,8 @@ import time
 import torch
 import torch.nn.functional as F
 
-from hypernas.estimate.train import Dataset, Trainer, build_model, load_dataset, make_splits
+from hypernas.estimate.models import build_model
+from hypernas.estimate.train import Dataset, Trainer, load_dataset, make_splits
 from hypernas.estimate.train.trainer import seeded
 
 

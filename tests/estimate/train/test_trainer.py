@@ -7,8 +7,9 @@ import torch
 
 import hypernas
 from hypernas.errors import ConfigError
+from hypernas.estimate.models import build_model
 from hypernas.estimate.pruners import Pruner
-from hypernas.estimate.train import Dataset, TrainConfig, Trainer, build_model
+from hypernas.estimate.train import Dataset, TrainConfig, Trainer
 from hypernas.estimate.train.checkpoint import load_checkpoint
 from hypernas.estimate.train.trainer import seeded
 
