@@ -7,7 +7,7 @@ import pytest
 import hypernas
 from hypernas.errors import ObjectiveError
 from hypernas.estimate.pruners import NoPruner, Pruner
-from hypernas.estimate.registry import make_objective
+from hypernas.estimate.registry import OBJECTIVES, make_objective
 from hypernas.estimate.train import TrainingObjective
 
 SMALL = dict(train_size=200, val_size=60, test_size=60, batch_size=32, measure_latency=False)
@@ -24,6 +24,17 @@ def test_config_type_train_builds_the_objective():
         make_objective({"type": "train", "metric": "accuracy"})
     with pytest.raises(ObjectiveError, match="unknown training option 'learning_rate'"):
         make_objective({"type": "train", "learning_rate": 0.1})
+    with pytest.raises(ObjectiveError, match="unknown objective 'trian'; known objectives: nb201, train .*module:function"):
+        make_objective({"type": "trian"})
+
+
+def test_an_objective_registered_for_a_while():
+    def constant(value=1.0):
+        return lambda trial: value
+
+    with OBJECTIVES.temporarily("constant", constant):
+        assert make_objective({"type": "constant", "value": 2.5})(None) == 2.5
+    assert "constant" not in OBJECTIVES
 
 
 def test_trial_params_drive_model_and_training_and_metrics_are_recorded():
@@ -84,8 +95,9 @@ def test_bad_candidates_fail_their_trial_with_the_reason_and_the_study_goes_on(p
 
 
 def test_shape_mismatch_with_own_data_is_a_clear_failure():
-    from hypernas.estimate.train import Dataset, make_splits
     import numpy as np
+
+    from hypernas.estimate.train import Dataset, make_splits
 
     rng = np.random.default_rng(0)
     features = Dataset.from_arrays(rng.normal(size=(60, 5)).astype("float32"), np.arange(60) % 3)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from hypernas.errors import ConfigError
-from hypernas.estimate.train import DataSource, Dataset, load_dataset, make_splits
+from hypernas.estimate.train import Dataset, DataSource, load_dataset, make_splits
 
 
 def labelled(n_per_class: list[int]) -> Dataset:

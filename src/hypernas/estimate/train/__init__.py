@@ -16,7 +16,7 @@ from hypernas.estimate.train.augment import (
     make_augment,
 )
 from hypernas.estimate.train.config import TrainConfig
-from hypernas.estimate.train.datasets import DATASETS, Dataset, DataSource, load_dataset, register_dataset
+from hypernas.estimate.train.datasets import DATASETS, Dataset, DataSource, load_dataset
 from hypernas.estimate.train.download import DatasetError, cache_dir
 from hypernas.estimate.train.losses import FocalLoss, balanced_class_weights
 from hypernas.estimate.train.objective import METRICS, TrainingObjective
@@ -27,5 +27,5 @@ __all__ = [
     "DATASETS", "METRICS", "Augment", "Cutout", "DataSource", "Dataset", "DatasetError", "FitResult", "FocalLoss",
     "HorizontalFlip", "Normalize", "RandomCrop", "RandomGrayscale", "Rotation", "Splits", "TrainConfig", "Trainer",
     "TrainingObjective", "Transform", "VerticalFlip", "balanced_class_weights", "cache_dir", "load_dataset",
-    "make_augment", "make_splits", "register_dataset",
+    "make_augment", "make_splits",
 ]

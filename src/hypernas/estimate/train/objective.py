@@ -32,7 +32,7 @@ from hypernas.errors import ConfigError, ObjectiveError, TrialPruned
 from hypernas.estimate.models import MODELS, build_model, count_flops, count_params, measure_latency
 from hypernas.estimate.train.augment import make_augment
 from hypernas.estimate.train.config import TrainConfig, field_names
-from hypernas.estimate.train.datasets import Dataset, DataSource, check_dataset_name, load_dataset
+from hypernas.estimate.train.datasets import DATASETS, Dataset, DataSource, load_dataset
 from hypernas.estimate.train.splits import Splits, make_splits
 from hypernas.estimate.train.trainer import Trainer, resolve_device, seeded
 
@@ -65,7 +65,7 @@ class TrainingObjective:
                  measure_latency: bool = True, **train_options: Any) -> None:
         if isinstance(dataset, str):
             try:
-                check_dataset_name(dataset)
+                DATASETS.get(dataset)
             except ConfigError as exc:
                 raise ObjectiveError(f"objective 'train': {exc}") from None
         elif not isinstance(dataset, (Dataset, DataSource, Splits)):

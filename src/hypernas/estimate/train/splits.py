@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hypernas.errors import ConfigError
-from hypernas.estimate.train.datasets import DataSource, Dataset
+from hypernas.estimate.train.datasets import Dataset, DataSource
 
 
 @dataclass
