@@ -96,7 +96,7 @@ def main() -> None:
                     speeds[who].append(args.epochs * len(train) / elapsed)
             same &= accs["plain"] == accs["trainer"]
         plain, trainer = statistics.median(speeds["plain"]), statistics.median(speeds["trainer"])
-        print(f"{name:40s} {plain:16.0f} {trainer:18.0f} {trainer / plain:7.3f} {str(same):>12s}")
+        print(f"{name:40s} {plain:16.0f} {trainer:18.0f} {trainer / plain:7.3f} {same!s:>12s}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ def test_config_type_train_builds_the_objective():
         make_objective({"type": "train", "dataset": "imagenet"})
     with pytest.raises(ObjectiveError, match="objective 'train': unknown model 'vgg'"):
         make_objective({"type": "train", "model": "vgg"})
-    with pytest.raises(ObjectiveError, match="unknown metric 'accuracy'; allowed: val_accuracy"):
+    with pytest.raises(ObjectiveError, match="objective 'train': metric must be one of 'val_accuracy', .*, got 'accuracy'"):
         make_objective({"type": "train", "metric": "accuracy"})
     with pytest.raises(ObjectiveError, match="unknown training option 'learning_rate'"):
         make_objective({"type": "train", "learning_rate": 0.1})
@@ -81,7 +81,7 @@ def test_searched_model_chain_genotype_and_multi_metric():
      "ConfigError: chain genotype layer 3 ({\"type\": \"pool\"}): the feature map is 1x1 after 3 pooling(s)"),
     ({"model": "mlp", "kernel": 3}, "ObjectiveError: trial parameter 'kernel' is not read by the train objective"),
     ({"model": "cnn", "blocks": 5}, "ConfigError: model 'cnn': 5 blocks halve the 8x8 image 5 times"),
-    ({"model": "mlp", "lr": -0.1}, "ConfigError: lr must be a number > 0.0, got -0.1"),
+    ({"model": "mlp", "lr": -0.1}, "ConfigError: training: lr must be a number > 0, got -0.1"),
 ])
 def test_bad_candidates_fail_their_trial_with_the_reason_and_the_study_goes_on(params, reason):
     objective = TrainingObjective("digits", epochs=1, **SMALL)

@@ -42,7 +42,7 @@ def rung_steps(min_resource: int, eta: int, max_resource: int | None, start: int
 
     Without ``max_resource`` the rungs go on; 60 of them are far beyond any training run.
     """
-    steps = []
+    steps: list[int] = []
     k = start
     while len(steps) < 60:
         r = min_resource * eta ** k

@@ -44,8 +44,8 @@ class ASHAPruner(Pruner):
             if not crossed(trial, step):
                 continue
             mine = value_at(trial, step)
-            values = [value_at(t, step) for t in competitors if t.number != trial.number]
-            values = [v for v in values if v is not None]
+            reached_values = [value_at(t, step) for t in competitors if t.number != trial.number]
+            values = [v for v in reached_values if v is not None]
             n = len(values) + 1
             if mine is None or n < self.bootstrap_count:
                 continue

@@ -40,8 +40,8 @@ class PercentilePruner(Pruner):
         if sum(t.state is TrialState.COMPLETE for t in finished) < self.n_startup_trials:
             return False
         direction = study.directions[0]
-        others = [best_upto(t, step, direction) for t in finished if t.number != trial.number and reached(t, step)]
-        others = [v for v in others if v is not None]
+        bests = [best_upto(t, step, direction) for t in finished if t.number != trial.number and reached(t, step)]
+        others = [v for v in bests if v is not None]
         if len(others) < self.n_min_trials:
             return False
         mine = best_upto(trial, step, direction)

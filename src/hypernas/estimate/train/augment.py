@@ -203,5 +203,5 @@ def make_augment(spec: Augment | Sequence[str | Mapping[str, Any] | Transform] |
     if isinstance(spec, Augment):
         return spec
     if isinstance(spec, (str, Mapping)):
-        spec = [spec]  # type: ignore[list-item]
+        spec = [spec]
     return Augment([item if isinstance(item, Transform) else TRANSFORMS.build(item) for item in spec])

@@ -225,10 +225,10 @@ def load_image_folder(root: Path | None = None, download: bool = True, *, path: 
         h, w = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
         size = (int(w), int(h))
     arrays = []
-    for (f, _), im in zip(files, images):
+    for im in images:
         im = im.convert(mode)
         if size is not None and im.size != size:
-            im = im.resize(size, Image.BILINEAR)
+            im = im.resize(size, Image.Resampling.BILINEAR)
         arr = np.asarray(im, dtype=np.uint8)
         arrays.append(arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1))
     shapes = {a.shape for a in arrays}

@@ -35,6 +35,7 @@ from hypernas.estimate.train.config import TrainConfig, field_names
 from hypernas.estimate.train.datasets import DATASETS, Dataset, DataSource, load_dataset
 from hypernas.estimate.train.splits import Splits, make_splits
 from hypernas.estimate.train.trainer import Trainer, resolve_device, seeded
+from hypernas.validate import check_choice
 
 # metric -> direction; val_* metrics are those of the best validation epoch
 METRICS: dict[str, str] = {
@@ -71,10 +72,10 @@ class TrainingObjective:
         elif not isinstance(dataset, (Dataset, DataSource, Splits)):
             raise ObjectiveError(f"objective 'train': dataset must be a name or a Dataset/DataSource/Splits, got {dataset!r}")
         self.metrics = [metric] if isinstance(metric, str) else list(metric)
-        bad = [m for m in self.metrics if m not in METRICS]
-        if bad or not self.metrics:
-            raise ObjectiveError(f"objective 'train': unknown metric {bad[0] if bad else metric!r}; "
-                                 f"allowed: {', '.join(METRICS)}")
+        if not self.metrics:
+            raise ObjectiveError(f"objective 'train': metric must name at least one of {', '.join(METRICS)}, got {metric!r}")
+        for m in self.metrics:
+            check_choice("objective 'train'", "metric", m, list(METRICS), error=ObjectiveError)
         self.model = model
         self.model_options = dict(model_options or {})
         self.aliases = dict(aliases or {})
@@ -96,7 +97,7 @@ class TrainingObjective:
             raise ObjectiveError(f"objective 'train': {exc}") from None
         self.dataset = dataset
         self.data_options = {"root": data_root, "download": download, **dict(dataset_options or {})}
-        self.split_options = {"val_fraction": val_fraction, "test_fraction": test_fraction, "seed": split_seed,
+        self.split_options: dict[str, Any] = {"val_fraction": val_fraction, "test_fraction": test_fraction, "seed": split_seed,
                               "train_size": train_size, "val_size": val_size, "test_size": test_size}
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.keep_checkpoints = keep_checkpoints
