@@ -18,7 +18,8 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
 
-from hypernas.estimate.train import Trainer, build_model, load_dataset, make_splits
+from hypernas.estimate.models import build_model
+from hypernas.estimate.train import Trainer, load_dataset, make_splits
 from hypernas.estimate.train.trainer import seeded
 
 

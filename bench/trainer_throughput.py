@@ -16,7 +16,8 @@ import time
 import torch
 import torch.nn.functional as F
 
-from hypernas.estimate.train import Dataset, Trainer, build_model, load_dataset, make_splits
+from hypernas.estimate.models import build_model
+from hypernas.estimate.train import Dataset, Trainer, load_dataset, make_splits
 from hypernas.estimate.train.trainer import seeded
 
 
@@ -95,7 +96,7 @@ def main() -> None:
                     speeds[who].append(args.epochs * len(train) / elapsed)
             same &= accs["plain"] == accs["trainer"]
         plain, trainer = statistics.median(speeds["plain"]), statistics.median(speeds["trainer"])
-        print(f"{name:40s} {plain:16.0f} {trainer:18.0f} {trainer / plain:7.3f} {str(same):>12s}")
+        print(f"{name:40s} {plain:16.0f} {trainer:18.0f} {trainer / plain:7.3f} {same!s:>12s}")
 
 
 if __name__ == "__main__":

@@ -1,37 +1,34 @@
 """Built-in objectives by name, for configs such as ``objective: {type: train, dataset: digits}``.
 
 Entries are import paths, loaded only when used, so that naming an objective never imports
-heavy modules (torch, data loaders) that the chosen one does not need.
+heavy modules (torch, data loaders) that the chosen one does not need. Add one with
+``OBJECTIVES.register_path(name, "package.module:factory")`` (or ``@OBJECTIVES.register(name)``).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from hypernas.errors import ObjectiveError
+from hypernas.registry import Registry
 
-# name -> "module:factory"; the factory takes the config's options and returns objective(trial)
-OBJECTIVES: dict[str, str] = {}
-OBJECTIVES["train"] = "hypernas.estimate.train.objective:TrainingObjective"
-OBJECTIVES["nb201"] = "hypernas.estimate.tabular:NB201Benchmark"
-
-
-def register_objective(name: str, target: str) -> None:
-    """Make ``objective: {type: name, ...}`` build ``target`` (``"package.module:factory"``) with the options."""
-    OBJECTIVES[name] = target
+OBJECTIVES: Registry[Callable[..., Any]] = Registry("objective", error=ObjectiveError)
+OBJECTIVES.register_path("train", "hypernas.estimate.train.objective:TrainingObjective")
+OBJECTIVES.register_path("nb201", "hypernas.estimate.tabular:NB201Benchmark")
 
 
-def make_objective(spec: Mapping[str, Any]) -> Callable[..., Any]:
-    """Build a built-in objective from ``{type: name, **options}``."""
-    options = dict(spec)
-    name = options.pop("type", None)
-    if name not in OBJECTIVES:
-        raise ObjectiveError(f"unknown objective type {name!r}; built-in objectives: {', '.join(sorted(OBJECTIVES)) or 'none'}"
-                             " (or give 'module:function')")
-    module_name, _, attr = OBJECTIVES[name].partition(":")
-    factory = getattr(importlib.import_module(module_name), attr)
+def make_objective(spec: str | Mapping[str, Any]) -> Callable[..., Any]:
+    """Build a built-in objective from ``{type: name, **options}``.
+
+    The options go to the factory as they are: the built-in objectives check their own (the
+    training objective takes any training option as a keyword).
+    """
+    name, options = OBJECTIVES.parse(spec)
+    try:
+        factory = OBJECTIVES.get(name)
+    except ObjectiveError as exc:
+        raise ObjectiveError(f"{exc} (or give 'module:function')") from None
     try:
         return factory(**options)
     except TypeError as exc:

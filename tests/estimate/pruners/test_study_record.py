@@ -5,7 +5,7 @@ import yaml
 
 from hypernas import Space, TrialPruned, TrialState, create_study, load_study
 from hypernas.errors import ConfigError
-from hypernas.estimate.pruners import PRUNERS, ASHAPruner, PatiencePruner, make_pruner
+from hypernas.estimate.pruners import PRUNERS, ASHAPruner, PatiencePruner, Pruner, make_pruner
 
 CONFIG = """
 space:
@@ -73,3 +73,19 @@ def test_registered_names():
     assert isinstance(make_pruner("patience"), PatiencePruner)
     with pytest.raises(ConfigError, match="unknown pruner 'ashaa'; known pruners: asha, hyperband"):
         make_pruner({"type": "ashaa"})
+
+
+def test_a_pruner_registered_for_a_while_is_built_and_described_from_its_signature():
+    class LateStop(Pruner):
+        def __init__(self, after: int = 1) -> None:
+            self.after = after
+
+        def should_prune(self, study, trial):
+            return (trial.last_step or 0) >= self.after
+
+    with PRUNERS.temporarily("late_stop", LateStop):
+        pruner = make_pruner({"type": "late_stop", "after": 2})
+        assert isinstance(pruner, LateStop) and repr(pruner) == "LateStop(after=2)"
+        with pytest.raises(ConfigError, match="pruner 'late_stop': unknown option 'before'; allowed: after"):
+            make_pruner({"type": "late_stop", "before": 2})
+    assert "late_stop" not in PRUNERS

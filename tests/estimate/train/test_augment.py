@@ -49,7 +49,7 @@ def test_rotation_zero_degrees_is_identity_and_180_flips_both_axes():
     assert torch.allclose(Rotation(0)(x, gen()), x, atol=1e-5)
     rotated = Rotation(180)(x[:1].repeat(200, 1, 1, 1), gen())
     assert rotated.shape == (200, 3, 6, 6)
-    with pytest.raises(ConfigError, match="rotation degrees must be in \\[0, 180\\], got 400"):
+    with pytest.raises(ConfigError, match="augmentation 'rotate': degrees must be a number in \\[0, 180\\], got 400"):
         Rotation(400)
 
 
@@ -85,11 +85,19 @@ def test_same_seed_same_augmentation():
 
 
 def test_bad_specs():
-    with pytest.raises(ConfigError, match="unknown augmentation 'blur'; known: .*cutout"):
+    with pytest.raises(ConfigError, match="unknown augmentation 'blur'; known augmentations: .*cutout"):
         make_augment(["blur"])
-    with pytest.raises(ConfigError, match="augmentation 'crop': .*unexpected keyword argument 'pad'"):
+    with pytest.raises(ConfigError, match="augmentation 'crop': unknown option 'pad'; allowed: padding, reflect"):
         make_augment([{"type": "crop", "pad": 2}])
     with pytest.raises(ConfigError, match="needs images"):
         make_augment(["hflip"])(torch.zeros(4, 10), gen())
-    with pytest.raises(ConfigError, match="probability p must be in \\[0, 1\\]"):
+    with pytest.raises(ConfigError, match="augmentation 'hflip': p must be a number in \\[0, 1\\], got 2"):
         HorizontalFlip(p=2)
+    with pytest.raises(ConfigError, match="augmentation 'cutout': size must be an integer >= 1, got 0"):
+        make_augment([{"type": "cutout", "size": 0}])
+
+
+def test_transforms_describe_themselves():
+    crop, flip = make_augment([{"type": "crop", "padding": 2}, "vflip"]).transforms
+    assert crop.to_config() == {"type": "crop", "padding": 2, "reflect": False}
+    assert repr(flip) == "VerticalFlip(p=0.5)"

@@ -15,9 +15,8 @@ import torch
 from PIL import Image
 
 from hypernas.errors import ConfigError
-from hypernas.estimate.train import DatasetError, Dataset, cache_dir, load_dataset
+from hypernas.estimate.train import Dataset, DatasetError, cache_dir, download, load_dataset
 from hypernas.estimate.train import datasets as ds
-from hypernas.estimate.train import download
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -194,3 +193,14 @@ def test_arrays_and_their_errors():
 def test_unknown_dataset_names_the_known_ones():
     with pytest.raises(ConfigError, match="unknown dataset 'imagenet'; known datasets: .*cifar10.*digits.*mnist"):
         load_dataset("imagenet")
+    with pytest.raises(DatasetError, match="dataset 'digits': unknown option 'subset'; allowed: root, download"):
+        load_dataset("digits", subset=10)
+
+
+def test_a_dataset_registered_for_a_while():
+    def tiny(root=None, download=True, *, n=4):
+        return ds.DataSource(Dataset.from_arrays(np.zeros((n, 3)), np.arange(n) % 2, name="tiny"))
+
+    with ds.DATASETS.temporarily("tiny", tiny):
+        assert len(load_dataset("tiny", n=6).train) == 6
+    assert "tiny" not in ds.DATASETS

@@ -32,7 +32,7 @@ def test_class_weights():
     assert class_weights([1, 2], torch.tensor([0, 1]), 2).tolist() == [1.0, 2.0]
     with pytest.raises(ConfigError, match="class_weights must be 'balanced' or 2 numbers"):
         class_weights([1], torch.tensor([0, 1]), 2)
-    with pytest.raises(ConfigError, match="unknown loss 'hinge'; allowed: cross_entropy, focal"):
+    with pytest.raises(ConfigError, match="training: loss must be one of 'cross_entropy', 'focal', got 'hinge'"):
         make_loss("hinge")
 
 
@@ -54,7 +54,7 @@ def test_optimizers_by_name():
     assert make_optimizer("sgd", p, lr=0.1, nesterov=True).param_groups[0]["nesterov"]
     for name, cls in (("adam", torch.optim.Adam), ("adamw", torch.optim.AdamW), ("rmsprop", torch.optim.RMSprop)):
         assert isinstance(make_optimizer(name, p, lr=0.1, weight_decay=0.01), cls)
-    with pytest.raises(ConfigError, match="unknown optimizer 'lbfgs'; allowed: sgd, adam, adamw, rmsprop"):
+    with pytest.raises(ConfigError, match="training: optimizer must be one of 'sgd', 'adam', 'adamw', 'rmsprop', got 'lbfgs'"):
         make_optimizer("lbfgs", p, lr=0.1)
 
 
@@ -90,5 +90,5 @@ def test_schedules():
     restored = make_schedule({"type": "plateau", "factor": 0.5, "patience": 1}, epochs=10)
     restored.load_state_dict(plateau.state_dict())
     assert restored(5) == 0.5 and math.isclose(restored.best, 0.9)
-    with pytest.raises(ConfigError, match="unknown schedule 'poly'; allowed: constant, step, cosine, plateau"):
+    with pytest.raises(ConfigError, match="schedule: type must be one of 'constant', 'step', 'cosine', 'plateau', got 'poly'"):
         make_schedule("poly", epochs=3)

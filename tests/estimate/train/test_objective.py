@@ -7,7 +7,7 @@ import pytest
 import hypernas
 from hypernas.errors import ObjectiveError
 from hypernas.estimate.pruners import NoPruner, Pruner
-from hypernas.estimate.registry import make_objective
+from hypernas.estimate.registry import OBJECTIVES, make_objective
 from hypernas.estimate.train import TrainingObjective
 
 SMALL = dict(train_size=200, val_size=60, test_size=60, batch_size=32, measure_latency=False)
@@ -20,10 +20,21 @@ def test_config_type_train_builds_the_objective():
         make_objective({"type": "train", "dataset": "imagenet"})
     with pytest.raises(ObjectiveError, match="objective 'train': unknown model 'vgg'"):
         make_objective({"type": "train", "model": "vgg"})
-    with pytest.raises(ObjectiveError, match="unknown metric 'accuracy'; allowed: val_accuracy"):
+    with pytest.raises(ObjectiveError, match="objective 'train': metric must be one of 'val_accuracy', .*, got 'accuracy'"):
         make_objective({"type": "train", "metric": "accuracy"})
     with pytest.raises(ObjectiveError, match="unknown training option 'learning_rate'"):
         make_objective({"type": "train", "learning_rate": 0.1})
+    with pytest.raises(ObjectiveError, match="unknown objective 'trian'; known objectives: nb201, train .*module:function"):
+        make_objective({"type": "trian"})
+
+
+def test_an_objective_registered_for_a_while():
+    def constant(value=1.0):
+        return lambda trial: value
+
+    with OBJECTIVES.temporarily("constant", constant):
+        assert make_objective({"type": "constant", "value": 2.5})(None) == 2.5
+    assert "constant" not in OBJECTIVES
 
 
 def test_trial_params_drive_model_and_training_and_metrics_are_recorded():
@@ -70,7 +81,7 @@ def test_searched_model_chain_genotype_and_multi_metric():
      "ConfigError: chain genotype layer 3 ({\"type\": \"pool\"}): the feature map is 1x1 after 3 pooling(s)"),
     ({"model": "mlp", "kernel": 3}, "ObjectiveError: trial parameter 'kernel' is not read by the train objective"),
     ({"model": "cnn", "blocks": 5}, "ConfigError: model 'cnn': 5 blocks halve the 8x8 image 5 times"),
-    ({"model": "mlp", "lr": -0.1}, "ConfigError: lr must be a number > 0.0, got -0.1"),
+    ({"model": "mlp", "lr": -0.1}, "ConfigError: training: lr must be a number > 0, got -0.1"),
 ])
 def test_bad_candidates_fail_their_trial_with_the_reason_and_the_study_goes_on(params, reason):
     objective = TrainingObjective("digits", epochs=1, **SMALL)
@@ -84,8 +95,9 @@ def test_bad_candidates_fail_their_trial_with_the_reason_and_the_study_goes_on(p
 
 
 def test_shape_mismatch_with_own_data_is_a_clear_failure():
-    from hypernas.estimate.train import Dataset, make_splits
     import numpy as np
+
+    from hypernas.estimate.train import Dataset, make_splits
 
     rng = np.random.default_rng(0)
     features = Dataset.from_arrays(rng.normal(size=(60, 5)).astype("float32"), np.arange(60) % 3)

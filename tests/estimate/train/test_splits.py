@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from hypernas.errors import ConfigError
-from hypernas.estimate.train import DataSource, Dataset, load_dataset, make_splits
+from hypernas.estimate.train import Dataset, DataSource, load_dataset, make_splits
 
 
 def labelled(n_per_class: list[int]) -> Dataset:
@@ -43,7 +43,7 @@ def test_subsets_keep_class_balance():
 
 
 def test_bad_fractions_and_empty_splits():
-    with pytest.raises(ConfigError, match="val_fraction must be a fraction in \\[0, 1\\), got 1.5"):
+    with pytest.raises(ConfigError, match="splits: val_fraction must be a number in \\[0, 1\\), got 1.5"):
         make_splits(labelled([10]), val_fraction=1.5)
     with pytest.raises(ConfigError, match="val_fraction \\+ test_fraction must be < 1"):
         make_splits(labelled([10]), val_fraction=0.5, test_fraction=0.5)

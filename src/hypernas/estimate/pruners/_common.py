@@ -1,31 +1,8 @@
-"""Helpers shared by the pruners: option checks and reading a trial's learning curve."""
+"""Helpers shared by the pruners: reading a trial's learning curve and the rungs of successive halving."""
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
-from hypernas.errors import ConfigError
 from hypernas.record import Direction, FrozenTrial
-
-
-def check_int(pruner: str, option: str, value: Any, minimum: int) -> int:
-    """``value`` as an int >= ``minimum``, or a ConfigError naming the pruner and option."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"pruner {pruner!r}: {option} must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def check_float(pruner: str, option: str, value: Any, low: float = -math.inf, high: float = math.inf,
-                *, low_open: bool = False) -> float:
-    """``value`` as a finite float in [low, high] (or (low, high] with ``low_open``)."""
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-    if ok:
-        ok = (value > low if low_open else value >= low) and value <= high
-    if not ok:
-        lo = "(" if low_open else "["
-        raise ConfigError(f"pruner {pruner!r}: {option} must be a number in {lo}{low:g}, {high:g}], got {value!r}")
-    return float(value)
 
 
 def best_upto(trial: FrozenTrial, step: int, direction: Direction) -> float | None:
@@ -65,7 +42,7 @@ def rung_steps(min_resource: int, eta: int, max_resource: int | None, start: int
 
     Without ``max_resource`` the rungs go on; 60 of them are far beyond any training run.
     """
-    steps = []
+    steps: list[int] = []
     k = start
     while len(steps) < 60:
         r = min_resource * eta ** k

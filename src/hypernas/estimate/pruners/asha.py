@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from hypernas.errors import ConfigError
-from hypernas.estimate.pruners._common import check_int, crossed, n_better, rung_steps, value_at
-from hypernas.estimate.pruners.base import Pruner, PrunerStudyView, register_pruner
+from hypernas.estimate.pruners._common import crossed, n_better, rung_steps, value_at
+from hypernas.estimate.pruners.base import PRUNERS, Pruner, PrunerStudyView
 from hypernas.record import Direction, FrozenTrial, TrialState
+from hypernas.validate import check_int
 
 COMPETING = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 
 
-@register_pruner("asha")
+@PRUNERS.register("asha")
 class ASHAPruner(Pruner):
     """Rungs at steps ``min_resource * reduction_factor**(k + min_early_stopping_rate)`` below ``max_resource``.
 
@@ -27,25 +26,14 @@ class ASHAPruner(Pruner):
 
     def __init__(self, min_resource: int = 1, reduction_factor: int = 3, min_early_stopping_rate: int = 0,
                  max_resource: int | None = None, bootstrap_count: int = 0) -> None:
-        self.min_resource = check_int(self._label(), "min_resource", min_resource, 1)
-        self.reduction_factor = check_int(self._label(), "reduction_factor", reduction_factor, 2)
-        self.min_early_stopping_rate = check_int(self._label(), "min_early_stopping_rate", min_early_stopping_rate, 0)
-        if max_resource is not None:
-            check_int(self._label(), "max_resource", max_resource, 1)
-            if max_resource < min_resource:
-                raise ConfigError(f"pruner {self._label()!r}: max_resource ({max_resource}) must be >= "
-                                  f"min_resource ({min_resource})")
-        self.max_resource = max_resource
-        self.bootstrap_count = check_int(self._label(), "bootstrap_count", bootstrap_count, 0)
-        self.rungs = rung_steps(self.min_resource, self.reduction_factor, max_resource, self.min_early_stopping_rate)
-
-    def _label(self) -> str:
-        return "asha"
-
-    def to_config(self) -> dict[str, Any]:
-        return {"type": self.name, "min_resource": self.min_resource, "reduction_factor": self.reduction_factor,
-                "min_early_stopping_rate": self.min_early_stopping_rate, "max_resource": self.max_resource,
-                "bootstrap_count": self.bootstrap_count}
+        self.min_resource = check_int(self.owner, "min_resource", min_resource, 1)
+        self.reduction_factor = check_int(self.owner, "reduction_factor", reduction_factor, 2)
+        self.min_early_stopping_rate = check_int(self.owner, "min_early_stopping_rate", min_early_stopping_rate, 0)
+        self.max_resource = check_int(self.owner, "max_resource", max_resource, 1, optional=True)
+        if self.max_resource is not None and self.max_resource < self.min_resource:
+            raise ConfigError(f"{self.owner}: max_resource ({max_resource}) must be >= min_resource ({min_resource})")
+        self.bootstrap_count = check_int(self.owner, "bootstrap_count", bootstrap_count, 0)
+        self.rungs = rung_steps(self.min_resource, self.reduction_factor, self.max_resource, self.min_early_stopping_rate)
 
     def should_prune(self, study: PrunerStudyView, trial: FrozenTrial) -> bool:
         return self.decide(trial, study.get_trials(COMPETING), study.directions[0])
@@ -56,8 +44,8 @@ class ASHAPruner(Pruner):
             if not crossed(trial, step):
                 continue
             mine = value_at(trial, step)
-            values = [value_at(t, step) for t in competitors if t.number != trial.number]
-            values = [v for v in values if v is not None]
+            reached_values = [value_at(t, step) for t in competitors if t.number != trial.number]
+            values = [v for v in reached_values if v is not None]
             n = len(values) + 1
             if mine is None or n < self.bootstrap_count:
                 continue

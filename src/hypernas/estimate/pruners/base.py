@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from hypernas.errors import ConfigError
 from hypernas.record import Direction, FrozenTrial, TrialState
-
-PRUNERS: dict[str, type[Pruner]] = {}
+from hypernas.registry import Configurable, Registry
 
 
 class PrunerStudyView(Protocol):
@@ -20,34 +19,28 @@ class PrunerStudyView(Protocol):
     def get_trials(self, states: tuple[TrialState, ...] | None = None) -> list[FrozenTrial]: ...
 
 
-class Pruner(ABC):
-    """Stops unpromising trials early. ``should_prune`` is asked after each ``trial.report``."""
+class Pruner(Configurable, ABC):
+    """Stops unpromising trials early. ``should_prune`` is asked after each ``trial.report``.
 
-    name: ClassVar[str] = ""
+    A pruner keeps each constructor option as an attribute of the same name, so that ``to_config``
+    (from :class:`~hypernas.registry.Configurable`) describes it and ``make_pruner`` rebuilds it.
+    """
 
     @abstractmethod
     def should_prune(self, study: PrunerStudyView, trial: FrozenTrial) -> bool:
         """Whether the RUNNING ``trial`` (with its intermediate values so far) should stop now."""
 
-    def to_config(self) -> dict[str, Any]:
-        return {"type": self.name}
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.to_config().items() if k != 'type')})"
-
-
-def register_pruner(name: str) -> Callable[[type[Pruner]], type[Pruner]]:
-    """Class decorator: make a pruner available under ``name``."""
-
-    def decorate(cls: type[Pruner]) -> type[Pruner]:
-        cls.name = name
-        PRUNERS[name] = cls
-        return cls
-
-    return decorate
+    @property
+    def owner(self) -> str:
+        """How messages about this pruner's options name it."""
+        return f"pruner {self.name!r}"
 
 
-@register_pruner("none")
+PRUNERS: Registry[type[Pruner]] = Registry("pruner")
+"""The pruners by name; add one with ``@PRUNERS.register("name")``."""
+
+
+@PRUNERS.register("none")
 class NoPruner(Pruner):
     """Never prunes."""
 
@@ -61,18 +54,7 @@ def make_pruner(spec: Pruner | str | Mapping[str, Any] | None) -> Pruner:
         return spec
     if spec is None:
         return NoPruner()
-    options: dict[str, Any] = {}
-    if isinstance(spec, Mapping):
-        options = dict(spec)
-        name = options.pop("type", None)
-    elif isinstance(spec, str):
-        name = spec
-    else:
+    if not isinstance(spec, (str, Mapping)):
         raise ConfigError(f"pruner must be a name, a mapping or a Pruner object, got {spec!r}")
-    cls = PRUNERS.get(str(name).lower()) if name is not None else None
-    if cls is None:
-        raise ConfigError(f"unknown pruner {name!r}; known pruners: {', '.join(sorted(PRUNERS))}")
-    try:
-        return cls(**options)
-    except TypeError as exc:
-        raise ConfigError(f"pruner {name!r}: {exc}") from None
+    pruner: Pruner = PRUNERS.build(spec)
+    return pruner

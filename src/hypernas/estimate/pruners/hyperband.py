@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from hypernas.errors import ConfigError
-from hypernas.estimate.pruners._common import check_int
 from hypernas.estimate.pruners.asha import COMPETING, ASHAPruner
-from hypernas.estimate.pruners.base import Pruner, PrunerStudyView, register_pruner
+from hypernas.estimate.pruners.base import PRUNERS, Pruner, PrunerStudyView
 from hypernas.record import FrozenTrial
+from hypernas.validate import check_int
 
 
 def bracket_sizes(min_resource: int, max_resource: int, eta: int) -> list[int]:
@@ -29,7 +28,7 @@ def bracket_sequence(sizes: list[int]) -> list[int]:
     return [b for b, n in enumerate(sizes) for _ in range(n)]
 
 
-@register_pruner("hyperband")
+@PRUNERS.register("hyperband")
 class HyperbandPruner(Pruner):
     """Brackets of ASHA between ``min_resource`` and ``max_resource`` with reduction factor ``reduction_factor``.
 
@@ -42,21 +41,16 @@ class HyperbandPruner(Pruner):
 
     def __init__(self, max_resource: int, min_resource: int = 1, reduction_factor: int = 3,
                  bootstrap_count: int = 0) -> None:
-        self.min_resource = check_int("hyperband", "min_resource", min_resource, 1)
-        self.max_resource = check_int("hyperband", "max_resource", max_resource, 1)
+        self.min_resource = check_int(self.owner, "min_resource", min_resource, 1)
+        self.max_resource = check_int(self.owner, "max_resource", max_resource, 1)
         if max_resource < min_resource:
-            raise ConfigError(f"pruner 'hyperband': max_resource ({max_resource}) must be >= "
-                              f"min_resource ({min_resource})")
-        self.reduction_factor = check_int("hyperband", "reduction_factor", reduction_factor, 2)
-        self.bootstrap_count = check_int("hyperband", "bootstrap_count", bootstrap_count, 0)
+            raise ConfigError(f"{self.owner}: max_resource ({max_resource}) must be >= min_resource ({min_resource})")
+        self.reduction_factor = check_int(self.owner, "reduction_factor", reduction_factor, 2)
+        self.bootstrap_count = check_int(self.owner, "bootstrap_count", bootstrap_count, 0)
         self.sizes = bracket_sizes(self.min_resource, self.max_resource, self.reduction_factor)
         self._sequence = bracket_sequence(self.sizes)
         self.brackets = [ASHAPruner(self.min_resource, self.reduction_factor, b, self.max_resource, self.bootstrap_count)
                          for b in range(len(self.sizes))]
-
-    def to_config(self) -> dict[str, Any]:
-        return {"type": self.name, "max_resource": self.max_resource, "min_resource": self.min_resource,
-                "reduction_factor": self.reduction_factor, "bootstrap_count": self.bootstrap_count}
 
     def bracket_of(self, number: int) -> int:
         """The bracket of trial ``number``."""

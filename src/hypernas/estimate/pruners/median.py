@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from hypernas.estimate.pruners.base import register_pruner
+from hypernas.estimate.pruners.base import PRUNERS
 from hypernas.estimate.pruners.percentile import PercentilePruner
 
 
-@register_pruner("median")
+@PRUNERS.register("median")
 class MedianPruner(PercentilePruner):
     """The percentile rule at 50%: prune a trial that is worse than half of the trials at the same step.
 
@@ -20,11 +18,3 @@ class MedianPruner(PercentilePruner):
     def __init__(self, n_startup_trials: int = 1, n_warmup_steps: int = 0, interval_steps: int = 1,
                  n_min_trials: int = 1) -> None:
         super().__init__(50.0, n_startup_trials, n_warmup_steps, interval_steps, n_min_trials)
-
-    def _label(self) -> str:
-        return "median"
-
-    def to_config(self) -> dict[str, Any]:
-        config = super().to_config()
-        del config["percentile"]
-        return config

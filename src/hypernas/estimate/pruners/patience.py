@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hypernas.estimate.pruners._common import check_float, check_int
-from hypernas.estimate.pruners.base import Pruner, PrunerStudyView, make_pruner, register_pruner
+from hypernas.estimate.pruners.base import PRUNERS, Pruner, PrunerStudyView, make_pruner
 from hypernas.record import Direction, FrozenTrial
+from hypernas.validate import check_int, check_number
 
 
-@register_pruner("patience")
+@PRUNERS.register("patience")
 class PatiencePruner(Pruner):
     """Prune a trial whose best value over its last ``patience`` reports does not beat its best before
     them by more than ``min_delta``.
@@ -21,13 +21,9 @@ class PatiencePruner(Pruner):
 
     def __init__(self, patience: int = 5, min_delta: float = 0.0,
                  wrapped: Pruner | str | Mapping[str, Any] | None = None) -> None:
-        self.patience = check_int("patience", "patience", patience, 1)
-        self.min_delta = check_float("patience", "min_delta", min_delta, 0.0)
+        self.patience = check_int(self.owner, "patience", patience, 1)
+        self.min_delta = check_number(self.owner, "min_delta", min_delta, 0.0)
         self.wrapped = None if wrapped is None else make_pruner(wrapped)
-
-    def to_config(self) -> dict[str, Any]:
-        return {"type": self.name, "patience": self.patience, "min_delta": self.min_delta,
-                "wrapped": None if self.wrapped is None else self.wrapped.to_config()}
 
     def stalled(self, trial: FrozenTrial, direction: Direction) -> bool:
         """Whether the last ``patience`` reports brought no improvement beyond ``min_delta``."""

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from hypernas.estimate.pruners._common import best_upto, check_float, check_int, reached
-from hypernas.estimate.pruners.base import Pruner, PrunerStudyView, register_pruner
+from hypernas.estimate.pruners._common import best_upto, reached
+from hypernas.estimate.pruners.base import PRUNERS, Pruner, PrunerStudyView
 from hypernas.record import Direction, FrozenTrial, TrialState
+from hypernas.validate import check_int, check_number
 
 
-@register_pruner("percentile")
+@PRUNERS.register("percentile")
 class PercentilePruner(Pruner):
     """Prune when the trial is outside the best ``percentile`` percent of the other trials at its step.
 
@@ -27,20 +26,11 @@ class PercentilePruner(Pruner):
 
     def __init__(self, percentile: float = 25.0, n_startup_trials: int = 1, n_warmup_steps: int = 0,
                  interval_steps: int = 1, n_min_trials: int = 1) -> None:
-        label = self._label()
-        self.percentile = check_float(label, "percentile", percentile, 0.0, 100.0)
-        self.n_startup_trials = check_int(label, "n_startup_trials", n_startup_trials, 0)
-        self.n_warmup_steps = check_int(label, "n_warmup_steps", n_warmup_steps, 0)
-        self.interval_steps = check_int(label, "interval_steps", interval_steps, 1)
-        self.n_min_trials = check_int(label, "n_min_trials", n_min_trials, 1)
-
-    def _label(self) -> str:
-        return "percentile"
-
-    def to_config(self) -> dict[str, Any]:
-        return {"type": self.name, "percentile": self.percentile, "n_startup_trials": self.n_startup_trials,
-                "n_warmup_steps": self.n_warmup_steps, "interval_steps": self.interval_steps,
-                "n_min_trials": self.n_min_trials}
+        self.percentile = check_number(self.owner, "percentile", percentile, 0.0, 100.0)
+        self.n_startup_trials = check_int(self.owner, "n_startup_trials", n_startup_trials, 0)
+        self.n_warmup_steps = check_int(self.owner, "n_warmup_steps", n_warmup_steps, 0)
+        self.interval_steps = check_int(self.owner, "interval_steps", interval_steps, 1)
+        self.n_min_trials = check_int(self.owner, "n_min_trials", n_min_trials, 1)
 
     def should_prune(self, study: PrunerStudyView, trial: FrozenTrial) -> bool:
         step = trial.last_step
@@ -50,8 +40,8 @@ class PercentilePruner(Pruner):
         if sum(t.state is TrialState.COMPLETE for t in finished) < self.n_startup_trials:
             return False
         direction = study.directions[0]
-        others = [best_upto(t, step, direction) for t in finished if t.number != trial.number and reached(t, step)]
-        others = [v for v in others if v is not None]
+        bests = [best_upto(t, step, direction) for t in finished if t.number != trial.number and reached(t, step)]
+        others = [v for v in bests if v is not None]
         if len(others) < self.n_min_trials:
             return False
         mine = best_upto(trial, step, direction)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from hypernas.errors import ConfigError
-from hypernas.estimate.pruners._common import check_int, n_better, reached, rung_steps, value_at
-from hypernas.estimate.pruners.base import Pruner, PrunerStudyView, register_pruner
+from hypernas.estimate.pruners._common import n_better, reached, rung_steps, value_at
+from hypernas.estimate.pruners.base import PRUNERS, Pruner, PrunerStudyView
 from hypernas.record import FrozenTrial, TrialState
+from hypernas.validate import check_int
 
 _MEMBERS = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 
 
-@register_pruner("successive_halving")
+@PRUNERS.register("successive_halving")
 class SuccessiveHalvingPruner(Pruner):
     """Successive halving over cohorts of ``cohort_size`` consecutive trial numbers.
 
@@ -27,20 +26,14 @@ class SuccessiveHalvingPruner(Pruner):
 
     def __init__(self, max_resource: int, min_resource: int = 1, reduction_factor: int = 3,
                  cohort_size: int | None = None) -> None:
-        self.min_resource = check_int("successive_halving", "min_resource", min_resource, 1)
-        self.max_resource = check_int("successive_halving", "max_resource", max_resource, 1)
+        self.min_resource = check_int(self.owner, "min_resource", min_resource, 1)
+        self.max_resource = check_int(self.owner, "max_resource", max_resource, 1)
         if max_resource <= min_resource:
-            raise ConfigError(f"pruner 'successive_halving': max_resource ({max_resource}) must be > "
-                              f"min_resource ({min_resource})")
-        self.reduction_factor = check_int("successive_halving", "reduction_factor", reduction_factor, 2)
+            raise ConfigError(f"{self.owner}: max_resource ({max_resource}) must be > min_resource ({min_resource})")
+        self.reduction_factor = check_int(self.owner, "reduction_factor", reduction_factor, 2)
         self.rungs = rung_steps(self.min_resource, self.reduction_factor, self.max_resource)
         default = self.reduction_factor ** len(self.rungs)
-        self.cohort_size = default if cohort_size is None else check_int("successive_halving", "cohort_size",
-                                                                         cohort_size, 1)
-
-    def to_config(self) -> dict[str, Any]:
-        return {"type": self.name, "max_resource": self.max_resource, "min_resource": self.min_resource,
-                "reduction_factor": self.reduction_factor, "cohort_size": self.cohort_size}
+        self.cohort_size = default if cohort_size is None else check_int(self.owner, "cohort_size", cohort_size, 1)
 
     def quota(self, rung: int) -> int:
         """How many trials of a cohort pass rung ``rung``."""

@@ -19,35 +19,43 @@ import torch
 import torch.nn.functional as F
 
 from hypernas.errors import ConfigError
+from hypernas.registry import Configurable, Registry
+from hypernas.validate import check_int, check_number
 
 
-class Transform(ABC):
-    """One batch transform. ``random`` transforms run on training batches only."""
+class Transform(Configurable, ABC):
+    """One batch transform. ``random`` transforms run on training batches only.
+
+    A transform keeps each constructor option as an attribute of the same name (its ``to_config``).
+    """
 
     random: ClassVar[bool] = True
+
+    @property
+    def owner(self) -> str:
+        """How messages about this transform's options name it."""
+        return f"augmentation {self.name!r}"
 
     @abstractmethod
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """The transformed batch; random draws come from ``generator``."""
 
 
+TRANSFORMS: Registry[Callable[..., Transform]] = Registry("augmentation")
+"""The transforms by the name a config gives them (``hflip``, ``{type: crop, padding: 4}``)."""
+
+
 def _uniform(n: int, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
     return torch.rand(n, generator=generator).to(device)
 
 
-def _check_p(p: float) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
-        raise ConfigError(f"augmentation probability p must be in [0, 1], got {p!r}")
-    return float(p)
-
-
+@TRANSFORMS.register("crop")
 class RandomCrop(Transform):
     """Pad by ``padding`` pixels (zeros, or edge reflection) and crop back to the original size at a random offset."""
 
     def __init__(self, padding: int = 4, reflect: bool = False) -> None:
-        if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
-            raise ConfigError(f"crop padding must be an integer >= 0, got {padding!r}")
-        self.padding, self.reflect = padding, reflect
+        self.padding = check_int(self.owner, "padding", padding, 0)
+        self.reflect = reflect
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         p = self.padding
@@ -68,32 +76,33 @@ class _Flip(Transform):
     dim: ClassVar[int] = -1
 
     def __init__(self, p: float = 0.5) -> None:
-        self.p = _check_p(p)
+        self.p = check_number(self.owner, "p", p, 0, 1)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         mask = (_uniform(len(x), generator, x.device) < self.p).view(-1, 1, 1, 1)
         return torch.where(mask, x.flip(self.dim), x)
 
 
+@TRANSFORMS.register("hflip")
 class HorizontalFlip(_Flip):
     """Mirror left-right with probability ``p``."""
 
     dim = -1
 
 
+@TRANSFORMS.register("vflip")
 class VerticalFlip(_Flip):
     """Mirror top-bottom with probability ``p``."""
 
     dim = -2
 
 
+@TRANSFORMS.register("rotate")
 class Rotation(Transform):
     """Rotate each image by an angle drawn uniformly from ``[-degrees, degrees]`` (bilinear, zero fill)."""
 
     def __init__(self, degrees: float = 15.0) -> None:
-        if isinstance(degrees, bool) or not isinstance(degrees, (int, float)) or not 0 <= degrees <= 180:
-            raise ConfigError(f"rotation degrees must be in [0, 180], got {degrees!r}")
-        self.degrees = float(degrees)
+        self.degrees = check_number(self.owner, "degrees", degrees, 0, 180)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         angle = (_uniform(len(x), generator, x.device) * 2 - 1) * math.radians(self.degrees)
@@ -104,11 +113,12 @@ class Rotation(Transform):
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
+@TRANSFORMS.register("grayscale")
 class RandomGrayscale(Transform):
     """Replace a colour image by its luminance (on all three channels) with probability ``p``."""
 
     def __init__(self, p: float = 0.1) -> None:
-        self.p = _check_p(p)
+        self.p = check_number(self.owner, "p", p, 0, 1)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         mask = (_uniform(len(x), generator, x.device) < self.p).view(-1, 1, 1, 1)
@@ -119,13 +129,13 @@ class RandomGrayscale(Transform):
         return torch.where(mask, gray, x)
 
 
+@TRANSFORMS.register("cutout")
 class Cutout(Transform):
     """Zero a ``size`` x ``size`` square at a random centre (clipped at the border) with probability ``p``."""
 
     def __init__(self, size: int = 8, p: float = 1.0) -> None:
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ConfigError(f"cutout size must be an integer >= 1, got {size!r}")
-        self.size, self.p = size, _check_p(p)
+        self.size = check_int(self.owner, "size", size, 1)
+        self.p = check_number(self.owner, "p", p, 0, 1)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         n, _, h, w = x.shape
@@ -141,6 +151,7 @@ class Cutout(Transform):
         return x.masked_fill(hole, 0.0)
 
 
+@TRANSFORMS.register("normalize")
 class Normalize(Transform):
     """``(x - mean) / std`` per channel; deterministic, so it runs on every split."""
 
@@ -150,12 +161,12 @@ class Normalize(Transform):
         self.mean = [float(m) for m in (mean if isinstance(mean, Sequence) else [mean])]
         self.std = [float(s) for s in (std if isinstance(std, Sequence) else [std])]
         if len(self.mean) != len(self.std) or any(s <= 0 for s in self.std):
-            raise ConfigError(f"normalize needs one mean and one std > 0 per channel, got mean={mean!r}, std={std!r}")
+            raise ConfigError(f"{self.owner}: needs one mean and one std > 0 per channel, got mean={mean!r}, std={std!r}")
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         channels = x.shape[1]
         if len(self.mean) not in (1, channels):
-            raise ConfigError(f"normalize has {len(self.mean)} means but the images have {channels} channel(s)")
+            raise ConfigError(f"{self.owner}: has {len(self.mean)} means but the images have {channels} channel(s)")
         shape = (1, -1, 1, 1) if x.ndim == 4 else (1, -1)
         mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(shape)
         std = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(shape)
@@ -185,12 +196,6 @@ class Augment:
         return any(t.random for t in self.transforms)
 
 
-TRANSFORMS: dict[str, Callable[..., Transform]] = {
-    "crop": RandomCrop, "hflip": HorizontalFlip, "vflip": VerticalFlip, "rotate": Rotation,
-    "grayscale": RandomGrayscale, "cutout": Cutout, "normalize": Normalize,
-}
-
-
 def make_augment(spec: Augment | Sequence[str | Mapping[str, Any] | Transform] | None) -> Augment:
     """An :class:`Augment` from transforms, names (``"hflip"``) or ``{type: name, **options}`` mappings."""
     if spec is None:
@@ -198,18 +203,5 @@ def make_augment(spec: Augment | Sequence[str | Mapping[str, Any] | Transform] |
     if isinstance(spec, Augment):
         return spec
     if isinstance(spec, (str, Mapping)):
-        spec = [spec]  # type: ignore[list-item]
-    out: list[Transform] = []
-    for item in spec:
-        if isinstance(item, Transform):
-            out.append(item)
-            continue
-        options = dict(item) if isinstance(item, Mapping) else {}
-        name = options.pop("type", None) if isinstance(item, Mapping) else item
-        if name not in TRANSFORMS:
-            raise ConfigError(f"unknown augmentation {name!r}; known: {', '.join(sorted(TRANSFORMS))}")
-        try:
-            out.append(TRANSFORMS[name](**options))
-        except TypeError as exc:
-            raise ConfigError(f"augmentation {name!r}: {exc}") from None
-    return Augment(out)
+        spec = [spec]
+    return Augment([item if isinstance(item, Transform) else TRANSFORMS.build(item) for item in spec])

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from hypernas.errors import ConfigError
+from hypernas.estimate.train.losses import LOSSES
 from hypernas.estimate.train.optim import OPTIMIZERS
 from hypernas.estimate.train.schedules import make_schedule
+from hypernas.validate import check_choice, check_int, check_number
 
 MONITORS = ("accuracy", "loss", "macro_f1")
-LOSSES = ("cross_entropy", "focal")
 
 
 @dataclass
@@ -50,47 +51,28 @@ class TrainConfig:
     amp: bool | str = "auto"
 
     def __post_init__(self) -> None:
-        def positive_int(name: str, value: Any, low: int = 1) -> None:
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
-
-        def number(name: str, value: Any, low: float, high: float = float("inf"), open_low: bool = False) -> None:
-            bad = isinstance(value, bool) or not isinstance(value, (int, float))
-            if bad or value < low or value > high or open_low and value == low:
-                bound = f"> {low}" if open_low else f">= {low}"
-                raise ConfigError(f"{name} must be a number {bound}" + (f" and <= {high}" if high != float('inf') else "")
-                                  + f", got {value!r}")
-
-        positive_int("epochs", self.epochs)
-        positive_int("batch_size", self.batch_size)
-        positive_int("eval_batch_size", self.eval_batch_size)
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {self.optimizer!r}; allowed: {', '.join(OPTIMIZERS)}")
-        number("lr", self.lr, 0.0, open_low=True)
-        number("momentum", self.momentum, 0.0, 1.0)
-        number("weight_decay", self.weight_decay, 0.0)
-        number("warmup_epochs", self.warmup_epochs, 0.0)
-        if self.grad_clip is not None:
-            number("grad_clip", self.grad_clip, 0.0, open_low=True)
-        if self.early_stopping is not None:
-            positive_int("early_stopping", self.early_stopping)
-        if self.switch_to_sgd is not None:
-            positive_int("switch_to_sgd", self.switch_to_sgd)
-            if self.optimizer not in ("adam", "adamw"):
-                raise ConfigError(f"switch_to_sgd switches from Adam/AdamW, but the optimizer is {self.optimizer!r}")
-        if self.sgd_lr is not None:
-            number("sgd_lr", self.sgd_lr, 0.0, open_low=True)
-        if self.monitor not in MONITORS:
-            raise ConfigError(f"monitor must be one of {', '.join(MONITORS)} (on the validation split), got {self.monitor!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise ConfigError(f"seed must be an integer, got {self.seed!r}")
-        if self.amp not in (True, False, "auto"):
-            raise ConfigError(f"amp must be true, false or 'auto', got {self.amp!r}")
-        if self.loss not in LOSSES:
-            raise ConfigError(f"unknown loss {self.loss!r}; allowed: {', '.join(LOSSES)}")
+        owner = "training"
+        check_int(owner, "epochs", self.epochs, 1)
+        check_int(owner, "batch_size", self.batch_size, 1)
+        check_int(owner, "eval_batch_size", self.eval_batch_size, 1)
+        check_choice(owner, "optimizer", self.optimizer, OPTIMIZERS)
+        check_number(owner, "lr", self.lr, 0.0, low_open=True)
+        check_number(owner, "momentum", self.momentum, 0.0, 1.0)
+        check_number(owner, "weight_decay", self.weight_decay, 0.0)
+        check_number(owner, "warmup_epochs", self.warmup_epochs, 0.0)
+        check_number(owner, "grad_clip", self.grad_clip, 0.0, low_open=True, optional=True)
+        check_int(owner, "early_stopping", self.early_stopping, 1, optional=True)
+        check_int(owner, "switch_to_sgd", self.switch_to_sgd, 1, optional=True)
+        if self.switch_to_sgd is not None and self.optimizer not in ("adam", "adamw"):
+            raise ConfigError(f"{owner}: switch_to_sgd switches from Adam/AdamW, but the optimizer is {self.optimizer!r}")
+        check_number(owner, "sgd_lr", self.sgd_lr, 0.0, low_open=True, optional=True)
+        check_choice(owner, "monitor", self.monitor, MONITORS)
+        check_int(owner, "seed", self.seed)
+        check_choice(owner, "amp", self.amp, (True, False, "auto"))
+        check_choice(owner, "loss", self.loss, LOSSES)
         if self.class_weights is not None and self.class_weights != "balanced" and (
                 isinstance(self.class_weights, str) or not isinstance(self.class_weights, list)):
-            raise ConfigError(f"class_weights must be 'balanced' or a list of one number per class, "
+            raise ConfigError(f"{owner}: class_weights must be 'balanced' or a list of one number per class, "
                               f"got {self.class_weights!r}")
         make_schedule(self.schedule, epochs=self.epochs, warmup_epochs=self.warmup_epochs)
 

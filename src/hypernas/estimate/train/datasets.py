@@ -21,6 +21,7 @@ import torch
 
 from hypernas.estimate.train.download import DatasetError, Resource, cache_dir, ensure
 from hypernas.estimate.train.formats import read_cifar_archive, read_idx
+from hypernas.registry import Registry
 
 
 @dataclass
@@ -87,36 +88,19 @@ class DataSource:
 
 
 Loader = Callable[..., DataSource]
-DATASETS: dict[str, Loader] = {}
-
-
-def register_dataset(*names: str) -> Callable[[Loader], Loader]:
-    """Decorator: make a loader ``loader(root=None, download=True, **options) -> DataSource`` available by name."""
-
-    def decorate(fn: Loader) -> Loader:
-        for n in names:
-            DATASETS[n] = fn
-        return fn
-
-    return decorate
-
-
-def check_dataset_name(name: str) -> None:
-    """Raise :class:`DatasetError` unless ``name`` is a known dataset."""
-    if name not in DATASETS:
-        raise DatasetError(f"unknown dataset {name!r}; known datasets: {', '.join(sorted(DATASETS))}")
+DATASETS: Registry[Loader] = Registry("dataset", error=DatasetError)
+"""Loaders ``loader(root=None, download=True, **options) -> DataSource`` by name; add one with
+``@DATASETS.register("name")`` (once per name it answers to)."""
 
 
 def load_dataset(name: str, *, root: str | os.PathLike | None = None, download: bool = True, **options: Any) -> DataSource:
     """Load a dataset by name (see :data:`DATASETS`); ``root`` is a local copy of the official files."""
-    check_dataset_name(name)
-    try:
-        return DATASETS[name](root=Path(root) if root is not None else None, download=download, **options)
-    except TypeError as exc:
-        raise DatasetError(f"dataset {name!r}: {exc}") from None
+    source: DataSource = DATASETS.build(name, root=Path(root) if root is not None else None, download=download,
+                                        **options)
+    return source
 
 
-@register_dataset("digits")
+@DATASETS.register("digits")
 def load_digits(root: Path | None = None, download: bool = True) -> DataSource:
     """scikit-learn's 8x8 handwritten digits (1797 images, bundled with scikit-learn; no official test set)."""
     from sklearn.datasets import load_digits as sk_digits
@@ -152,13 +136,14 @@ def _idx_source(name: str, mirrors: Sequence[str], classes: list[str], root: Pat
                       Dataset.from_arrays(x_test, y_test, classes, name))
 
 
-@register_dataset("mnist")
+@DATASETS.register("mnist")
 def load_mnist(root: Path | None = None, download: bool = True) -> DataSource:
     """MNIST handwritten digits, 28x28 grayscale, 60000 train / 10000 test."""
     return _idx_source("mnist", _MNIST_MIRRORS, [str(i) for i in range(10)], root, download)
 
 
-@register_dataset("fashion_mnist", "fashion-mnist")
+@DATASETS.register("fashion_mnist")
+@DATASETS.register("fashion-mnist")
 def load_fashion_mnist(root: Path | None = None, download: bool = True) -> DataSource:
     """Fashion-MNIST clothing images, 28x28 grayscale, 60000 train / 10000 test."""
     return _idx_source("fashion_mnist", _FASHION_BASE, list(_FASHION_CLASSES), root, download)
@@ -186,13 +171,15 @@ def _cifar_source(name: str, root: Path | None, download: bool) -> DataSource:
                       Dataset.from_arrays(x_test, y_test, classes, name))
 
 
-@register_dataset("cifar10", "cifar-10")
+@DATASETS.register("cifar10")
+@DATASETS.register("cifar-10")
 def load_cifar10(root: Path | None = None, download: bool = True) -> DataSource:
     """CIFAR-10 colour images, 3x32x32, 10 classes, 50000 train / 10000 test."""
     return _cifar_source("cifar10", root, download)
 
 
-@register_dataset("cifar100", "cifar-100")
+@DATASETS.register("cifar100")
+@DATASETS.register("cifar-100")
 def load_cifar100(root: Path | None = None, download: bool = True) -> DataSource:
     """CIFAR-100 colour images, 3x32x32, 100 fine classes, 50000 train / 10000 test."""
     return _cifar_source("cifar100", root, download)
@@ -201,7 +188,7 @@ def load_cifar100(root: Path | None = None, download: bool = True) -> DataSource
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
 
-@register_dataset("folder")
+@DATASETS.register("folder")
 def load_image_folder(root: Path | None = None, download: bool = True, *, path: str | os.PathLike | None = None,
                       image_size: int | Sequence[int] | None = None, grayscale: bool | None = None) -> DataSource:
     """Images in ``path/<class name>/*.png|jpg|...``, one sub-folder per class, read with Pillow.
@@ -238,10 +225,10 @@ def load_image_folder(root: Path | None = None, download: bool = True, *, path: 
         h, w = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
         size = (int(w), int(h))
     arrays = []
-    for (f, _), im in zip(files, images):
+    for im in images:
         im = im.convert(mode)
         if size is not None and im.size != size:
-            im = im.resize(size, Image.BILINEAR)
+            im = im.resize(size, Image.Resampling.BILINEAR)
         arr = np.asarray(im, dtype=np.uint8)
         arrays.append(arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1))
     shapes = {a.shape for a in arrays}

@@ -17,7 +17,7 @@ import numpy as np
 
 from hypernas.estimate.train.download import DatasetError
 
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IDX_TYPES: dict[int, Any] = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -63,7 +63,7 @@ def read_cifar_archive(path: Path, folder: str, train_members: list[str], test_m
                        label_key: str, names_key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """``(x_train, y_train, x_test, y_test, class_names)`` from a CIFAR ``python`` tar.gz, images as (N, 3, 32, 32) uint8."""
     try:
-        tar = tarfile.open(path, "r:gz")
+        tar = tarfile.open(path, "r:gz")  # noqa: SIM115 - closed by the `with tar` below
     except (tarfile.TarError, OSError) as exc:
         raise DatasetError(f"{path} is not a readable tar.gz archive: {exc}") from None
     with tar:

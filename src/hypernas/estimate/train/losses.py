@@ -9,16 +9,19 @@ import torch.nn.functional as F
 from torch import nn
 
 from hypernas.errors import ConfigError
+from hypernas.validate import check_choice, check_number, is_number
+
+LOSSES = ("cross_entropy", "focal")
 
 
 class FocalLoss(nn.Module):
     """Focal loss (Lin et al. 2017): cross-entropy scaled by ``(1 - p_true) ** gamma`` to focus on hard examples."""
 
+    weight: torch.Tensor | None
+
     def __init__(self, gamma: float = 2.0, weight: torch.Tensor | None = None, label_smoothing: float = 0.0) -> None:
         super().__init__()
-        if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or gamma < 0:
-            raise ConfigError(f"focal loss gamma must be a number >= 0, got {gamma!r}")
-        self.gamma = float(gamma)
+        self.gamma = check_number("focal loss", "gamma", gamma, 0.0)
         self.label_smoothing = label_smoothing
         self.register_buffer("weight", weight)
 
@@ -45,19 +48,16 @@ def class_weights(spec: str | Sequence[float] | None, labels: torch.Tensor, num_
         return None
     if spec == "balanced":
         return balanced_class_weights(labels, num_classes)
-    if isinstance(spec, str) or len(spec) != num_classes or any(
-            isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0 for w in spec):
-        raise ConfigError(f"class_weights must be 'balanced' or {num_classes} numbers >= 0 (one per class), got {spec!r}")
+    if isinstance(spec, str) or len(spec) != num_classes or any(not is_number(w) or w < 0 for w in spec):
+        raise ConfigError(f"training: class_weights must be 'balanced' or {num_classes} numbers >= 0 (one per class), "
+                          f"got {spec!r}")
     return torch.tensor([float(w) for w in spec])
 
 
 def make_loss(name: str, *, weight: torch.Tensor | None = None, label_smoothing: float = 0.0,
               focal_gamma: float = 2.0) -> nn.Module:
     """``cross_entropy`` or ``focal``, with class weights and label smoothing."""
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) or not 0 <= label_smoothing < 1:
-        raise ConfigError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
-    if name == "cross_entropy":
-        return nn.CrossEntropyLoss(weight=weight, label_smoothing=float(label_smoothing))
-    if name == "focal":
-        return FocalLoss(focal_gamma, weight, float(label_smoothing))
-    raise ConfigError(f"unknown loss {name!r}; allowed: cross_entropy, focal")
+    smoothing = check_number("training", "label_smoothing", label_smoothing, 0.0, 1.0, high_open=True)
+    if check_choice("training", "loss", name, LOSSES) == "cross_entropy":
+        return nn.CrossEntropyLoss(weight=weight, label_smoothing=smoothing)
+    return FocalLoss(focal_gamma, weight, smoothing)

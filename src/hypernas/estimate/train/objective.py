@@ -29,14 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from hypernas.errors import ConfigError, ObjectiveError, TrialPruned
+from hypernas.estimate.models import MODELS, build_model, count_flops, count_params, measure_latency
 from hypernas.estimate.train.augment import make_augment
 from hypernas.estimate.train.config import TrainConfig, field_names
-from hypernas.estimate.train.datasets import DataSource, Dataset, check_dataset_name, load_dataset
-from hypernas.estimate.train.models import build_model, count_flops, count_params, measure_latency
-from hypernas.estimate.train.models import model_options as builder_options
-from hypernas.estimate.train.models.registry import check_model_name
+from hypernas.estimate.train.datasets import DATASETS, Dataset, DataSource, load_dataset
 from hypernas.estimate.train.splits import Splits, make_splits
 from hypernas.estimate.train.trainer import Trainer, resolve_device, seeded
+from hypernas.validate import check_choice
 
 # metric -> direction; val_* metrics are those of the best validation epoch
 METRICS: dict[str, str] = {
@@ -67,27 +66,27 @@ class TrainingObjective:
                  measure_latency: bool = True, **train_options: Any) -> None:
         if isinstance(dataset, str):
             try:
-                check_dataset_name(dataset)
+                DATASETS.get(dataset)
             except ConfigError as exc:
                 raise ObjectiveError(f"objective 'train': {exc}") from None
         elif not isinstance(dataset, (Dataset, DataSource, Splits)):
             raise ObjectiveError(f"objective 'train': dataset must be a name or a Dataset/DataSource/Splits, got {dataset!r}")
         self.metrics = [metric] if isinstance(metric, str) else list(metric)
-        bad = [m for m in self.metrics if m not in METRICS]
-        if bad or not self.metrics:
-            raise ObjectiveError(f"objective 'train': unknown metric {bad[0] if bad else metric!r}; "
-                                 f"allowed: {', '.join(METRICS)}")
+        if not self.metrics:
+            raise ObjectiveError(f"objective 'train': metric must name at least one of {', '.join(METRICS)}, got {metric!r}")
+        for m in self.metrics:
+            check_choice("objective 'train'", "metric", m, list(METRICS), error=ObjectiveError)
         self.model = model
         self.model_options = dict(model_options or {})
         self.aliases = dict(aliases or {})
         try:
-            check_model_name(model)
-            for key in [k for k in train_options if k in builder_options(model) and k not in field_names()]:
+            accepted = MODELS.options(model)
+            for key in [k for k in train_options if k in accepted and k not in field_names()]:
                 self.model_options[key] = train_options.pop(key)
-            unknown = [k for k in self.model_options if k not in builder_options(model)]
+            unknown = [k for k in self.model_options if k not in accepted]
             if unknown:
-                raise ObjectiveError(f"objective 'train': model {model!r} has no option {unknown[0]!r}; "
-                                     f"options: {', '.join(builder_options(model))}")
+                raise ObjectiveError(f"objective 'train': model {model!r}: unknown option {unknown[0]!r}; "
+                                     f"allowed: {', '.join(accepted)}")
             self.augment = make_augment(augment)
             monitor = next((m[4:] for m in self.metrics if m.startswith("val_")), "accuracy")
             self.train_options = {"monitor": monitor, **train_options}
@@ -98,7 +97,7 @@ class TrainingObjective:
             raise ObjectiveError(f"objective 'train': {exc}") from None
         self.dataset = dataset
         self.data_options = {"root": data_root, "download": download, **dict(dataset_options or {})}
-        self.split_options = {"val_fraction": val_fraction, "test_fraction": test_fraction, "seed": split_seed,
+        self.split_options: dict[str, Any] = {"val_fraction": val_fraction, "test_fraction": test_fraction, "seed": split_seed,
                               "train_size": train_size, "val_size": val_size, "test_size": test_size}
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.keep_checkpoints = keep_checkpoints
@@ -137,8 +136,7 @@ class TrainingObjective:
         """``(model name, model options, train config)`` for a trial's parameters."""
         params = {self.aliases.get(k, k): v for k, v in params.items()}
         model = params.pop("model", self.model)
-        check_model_name(model)
-        accepted = builder_options(model)
+        accepted = MODELS.options(model)
         model_kwargs = {k: v for k, v in self.model_options.items() if k in accepted}
         train = dict(self.train_options)
         fields = set(field_names())

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import torch
 
-from hypernas.errors import ConfigError
+from hypernas.validate import check_choice
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 
@@ -14,6 +14,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 def make_optimizer(name: str, params: Iterable[torch.nn.Parameter], *, lr: float, momentum: float = 0.9,
                    nesterov: bool = False, weight_decay: float = 0.0) -> torch.optim.Optimizer:
     """SGD (with momentum and optionally Nesterov), Adam, AdamW or RMSprop."""
+    check_choice("training", "optimizer", name, OPTIMIZERS)
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=bool(nesterov) and momentum > 0,
                                weight_decay=weight_decay)
@@ -21,9 +22,7 @@ def make_optimizer(name: str, params: Iterable[torch.nn.Parameter], *, lr: float
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     if name == "adamw":
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    raise ConfigError(f"unknown optimizer {name!r}; allowed: {', '.join(OPTIMIZERS)}")
+    return torch.optim.RMSprop(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
 
 
 def swats_sgd_lr(optimizer: torch.optim.Optimizer, momentum: float) -> float | None:

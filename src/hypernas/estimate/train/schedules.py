@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hypernas.errors import ConfigError
+from hypernas.validate import check_choice, check_int, check_number
 
 SCHEDULES = ("constant", "step", "cosine", "plateau")
 
@@ -20,15 +21,14 @@ class Schedule:
 
     def __init__(self, kind: str = "constant", *, epochs: int = 1, warmup_epochs: float = 0.0, step_size: int = 10,
                  gamma: float = 0.1, min_factor: float = 0.0, factor: float = 0.1, patience: int = 2) -> None:
-        if kind not in SCHEDULES:
-            raise ConfigError(f"unknown schedule {kind!r}; allowed: {', '.join(SCHEDULES)}")
-        for name, value, ok in (("warmup_epochs", warmup_epochs, warmup_epochs >= 0),
-                                ("step_size", step_size, isinstance(step_size, int) and step_size >= 1),
-                                ("gamma", gamma, 0 < gamma <= 1), ("min_factor", min_factor, 0 <= min_factor <= 1),
-                                ("factor", factor, 0 < factor < 1),
-                                ("patience", patience, isinstance(patience, int) and patience >= 0)):
-            if not ok:
-                raise ConfigError(f"schedule {kind!r}: bad {name} {value!r}")
+        check_choice("schedule", "type", kind, SCHEDULES)
+        owner = f"schedule {kind!r}"
+        check_number(owner, "warmup_epochs", warmup_epochs, 0.0)
+        check_int(owner, "step_size", step_size, 1)
+        check_number(owner, "gamma", gamma, 0.0, 1.0, low_open=True)
+        check_number(owner, "min_factor", min_factor, 0.0, 1.0)
+        check_number(owner, "factor", factor, 0.0, 1.0, low_open=True, high_open=True)
+        check_int(owner, "patience", patience, 0)
         self.kind, self.epochs, self.warmup = kind, epochs, float(warmup_epochs)
         self.step_size, self.gamma, self.min_factor = step_size, gamma, min_factor
         self.factor, self.patience = factor, patience
@@ -68,7 +68,7 @@ def make_schedule(spec: str | Mapping[str, Any] | None, *, epochs: int, warmup_e
     """A :class:`Schedule` from ``None``, a name, or ``{type: name, **options}``."""
     if spec is None:
         return Schedule("constant", epochs=epochs, warmup_epochs=warmup_epochs)
-    options = dict(spec) if isinstance(spec, Mapping) else {"type": spec}
+    options: dict[str, Any] = dict(spec) if isinstance(spec, Mapping) else {"type": spec}
     kind = options.pop("type", "constant")
     options.setdefault("warmup_epochs", warmup_epochs)
     try:

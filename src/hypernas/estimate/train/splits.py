@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from hypernas.errors import ConfigError
-from hypernas.estimate.train.datasets import DataSource, Dataset
+from hypernas.estimate.train.datasets import Dataset, DataSource
+from hypernas.validate import check_int, check_number, is_integer
 
 
 @dataclass
@@ -27,16 +28,11 @@ class Splits:
         return self.train.num_classes
 
 
-def _check_fraction(name: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ConfigError(f"{name} must be a fraction in [0, 1), got {value!r}")
-
-
 def _allocate(counts: np.ndarray, available: np.ndarray, fraction: float) -> np.ndarray:
     """Per-class sizes that sum to ``round(fraction * total)``, proportional to ``counts`` (largest remainders)."""
     quotas = fraction * counts
     sizes = np.minimum(np.floor(quotas).astype(np.int64), available)
-    missing = int(round(fraction * counts.sum())) - int(sizes.sum())
+    missing = round(fraction * counts.sum()) - int(sizes.sum())
     for c in np.argsort(-(quotas - sizes), kind="stable"):
         if missing <= 0:
             break
@@ -71,9 +67,10 @@ def subsample(data: Dataset, size: int | float | None, seed: int) -> Dataset:
     if size is None:
         return data
     n = len(data)
-    if isinstance(size, bool) or not isinstance(size, (int, float)) or size <= 0 or isinstance(size, float) and size > 1:
-        raise ConfigError(f"subset size must be an int > 0 or a fraction in (0, 1], got {size!r}")
-    k = size if isinstance(size, int) else int(round(size * n))
+    if is_integer(size):
+        k = check_int("splits", "subset size", size, 1)
+    else:
+        k = round(check_number("splits", "subset size", size, 0.0, 1.0, low_open=True) * n)
     if k >= n:
         return data
     (keep, _) = stratified_indices(data.y.numpy(), [k / n], seed)
@@ -89,8 +86,8 @@ def make_splits(source: DataSource | Dataset, *, val_fraction: float = 0.15, tes
     test set is kept; otherwise validation and test are both cut from the data. ``*_size`` then keep a
     stratified subset of each part (an int: that many samples; a float: that fraction).
     """
-    _check_fraction("val_fraction", val_fraction)
-    _check_fraction("test_fraction", test_fraction)
+    check_number("splits", "val_fraction", val_fraction, 0.0, 1.0, high_open=True)
+    check_number("splits", "test_fraction", test_fraction, 0.0, 1.0, high_open=True)
     if isinstance(source, Dataset):
         source = DataSource(source)
     data = source.train
@@ -100,7 +97,7 @@ def make_splits(source: DataSource | Dataset, *, val_fraction: float = 0.15, tes
         test = source.test
     else:
         if val_fraction + test_fraction >= 1:
-            raise ConfigError(f"val_fraction + test_fraction must be < 1, got {val_fraction} + {test_fraction}")
+            raise ConfigError(f"splits: val_fraction + test_fraction must be < 1, got {val_fraction} + {test_fraction}")
         val_idx, test_idx, train_idx = stratified_indices(labels, [val_fraction, test_fraction], seed)
         test = data.subset(test_idx)
     train, val = data.subset(train_idx), data.subset(val_idx)

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import torch
 from torch import nn
 
 from hypernas.errors import SpaceError
-from hypernas.estimate.archnets.ops import make_op
+from hypernas.estimate.models.ops import EdgeFactory, cell_edge, dag_edges
+from hypernas.estimate.models.registry import MODELS
 from hypernas.space.arch.nb201 import NB201Cell
+from hypernas.validate import check_int
 
 
 class _Cell(nn.Module):
-    def __init__(self, space: NB201Cell, genotype: str, c: int) -> None:
+    """Every node sums one edge from each earlier node; the output is the last node."""
+
+    def __init__(self, ops: Sequence[Any], channels: int, edge: EdgeFactory) -> None:
         super().__init__()
-        self.edges = space.edges
-        self.nodes = space.nodes
-        self.ops = nn.ModuleList(make_op(op, c, 1) for op in space.to_ops(genotype))
+        self.nodes = dag_edges(len(ops))[-1][1] + 1
+        self.ops = nn.ModuleList(edge(op, channels, 1) for op in ops)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         states = [x]
@@ -40,20 +46,25 @@ class _ResidualReduce(nn.Module):
 
 
 class NB201Network(nn.Module):
-    """The cell repeated ``cells`` times per stage at widths ``channels``, ``2 channels``, ``4 channels``."""
+    """The cell repeated ``cells`` times per stage at widths ``channels``, ``2 channels``, ``4 channels``.
 
-    def __init__(self, genotype: str, num_classes: int = 10, channels: int = 16, cells: int = 5,
-                 in_channels: int = 3, space: NB201Cell | None = None) -> None:
+    ``cell`` holds what sits on each cell edge, in the order (0,1), (0,2), (1,2), (0,3), ...: an
+    operation name, or the tuple of candidates of a searchable edge; every edge of every cell is
+    ``edge(cell[k], width, 1)``.
+    """
+
+    def __init__(self, cell: Sequence[Any], num_classes: int = 10, channels: int = 16, cells: int = 5,
+                 in_channels: int = 3, *, edge: EdgeFactory = cell_edge) -> None:
         super().__init__()
-        space = space or NB201Cell()
-        genotype = space.validate(genotype)
+        check_int("nb201 network", "channels", channels, 1, error=SpaceError)
+        check_int("nb201 network", "cells", cells, 1, error=SpaceError)
         layers: list[nn.Module] = [nn.Conv2d(in_channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels)]
         c = channels
         for stage in range(3):
             if stage:
                 layers.append(_ResidualReduce(c, 2 * c))
                 c *= 2
-            layers.extend(_Cell(space, genotype, c) for _ in range(cells))
+            layers.extend(_Cell(cell, c, edge) for _ in range(cells))
         layers += [nn.BatchNorm2d(c), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten()]
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(c, num_classes)
@@ -63,8 +74,13 @@ class NB201Network(nn.Module):
 
 
 def build_nb201(genotype: str, num_classes: int = 10, channels: int = 16, cells: int = 5,
-                in_channels: int = 3) -> NB201Network:
+                in_channels: int = 3, space: NB201Cell | None = None) -> NB201Network:
     """A NAS-Bench-201 network for a cell string (the benchmark used ``channels=16, cells=5``)."""
-    if cells < 1 or channels < 1:
-        raise SpaceError(f"nb201 network: channels and cells must be >= 1, got channels={channels}, cells={cells}")
-    return NB201Network(genotype, num_classes, channels, cells, in_channels)
+    space = space or NB201Cell()
+    return NB201Network(space.to_ops(space.validate(genotype)), num_classes, channels, cells, in_channels)
+
+
+@MODELS.register("nb201")
+def nb201_model(input_shape: Sequence[int], num_classes: int, cell: str, channels: int = 16, cells: int = 5) -> nn.Module:
+    """``model: nb201``: the network of the trial's ``cell`` string."""
+    return build_nb201(cell, num_classes, channels, cells, in_channels=int(input_shape[0]))

@@ -37,6 +37,8 @@ from typing import Any
 from torch import nn
 
 from hypernas.errors import ConfigError
+from hypernas.estimate.models.registry import MODELS
+from hypernas.validate import check_choice, check_int, check_number
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "selu": nn.SELU, "gelu": nn.GELU,
@@ -69,19 +71,10 @@ def _where(i: int, layer: Any) -> str:
     return f"chain genotype layer {i} ({json.dumps(layer, default=str)})"
 
 
-def _int(i: int, layer: Mapping[str, Any], key: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"{_where(i, layer)}: {key} must be an integer >= {low}, got {value!r}")
-    return value
-
-
-def _activation(i: int, layer: Mapping[str, Any], name: Any) -> nn.Module | None:
+def _activation(where: str, key: str, name: Any) -> nn.Module | None:
     if name in _NO_ACTIVATION:
         return None
-    if name not in ACTIVATIONS:
-        raise ConfigError(f"{_where(i, layer)}: unknown activation {name!r}; allowed: "
-                          f"{', '.join(ACTIVATIONS)}, none")
-    return ACTIVATIONS[name]()
+    return ACTIVATIONS[check_choice(where, key, name, [*ACTIVATIONS, "none"])]()
 
 
 def normalize_layer(i: int, layer: Any) -> dict[str, Any]:
@@ -89,9 +82,7 @@ def normalize_layer(i: int, layer: Any) -> dict[str, Any]:
     if not isinstance(layer, Mapping) or "type" not in layer:
         raise ConfigError(f"{_where(i, layer)}: each layer must be a mapping with a 'type'; "
                           f"types: {', '.join(LAYER_KEYS)}")
-    kind = layer["type"]
-    if kind not in LAYER_KEYS:
-        raise ConfigError(f"{_where(i, layer)}: unknown layer type {kind!r}; allowed: {', '.join(LAYER_KEYS)}")
+    kind = check_choice(_where(i, layer), "type", layer["type"], list(LAYER_KEYS))
     allowed = LAYER_KEYS[kind]
     unknown = [k for k in layer if k != "type" and k not in allowed]
     if unknown:
@@ -116,42 +107,41 @@ def build_chain(layers: Sequence[Mapping[str, Any]], input_shape: Sequence[int],
     genotype: list[dict[str, Any]] = []
     for i, raw in enumerate(layers):
         spec = normalize_layer(i, raw)
+        where = _where(i, raw)
         genotype.append(spec)
         kind = spec["type"]
         flat = len(shape) == 1
         if kind in ("conv", "pool", "global_pool") and flat:
-            raise ConfigError(f"{_where(i, raw)}: a {kind} layer needs a feature map (C, H, W), but the input "
+            raise ConfigError(f"{where}: a {kind} layer needs a feature map (C, H, W), but the input "
                               f"is already flat {shape} at this point (after a dense, flatten or global_pool layer, "
                               "or with a dataset of feature vectors)")
         if kind == "conv":
-            filters = _int(i, raw, "filters", spec["filters"], 1)
-            k = _int(i, raw, "kernel", spec["kernel"], 1)
-            s = _int(i, raw, "stride", spec["stride"], 1)
-            pad = k // 2 if spec["padding"] == "same" else _int(i, raw, "padding", spec["padding"], 0)
+            filters = check_int(where, "filters", spec["filters"], 1)
+            k = check_int(where, "kernel", spec["kernel"], 1)
+            s = check_int(where, "stride", spec["stride"], 1)
+            pad = k // 2 if spec["padding"] == "same" else check_int(where, "padding", spec["padding"], 0)
             h, w = ((d + 2 * pad - k) // s + 1 for d in shape[1:])
             if h < 1 or w < 1:
-                raise ConfigError(f"{_where(i, raw)}: kernel {k} does not fit the {shape[1]}x{shape[2]} feature map "
+                raise ConfigError(f"{where}: kernel {k} does not fit the {shape[1]}x{shape[2]} feature map "
                                   f"with padding {pad}")
             modules.append(nn.Conv2d(shape[0], filters, k, s, pad))
-            act = _activation(i, raw, spec["activation"])
+            act = _activation(where, "activation", spec["activation"])
             modules.extend([act] if act else [])
             shape = (filters, h, w)
         elif kind == "pool":
-            size = _int(i, raw, "size", spec["size"], 1)
-            s = size if spec["stride"] is None else _int(i, raw, "stride", spec["stride"], 1)
-            if spec["kind"] not in ("max", "avg"):
-                raise ConfigError(f"{_where(i, raw)}: pool kind must be 'max' or 'avg', got {spec['kind']!r}")
+            size = check_int(where, "size", spec["size"], 1)
+            s = size if spec["stride"] is None else check_int(where, "stride", spec["stride"], 1)
+            check_choice(where, "kind", spec["kind"], ("max", "avg"))
             if min(shape[1:]) < size:
                 pools_done = sum(1 for g in genotype[:-1] if g["type"] == "pool")
-                raise ConfigError(f"{_where(i, raw)}: the feature map is {shape[1]}x{shape[2]} after {pools_done} "
+                raise ConfigError(f"{where}: the feature map is {shape[1]}x{shape[2]} after {pools_done} "
                                   f"pooling(s), too small for a {size}x{size} pooling; the input "
                                   f"{input_shape[1]}x{input_shape[2]} allows at most "
                                   f"{int(math.log2(min(input_shape[1:])))} 2x2 poolings")
             modules.append(nn.MaxPool2d(size, s) if spec["kind"] == "max" else nn.AvgPool2d(size, s))
             shape = (shape[0], (shape[1] - size) // s + 1, (shape[2] - size) // s + 1)
         elif kind == "global_pool":
-            if spec["kind"] not in ("max", "avg"):
-                raise ConfigError(f"{_where(i, raw)}: global_pool kind must be 'max' or 'avg', got {spec['kind']!r}")
+            check_choice(where, "kind", spec["kind"], ("max", "avg"))
             modules.extend([nn.AdaptiveMaxPool2d(1) if spec["kind"] == "max" else nn.AdaptiveAvgPool2d(1),
                             nn.Flatten()])
             shape = (shape[0],)
@@ -160,22 +150,25 @@ def build_chain(layers: Sequence[Mapping[str, Any]], input_shape: Sequence[int],
                 modules.append(nn.Flatten())
                 shape = (math.prod(shape),)
             if kind == "dense":
-                units = _int(i, raw, "units", spec["units"], 1)
+                units = check_int(where, "units", spec["units"], 1)
                 modules.append(nn.Linear(shape[0], units))
-                act = _activation(i, raw, spec["activation"])
+                act = _activation(where, "activation", spec["activation"])
                 modules.extend([act] if act else [])
                 shape = (units,)
         elif kind == "dropout":
-            rate = spec["rate"]
-            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-                raise ConfigError(f"{_where(i, raw)}: dropout rate must be in [0, 1), got {rate!r}")
-            modules.append(nn.Dropout(float(rate)))
+            modules.append(nn.Dropout(check_number(where, "rate", spec["rate"], 0, 1, high_open=True)))
         elif kind == "batchnorm":
             modules.append(nn.BatchNorm1d(shape[0]) if flat else nn.BatchNorm2d(shape[0]))
         elif kind == "activation":
-            act = _activation(i, raw, spec["fn"])
+            act = _activation(where, "fn", spec["fn"])
             modules.extend([act] if act else [])
     if len(shape) == 3:
         modules.append(nn.Flatten())
     modules.append(nn.Linear(math.prod(shape), num_classes))
     return ChainNet(modules, genotype)
+
+
+@MODELS.register("chain")
+def chain_model(input_shape: Sequence[int], num_classes: int, *, layers: Sequence[Any] = ()) -> nn.Module:
+    """``model: chain``: the network of a list of layer specs (a genotype; see this module's docstring)."""
+    return build_chain(layers, input_shape, num_classes)

@@ -1,0 +1,207 @@
+"""The operations on a network's edges, and the default edge factories that build them.
+
+A network skeleton (NB201, DARTS, mobile, hierarchical) never builds the operation on an edge
+itself: it asks an :class:`EdgeFactory` ``edge(op, channels, stride)``. ``op`` is what the
+genotype puts on the edge (an operation name, a mobile block's settings) or, on a searchable
+edge, the tuple of candidates. The discrete networks pass the factories below, which build the
+one operation named; a supernet passes a factory that mixes the candidates, and so reuses the
+skeleton's stem, reductions and channel bookkeeping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple, Protocol
+
+import torch
+from torch import nn
+
+from hypernas.errors import SpaceError
+
+
+class EdgeFactory(Protocol):
+    """``edge(op, channels, stride) -> module``: the module on one edge of a network skeleton.
+
+    ``op``: the edge's operation, or the tuple of candidate operations of a searchable edge.
+    ``channels``: the edge's width (``(in, out)`` for a mobile block, which changes it).
+    ``stride``: 2 on an edge that halves the resolution, else 1.
+    """
+
+    def __call__(self, op: Any, channels: Any, stride: int) -> nn.Module: ...
+
+
+def dag_edges(n_edges: int) -> list[tuple[int, int]]:
+    """The edges ``(0, 1), (0, 2), (1, 2), (0, 3), ...`` of a cell in which every node feeds every later one."""
+    edges: list[tuple[int, int]] = []
+    j = 1
+    while len(edges) < n_edges:
+        edges += [(i, j) for i in range(j)]
+        j += 1
+    if len(edges) != n_edges:
+        raise ValueError(f"{n_edges} edges do not make a cell in which every node feeds every later one "
+                         "(1, 3, 6, 10, ... edges)")
+    return edges
+
+
+# --- NAS-Bench-201 and DARTS cell operations ---------------------------------------------------
+
+class Zero(nn.Module):
+    """The ``none`` operation: no signal (a missing edge), downsampled when ``stride`` is 2."""
+
+    def __init__(self, stride: int) -> None:
+        super().__init__()
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, :, :: self.stride, :: self.stride] * 0.0
+
+
+class ReLUConvBN(nn.Sequential):
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1, dilation: int = 1) -> None:
+        pad = dilation * (kernel - 1) // 2
+        super().__init__(nn.ReLU(), nn.Conv2d(c_in, c_out, kernel, stride, pad, dilation=dilation, bias=False),
+                         nn.BatchNorm2d(c_out))
+
+
+class DilConv(nn.Sequential):
+    """ReLU, depthwise dilated convolution, pointwise convolution, batch norm."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, dilation: int) -> None:
+        pad = dilation * (kernel - 1) // 2
+        super().__init__(nn.ReLU(), nn.Conv2d(c_in, c_in, kernel, stride, pad, dilation=dilation, groups=c_in, bias=False),
+                         nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out))
+
+
+class SepConv(nn.Sequential):
+    """Two stacked depthwise-separable convolutions (the DARTS ``sep_conv``)."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int) -> None:
+        super().__init__(DilConv(c_in, c_in, kernel, stride, 1), DilConv(c_in, c_out, kernel, 1, 1))
+
+
+class FactorizedReduce(nn.Module):
+    """Halve the resolution with two offset strided 1x1 convolutions (the identity of reduction cells)."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.relu = nn.ReLU()
+        self.a = nn.Conv2d(c_in, c_out // 2, 1, 2, bias=False)
+        self.b = nn.Conv2d(c_in, c_out - c_out // 2, 1, 2, bias=False)
+        self.bn = nn.BatchNorm2d(c_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.relu(x)
+        y = nn.functional.pad(x[:, :, 1:, 1:], (0, 1, 0, 1))
+        return self.bn(torch.cat([self.a(x), self.b(y)], dim=1))
+
+
+def cell_edge(op: str, channels: int, stride: int) -> nn.Module:
+    """The NAS-Bench-201 or DARTS operation named ``op``: the default edge of those cells."""
+    if not isinstance(op, str):
+        raise ValueError(f"cell_edge builds one named operation, got {op!r}; a searchable edge needs a factory "
+                         "that mixes its candidates")
+    c = channels
+    if op == "none":
+        return Zero(stride)
+    if op == "skip_connect":
+        return nn.Identity() if stride == 1 else FactorizedReduce(c, c)
+    if op in ("avg_pool_3x3", "max_pool_3x3"):
+        return nn.AvgPool2d(3, stride, 1, count_include_pad=False) if op.startswith("avg") else nn.MaxPool2d(3, stride, 1)
+    if op.startswith("nor_conv_"):
+        k = int(op.rsplit("_", 1)[1].split("x")[0])
+        return ReLUConvBN(c, c, k, stride)
+    if op.startswith("sep_conv_"):
+        return SepConv(c, c, int(op[-1]), stride)
+    if op.startswith("dil_conv_"):
+        return DilConv(c, c, int(op[-1]), stride, 2)
+    if op.startswith("conv_"):  # e.g. conv_3x3
+        return ReLUConvBN(c, c, int(op[-1]), stride)
+    raise ValueError(f"unknown operation {op!r}")
+
+
+# --- hierarchical motif primitives -------------------------------------------------------------
+
+class ConvBNReLU(nn.Sequential):
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int = 1) -> None:
+        super().__init__(nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, bias=False), nn.BatchNorm2d(c_out), nn.ReLU())
+
+
+def motif_edge(op: str, channels: int, stride: int) -> nn.Module:
+    """The hierarchical primitive named ``op`` (:data:`~hypernas.space.arch.hierarchical.HIERARCHICAL_OPS`)."""
+    c = channels
+    if op == "identity":
+        return nn.Identity() if stride == 1 else FactorizedReduce(c, c)
+    if op in ("conv_1x1", "conv_3x3"):
+        return ConvBNReLU(c, c, int(op[-1]), stride)
+    if op == "dw_conv_3x3":
+        return DilConv(c, c, 3, stride, 1)
+    if op == "sep_conv_3x3":
+        return SepConv(c, c, 3, stride)
+    if op == "max_pool_3x3":
+        return nn.MaxPool2d(3, stride, 1)
+    if op == "avg_pool_3x3":
+        return nn.AvgPool2d(3, stride, 1, count_include_pad=False)
+    raise SpaceError(f"hierarchical network: unknown primitive {op!r}")
+
+
+# --- mobile inverted-residual blocks -----------------------------------------------------------
+
+class MobileBlock(NamedTuple):
+    """The settings of one inverted-residual block: the operation on a mobile network's edge."""
+
+    expansion: int
+    kernel: tuple[int, ...]
+    se: bool
+
+
+class MixDepthwise(nn.Module):
+    """Depthwise convolution with several kernel sizes, each on its share of the channels (MixConv)."""
+
+    def __init__(self, channels: int, kernels: Sequence[int], stride: int) -> None:
+        super().__init__()
+        kernels = list(kernels)[:channels]
+        sizes = [channels // len(kernels)] * len(kernels)
+        sizes[0] += channels - sum(sizes)
+        self.sizes = sizes
+        self.convs = nn.ModuleList(nn.Conv2d(c, c, k, stride, k // 2, groups=c, bias=False) for c, k in zip(sizes, kernels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        parts = torch.split(x, self.sizes, dim=1)
+        return torch.cat([conv(p) for conv, p in zip(self.convs, parts)], dim=1)
+
+
+class SqueezeExcite(nn.Module):
+    def __init__(self, channels: int, squeezed: int) -> None:
+        super().__init__()
+        self.gate = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(channels, squeezed, 1), nn.ReLU(),
+                                  nn.Conv2d(squeezed, channels, 1), nn.Sigmoid())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gate(x)
+
+
+class InvertedResidual(nn.Module):
+    """Expand (1x1), mixed depthwise, optional squeeze-excitation, project (1x1); residual when shapes match."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int, expansion: int, kernels: Sequence[int], se: bool) -> None:
+        super().__init__()
+        hidden = c_in * expansion
+        layers: list[nn.Module] = []
+        if expansion != 1:
+            layers += [nn.Conv2d(c_in, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6()]
+        layers += [MixDepthwise(hidden, kernels, stride), nn.BatchNorm2d(hidden), nn.ReLU6()]
+        if se:
+            layers.append(SqueezeExcite(hidden, max(1, c_in // 4)))
+        layers += [nn.Conv2d(hidden, c_out, 1, bias=False), nn.BatchNorm2d(c_out)]
+        self.body = nn.Sequential(*layers)
+        self.residual = stride == 1 and c_in == c_out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.body(x)
+        return x + y if self.residual else y
+
+
+def mobile_edge(op: MobileBlock, channels: tuple[int, int], stride: int) -> nn.Module:
+    """The inverted-residual block ``op`` from ``channels[0]`` to ``channels[1]`` channels."""
+    c_in, c_out = channels
+    return InvertedResidual(c_in, c_out, stride, op.expansion, op.kernel, op.se)
