@@ -63,9 +63,7 @@ class Registry(Generic[T]):
         """
 
         def decorate(entry: T) -> T:
-            if isinstance(entry, type) and issubclass(entry, Configurable):
-                entry.name = name
-            self._entries[name] = entry
+            self._entries[name] = _named(entry, name)
             return entry
 
         return decorate
@@ -84,7 +82,7 @@ class Registry(Generic[T]):
     def temporarily(self, name: str, entry: T) -> Iterator[T]:
         """Register ``entry`` under ``name`` for the duration of a ``with`` block (tests, experiments)."""
         previous = self._entries.get(name)
-        self._entries[name] = entry
+        self._entries[name] = _named(entry, name)
         try:
             yield entry
         finally:
@@ -109,10 +107,18 @@ class Registry(Generic[T]):
             self._entries[key] = entry
         return entry
 
+    def _signature_target(self, name: str) -> Callable[..., Any]:
+        entry: Any = self.get(name)
+        return entry.__init__ if isinstance(entry, type) else entry  # type: ignore[misc]
+
     def options(self, name: str) -> list[str]:
         """The option names the entry ``name`` accepts."""
-        entry = self.get(name)
-        return signature_options(entry.__init__ if isinstance(entry, type) else entry, self.skip)  # type: ignore[arg-type, misc]
+        return signature_options(self._signature_target(name), self.skip)
+
+    def takes_any_option(self, name: str) -> bool:
+        """Whether the entry ``name`` accepts arbitrary keyword options (``**kwargs``)."""
+        params = inspect.signature(self._signature_target(name)).parameters.values()
+        return any(p.kind is p.VAR_KEYWORD for p in params)
 
     def parse(self, spec: str | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         """``(name, options)`` from a name or ``{type: name, **options}``."""
@@ -139,7 +145,7 @@ class Registry(Generic[T]):
         allowed = self.options(name)
         options.update(overrides)
         unknown = sorted(set(options) - set(allowed))
-        if unknown:
+        if unknown and not self.takes_any_option(name):
             raise self.error(f"{self.kind} {name!r}: unknown option {unknown[0]!r}; allowed: {', '.join(allowed) or 'none'}")
         for key, value in (defaults or {}).items():
             if key in allowed and key not in options:
@@ -150,6 +156,13 @@ class Registry(Generic[T]):
             if exc.__traceback__ is not None and exc.__traceback__.tb_next is not None:
                 raise  # raised inside the entry: a bug, not a bad option
             raise self.error(f"{self.kind} {name!r}: {exc}; allowed options: {', '.join(allowed) or 'none'}") from None
+
+
+def _named(entry: Any, name: str) -> Any:
+    """A Configurable class learns the name it is registered under, so its ``to_config`` says its type."""
+    if isinstance(entry, type) and issubclass(entry, Configurable):
+        entry.name = name
+    return entry
 
 
 def _config_value(value: Any) -> Any:

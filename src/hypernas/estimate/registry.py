@@ -24,12 +24,7 @@ def make_objective(spec: str | Mapping[str, Any]) -> Callable[..., Any]:
     The options go to the factory as they are: the built-in objectives check their own (the
     training objective takes any training option as a keyword).
     """
-    name, options = OBJECTIVES.parse(spec)
-    try:
-        factory = OBJECTIVES.get(name)
-    except ObjectiveError as exc:
-        raise ObjectiveError(f"{exc} (or give 'module:function')") from None
-    try:
-        return factory(**options)
-    except TypeError as exc:
-        raise ObjectiveError(f"objective {name!r}: {exc}") from None
+    name, _ = OBJECTIVES.parse(spec)
+    if not isinstance(name, str) or name.lower() not in OBJECTIVES:
+        raise ObjectiveError(f"{OBJECTIVES.unknown(name)} (or give 'module:function')")
+    return OBJECTIVES.build(spec)
