@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test clean
+.PHONY: setup demo test lint clean
 
 setup: $(STAMP)
 
@@ -19,8 +19,12 @@ demo: setup
 	rm -f demo.db
 	$(VENV)/bin/hypernas run examples/demo.yaml --storage demo.db
 
-test: setup
+test: setup lint
 	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: setup
+	$(VENV)/bin/ruff check src tests bench examples
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) demo.db build src/*.egg-info
