@@ -1,7 +1,7 @@
 """What can be searched: hyperparameters and architectures, with conditions; what architecture spaces offer."""
 
 from hypernas.space.arch import ChainSpace, DARTSCell, HierarchicalSpace, MobileNetSpace, NB201Cell
-from hypernas.space.capabilities import Crossable, Growable, HasDistance, HasFeatures, Tokenizable
+from hypernas.space.capabilities import Crossable, Growable, HasDistance, HasFeatures, Tokenizable, missing_capability
 from hypernas.space.params import (
     PARAM_TYPES,
     Categorical,
@@ -34,6 +34,7 @@ __all__ = [
     "Param",
     "Space",
     "Tokenizable",
+    "missing_capability",
     "param_from_config",
     "register_param_type",
     "value_key",

@@ -4,7 +4,7 @@ Each capability is a protocol: a space offers it by having its methods, and decl
 subclassing the protocol (as the built-in spaces do; the methods are then abstract, so a missing
 one is an error when the class is used). Strategies test ``isinstance(param, Tokenizable)`` and
 so on: a capability a strategy merely uses when present (crossover for NEAT) needs no check, one
-it cannot work without is refused up front with :func:`lacking`'s message.
+it cannot work without is refused up front with :func:`missing_capability`'s message.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def offering(capability: type) -> list[str]:
     return sorted(cls.__name__ for cls in classes if issubclass(cls, capability))
 
 
-def lacking(owner: str, name: str, param: Any, capability: type, *, also: str = "",
+def missing_capability(owner: str, name: str, param: Any, capability: type, *, also: str = "",
             error: type[ConfigError] = SpaceError) -> ConfigError:
     """The error for a parameter that lacks a capability ``owner`` needs; ``also`` adds what else is missing.
 
