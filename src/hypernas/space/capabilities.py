@@ -96,8 +96,8 @@ def missing_capability(owner: str, name: str, param: Any, capability: type, *, a
             error: type[ConfigError] = SpaceError) -> ConfigError:
     """The error for a parameter that lacks a capability ``owner`` needs; ``also`` adds what else is missing.
 
-    For example ``"reinforce: parameter 'arch' (MySpace) lacks tokens (token_choices/to_tokens/from_tokens)
-    and a finite grid; spaces that have tokens: ChainSpace, DARTSCell, ..."``.
+    For example ``"qlearning: parameter 'arch' (MySpace) lacks tokens (token_choices/to_tokens/from_tokens);
+    spaces that have tokens: ChainSpace, DARTSCell, ..."``.
     """
     label = CAPABILITY_NAMES.get(capability, capability.__name__)
     return error(f"{owner}: parameter {name!r} ({type(param).__name__}) lacks {capability_text(capability)}{also}; "

@@ -23,8 +23,8 @@ def check_tokens(strategy: str, space: Space, resolution: int) -> None:
             continue
         try:
             p.grid(resolution)
-        except SpaceError:
-            raise missing_capability(strategy, name, p, Tokenizable, also=" and a finite grid", error=StrategyError) from None
+        except SpaceError as exc:
+            raise missing_capability(strategy, name, p, Tokenizable, also=f" and a grid ({exc})", error=StrategyError) from None
 
 
 class TokenPlan:
