@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hypernas import Categorical, Fixed, Float, Int, SpaceError
-from hypernas.space import PARAM_TYPES, Param, param_from_config, register_param_type
+from hypernas.space import PARAM_TYPES, Param, param_from_config
 
 
 def rng(seed: int = 0) -> np.random.Generator:
@@ -92,7 +92,8 @@ def test_float_validate_accepts_ints_and_numpy():
     (dict(low=0, high=1, step=0), "step must be > 0"),
     (dict(low=0, high=1, step=-0.1), "step must be > 0"),
     (dict(low=1, high=10, log=True, step=1.0), "cannot be combined"),
-    (dict(low=0, high=float("inf")), "finite"),
+    (dict(low=0, high=float("inf")), "high must be a number, got inf"),
+    (dict(low="nan", high=1), "low must be a number, got 'nan'"),
     (dict(low="abc", high=1), "low must be a number"),
     (dict(low=0, high=True), "high must be a number"),
 ])
@@ -292,7 +293,7 @@ def test_param_config_round_trip(p):
 def test_param_config_errors_name_the_parameter_and_allowed_keys():
     with pytest.raises(SpaceError, match=r"'lr' \(float\): unknown key 'lw'; allowed: low, high"):
         param_from_config("lr", {"type": "float", "lw": 0, "high": 1})
-    with pytest.raises(SpaceError, match=r"'lr': unknown type 'flaot'; allowed: .*float"):
+    with pytest.raises(SpaceError, match=r"'lr': unknown type 'flaot'; known types: .*float"):
         param_from_config("lr", {"type": "flaot", "low": 0, "high": 1})
     with pytest.raises(SpaceError, match=r"'lr': missing 'type'"):
         param_from_config("lr", {"low": 0, "high": 1})
@@ -315,21 +316,22 @@ def test_empty_condition_is_an_error():
         Float(0, 1, when={"opt": []}, name="m")
 
 
+class Parity(Categorical):
+    type_name = "test_parity"
+
+    def __init__(self, *, when=None, name=None):
+        super().__init__(["even", "odd"], when=when, name=name)
+
+    def _config_fields(self):
+        return {}
+
+
 def test_registered_param_type_is_usable_from_configs():
-    @register_param_type("test_parity")
-    class Parity(Categorical):
-        def __init__(self, *, when=None, name=None):
-            super().__init__(["even", "odd"], when=when, name=name)
-
-        def _config_fields(self):
-            return {}
-
-    try:
+    with PARAM_TYPES.temporarily("test_parity", Parity):
         p = param_from_config("par", {"type": "test_parity"})
         assert isinstance(p, Parity) and p.type_name == "test_parity"
         assert p.to_config() == {"type": "test_parity"}
-    finally:
-        PARAM_TYPES.pop("test_parity")
+    assert "test_parity" not in PARAM_TYPES
 
 
 def test_mutate_never_returns_value_when_another_exists():

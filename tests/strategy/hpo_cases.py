@@ -40,21 +40,23 @@ def front_hypervolume(study: hn.Study, ref: tuple[float, float] = (4.0, 4.0)) ->
 
 
 def proposals_after(strategy: Any, n_done: int, seed: int, storage: str | None = None, name: str = "s",
-                    objective: Any = sphere, space: hn.Space = SPHERE_SPACE) -> tuple[hn.Study, dict[str, Any]]:
+                    objective: Any = sphere, space: hn.Space = SPHERE_SPACE,
+                    directions: list[str] | None = None) -> tuple[hn.Study, dict[str, Any]]:
     """Run ``n_done`` trials, then return the study and the next proposal."""
-    study = hn.create_study(name, storage, strategy=strategy, seed=seed, space=space)
+    study = hn.create_study(name, storage, strategy=strategy, seed=seed, space=space, directions=directions)
     study.optimize(objective, n_trials=n_done)
     return study, study.ask().params
 
 
-def assert_resumes_exactly(strategy: Any, n_done: int, seed: int, db: Path) -> None:
+def assert_resumes_exactly(strategy: Any, n_done: int, seed: int, db: Path, objective: Any = sphere,
+                           space: hn.Space = SPHERE_SPACE, directions: list[str] | None = None) -> None:
     """Same seed and history give the same next proposal: twice in memory, and after a reload from SQLite."""
-    _, a = proposals_after(strategy, n_done, seed=seed)
-    _, b = proposals_after(strategy, n_done, seed=seed)
+    _, a = proposals_after(strategy, n_done, seed=seed, objective=objective, space=space, directions=directions)
+    _, b = proposals_after(strategy, n_done, seed=seed, objective=objective, space=space, directions=directions)
     assert a == b
     url = f"sqlite:///{db}"
-    first = hn.create_study("resumed", url, strategy=strategy, seed=seed, space=SPHERE_SPACE)
-    first.optimize(sphere, n_trials=n_done)
+    first = hn.create_study("resumed", url, strategy=strategy, seed=seed, space=space, directions=directions)
+    first.optimize(objective, n_trials=n_done)
     assert hn.load_study("resumed", url).ask().params == a
 
 

@@ -1,5 +1,7 @@
-"""What can be searched: hyperparameters and architectures, with conditions."""
+"""What can be searched: hyperparameters and architectures, with conditions; what architecture spaces offer."""
 
+from hypernas.space.arch import ChainSpace, DARTSCell, HierarchicalSpace, MobileNetSpace, NB201Cell
+from hypernas.space.capabilities import Crossable, Growable, HasDistance, HasFeatures, Tokenizable, missing_capability
 from hypernas.space.params import (
     PARAM_TYPES,
     Categorical,
@@ -12,15 +14,18 @@ from hypernas.space.params import (
     value_key,
 )
 from hypernas.space.space import Space, param_from_config
-from hypernas.space.arch import ChainSpace, DARTSCell, HierarchicalSpace, MobileNetSpace, NB201Cell
 
 __all__ = [
     "PARAM_TYPES",
     "Categorical",
     "ChainSpace",
+    "Crossable",
     "DARTSCell",
     "Fixed",
     "Float",
+    "Growable",
+    "HasDistance",
+    "HasFeatures",
     "HierarchicalSpace",
     "Int",
     "MobileNetSpace",
@@ -28,6 +33,8 @@ __all__ = [
     "NumericParam",
     "Param",
     "Space",
+    "Tokenizable",
+    "missing_capability",
     "param_from_config",
     "register_param_type",
     "value_key",

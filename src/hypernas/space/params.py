@@ -8,7 +8,6 @@ finite, enumerate a grid. Architecture spaces are parameters too: their values a
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 from abc import ABC, abstractmethod
@@ -18,17 +17,22 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hypernas.errors import SpaceError
+from hypernas.registry import Registry, signature_options
+from hypernas.validate import check_int, check_number, is_integer, is_number
 
-PARAM_TYPES: dict[str, type[Param]] = {}
+PARAM_TYPES: Registry[type[Param]] = Registry("type", error=SpaceError)
+"""Parameter classes by the name a config gives as ``type`` (``float``, ``nb201``, ...)."""
 
 
 def register_param_type(name: str) -> Callable[[type[Param]], type[Param]]:
-    """Register a parameter class under ``name`` so that configs can say ``type: name``."""
+    """Register a parameter class under ``name`` so that configs can say ``type: name``.
+
+    The class's ``type_name`` becomes ``name`` (what its :meth:`Param.to_config` writes as ``type``).
+    """
 
     def decorate(cls: type[Param]) -> type[Param]:
         cls.type_name = name
-        PARAM_TYPES[name] = cls
-        return cls
+        return PARAM_TYPES.register(name)(cls)
 
     return decorate
 
@@ -38,23 +42,21 @@ def value_key(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def _is_number(x: Any) -> bool:
-    """A real number (Python or NumPy), booleans excluded."""
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
-
-
-def _number(name: str, field: str, value: Any) -> float:
-    """Read a number from a config, accepting strings such as ``"1e-4"`` that YAML leaves unparsed."""
-    if isinstance(value, bool):
-        raise SpaceError(f"parameter {name!r}: {field} must be a number, got {value!r}")
+def _number(owner: str, field: str, value: Any) -> float:
+    """A finite number from a config, accepting strings such as ``"1e-4"`` that YAML leaves unparsed."""
     if isinstance(value, str):
         try:
-            return float(value)
+            parsed = float(value)
         except ValueError:
-            pass
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
-    raise SpaceError(f"parameter {name!r}: {field} must be a number, got {value!r}")
+            parsed = math.nan
+        if math.isfinite(parsed):
+            return parsed
+    return float(check_number(owner, field, value, error=SpaceError))
+
+
+def _label(name: str | None) -> str:
+    """A parameter as messages name it: ``'lr'``, or ``(unnamed)``."""
+    return repr(name) if name else "(unnamed)"
 
 
 def value_text(value: Any) -> str:
@@ -84,7 +86,7 @@ class Param(ABC):
 
     @property
     def label(self) -> str:
-        return repr(self.name) if self.name else "(unnamed)"
+        return _label(self.name)
 
     # --- sampling and checking -------------------------------------------------------------
     @abstractmethod
@@ -158,7 +160,7 @@ class Param(ABC):
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], name: str = "") -> Param:
-        allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "name")]
+        allowed = [option for option in signature_options(cls.__init__) if option != "name"]
         unknown = sorted(set(config) - set(allowed))
         if unknown:
             raise SpaceError(
@@ -174,7 +176,7 @@ class Param(ABC):
         return f"{type(self).__name__}({fields})"
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.to_config() == other.to_config()  # type: ignore[union-attr]
+        return isinstance(other, Param) and type(self) is type(other) and self.to_config() == other.to_config()
 
     def __hash__(self) -> int:
         return hash(value_key(self.to_config()))
@@ -186,12 +188,11 @@ class NumericParam(Param):
     def __init__(self, low: Any, high: Any, *, log: bool = False, step: Any = None, default: Any = None,
                  when: Mapping[str, Any] | None = None, name: str | None = None) -> None:
         super().__init__(when=when, name=name)
-        self.low = _number(self.name, "low", low)
-        self.high = _number(self.name, "high", high)
+        owner = f"parameter {self.label}"
+        self.low = _number(owner, "low", low)
+        self.high = _number(owner, "high", high)
         self.log = bool(log)
-        self.step = None if step is None else _number(self.name, "step", step)
-        if not (math.isfinite(self.low) and math.isfinite(self.high)):
-            raise SpaceError(f"parameter {self.label}: bounds must be finite, got [{low}, {high}]")
+        self.step = None if step is None else _number(owner, "step", step)
         if self.low > self.high:
             raise SpaceError(f"parameter {self.label}: low {low} is greater than high {high}")
         if self.log and self.low <= 0:
@@ -274,8 +275,7 @@ class NumericParam(Param):
         return near[int(rng.integers(len(near)))] if near else value
 
     def grid(self, resolution: int = 5) -> list[Any]:
-        if resolution < 1:
-            raise SpaceError(f"grid resolution must be >= 1, got {resolution}")
+        check_int(f"parameter {self.label}", "resolution", resolution, 1, error=SpaceError)
         card = self.cardinality
         if card is not None and card <= resolution:
             return self._all_values()
@@ -316,7 +316,7 @@ class Float(NumericParam):
         return float(value)
 
     def validate(self, value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        if not is_number(value):
             raise SpaceError(f"parameter {self.label}: {value!r} is not a number; allowed: a float in {self._range_text()}")
         v = float(value)
         if not math.isfinite(v) or v < self.low - 1e-12 * max(1.0, abs(self.low)) or v > self.high + 1e-12 * max(1.0, abs(self.high)):
@@ -337,7 +337,7 @@ class Float(NumericParam):
 
     def _top_index(self) -> int:
         """Index of the highest grid point ``low + k * step`` that is not above ``high``."""
-        return int(math.floor((self.high - self.low) / self.step + 1e-9))  # type: ignore[operator]
+        return math.floor((self.high - self.low) / self.step + 1e-9)  # type: ignore[operator]
 
     def neighbors(self, value: Any) -> list[float]:
         if self.cardinality == 1:
@@ -361,9 +361,10 @@ class Int(NumericParam):
 
     def __init__(self, low: Any, high: Any, *, log: bool = False, step: Any = 1, default: Any = None,
                  when: Mapping[str, Any] | None = None, name: str | None = None) -> None:
+        owner = f"parameter {_label(name)}"
         for field, x in (("low", low), ("high", high), ("step", step)):
-            if not float(_number(name or "", field, x)).is_integer():
-                raise SpaceError(f"parameter {name!r}: {field} must be an integer, got {x!r}")
+            if not _number(owner, field, x).is_integer():
+                raise SpaceError(f"{owner}: {field} must be an integer, got {x!r}")
         super().__init__(low, high, log=log, step=None if log and step == 1 else step, default=default,
                          when=when, name=name)
         if self.step is None:
@@ -382,8 +383,7 @@ class Int(NumericParam):
         return int(x)
 
     def validate(self, value: Any) -> int:
-        ok_type = isinstance(value, (int, np.integer)) or (isinstance(value, (float, np.floating)) and float(value).is_integer())
-        if isinstance(value, bool) or not ok_type:
+        if not (is_integer(value) or (isinstance(value, (float, np.floating)) and float(value).is_integer())):
             raise SpaceError(f"parameter {self.label}: {value!r} is not an integer; allowed: an integer in {self._range_text()}")
         v = int(value)
         if v < self.low or v > self.high or (v - int(self.low)) % int(self.step or 1):
@@ -448,7 +448,7 @@ class Categorical(Param):
         if key is not None and key in self._index:
             return self._index[key]
         for i, c in enumerate(self.choices):  # 32.0 or np.int64(32) (e.g. from a DataFrame) for the choice 32
-            if _is_number(c) and _is_number(value) and float(c) == float(value):
+            if is_number(c) and is_number(value) and float(c) == float(value):
                 return i
         shown = ", ".join(repr(c) for c in self.choices[:12]) + (", ..." if len(self.choices) > 12 else "")
         raise SpaceError(f"parameter {self.label}: {value!r} is not one of the choices; allowed: {shown}")

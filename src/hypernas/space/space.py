@@ -301,7 +301,7 @@ class Space:
     @classmethod
     def from_yaml(cls, source: str | Path) -> Space:
         """Build a space from a YAML file path or YAML text (see :meth:`from_config`)."""
-        if isinstance(source, Path) and not source.is_file() or (
+        if (isinstance(source, Path) and not source.is_file()) or (
                 isinstance(source, str) and source.strip().endswith((".yaml", ".yml")) and not _is_file(source)):
             raise SpaceError(f"space file {str(source)!r} does not exist")
         text = Path(source).read_text() if isinstance(source, Path) or _is_file(source) else str(source)
@@ -337,8 +337,9 @@ def param_from_config(name: str, desc: Any) -> Param:
     desc = dict(desc)
     kind = desc.pop("type", "categorical" if "choices" in desc else None)
     if kind is None:
-        raise SpaceError(f"parameter {name!r}: missing 'type'; allowed: {', '.join(sorted(PARAM_TYPES))}")
-    cls = PARAM_TYPES.get(str(kind).lower())
-    if cls is None:
-        raise SpaceError(f"parameter {name!r}: unknown type {kind!r}; allowed: {', '.join(sorted(PARAM_TYPES))}")
+        raise SpaceError(f"parameter {name!r}: missing 'type'; allowed: {', '.join(PARAM_TYPES.names())}")
+    try:
+        cls = PARAM_TYPES.get(kind)
+    except SpaceError as exc:
+        raise SpaceError(f"parameter {name!r}: {exc}") from None
     return cls.from_config(desc, name=name)

@@ -9,7 +9,7 @@ import numpy as np
 
 from hypernas.errors import StrategyError
 from hypernas.record import Direction, FrozenTrial, TrialState
-from hypernas.space import Space
+from hypernas.space import Crossable, HasDistance, HasFeatures, Space
 from hypernas.strategy.base import StudyView, objective_sign
 
 
@@ -72,7 +72,7 @@ def unseen_mutation(space: Space, parent: Mapping[str, Any], rng: np.random.Gene
 
 
 def crossover(space: Space, a: Mapping[str, Any], b: Mapping[str, Any], rng: np.random.Generator) -> dict[str, Any]:
-    """A child taking each parameter from one parent; genotypes with a ``crossover`` method are mixed inside."""
+    """A child taking each parameter from one parent; :class:`~hypernas.space.Crossable` genotypes are mixed inside."""
     child: dict[str, Any] = {}
     for name, p in space.items():
         if not space.is_active(name, child):
@@ -80,7 +80,7 @@ def crossover(space: Space, a: Mapping[str, Any], b: Mapping[str, Any], rng: np.
         options = [x[name] for x in (a, b) if name in x]
         if not options:
             child[name] = p.sample(rng)
-        elif len(options) == 2 and hasattr(p, "crossover"):
+        elif len(options) == 2 and isinstance(p, Crossable):
             child[name] = p.crossover(options[0], options[1], rng)
         else:
             child[name] = options[int(rng.integers(len(options)))]
@@ -90,12 +90,12 @@ def crossover(space: Space, a: Mapping[str, Any], b: Mapping[str, Any], rng: np.
 def features(space: Space, params: Mapping[str, Any]) -> np.ndarray:
     """Numbers describing a configuration for accuracy predictors.
 
-    Architecture parameters that offer ``features`` (e.g. the NB201 path encoding) use it; the rest
-    use their [0, 1] encoding; inactive parameters are zeros.
+    Parameters that have :class:`~hypernas.space.HasFeatures` (e.g. the NB201 path encoding) use them;
+    the rest use their [0, 1] encoding; inactive parameters are zeros.
     """
     parts: list[list[float]] = []
     for name, p in space.items():
-        if hasattr(p, "features"):
+        if isinstance(p, HasFeatures):
             size = len(p.features(p.default))
             parts.append(list(p.features(params[name])) if name in params else [0.0] * size)
         else:
@@ -104,11 +104,11 @@ def features(space: Space, params: Mapping[str, Any]) -> np.ndarray:
 
 
 def distance(space: Space, a: Mapping[str, Any], b: Mapping[str, Any]) -> float:
-    """How many genes differ: per parameter its own ``distance`` if it has one, else 0 or 1."""
+    """How many genes differ: per parameter its own distance (:class:`~hypernas.space.HasDistance`), else 0 or 1."""
     total = 0.0
     for name, p in space.items():
         if name in a and name in b:
-            total += float(p.distance(a[name], b[name])) if hasattr(p, "distance") else float(space.key({name: a[name]}) != space.key({name: b[name]}))
+            total += float(p.distance(a[name], b[name])) if isinstance(p, HasDistance) else float(space.key({name: a[name]}) != space.key({name: b[name]}))
         elif name in a or name in b:
             total += 1.0
     return total

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import minimize
 
-from hypernas.space import Categorical, Fixed, Space
+from hypernas.space import Categorical, Fixed, Space, Tokenizable
 
 INACTIVE = -1.0  # the gene of a parameter that a condition switched off
 _PRIOR_WEIGHT, _PRIOR_SD = np.log(0.5), 2.0  # log w ~ N(log 0.5, 2^2); log s2 ~ N(0, 2^2)
@@ -28,7 +28,7 @@ _JITTER = 1e-6
 
 def _genes_of(p: Any) -> tuple[int, bool]:
     """How many genes a parameter contributes, and whether they are categorical."""
-    if hasattr(p, "token_choices"):
+    if isinstance(p, Tokenizable):
         return len(p.token_choices()), True
     if isinstance(p, Categorical):
         return 1, True
@@ -49,7 +49,7 @@ def genes(space: Space, params: Mapping[str, Any]) -> np.ndarray:
             continue
         if name not in params:
             out.extend([INACTIVE] * width)
-        elif hasattr(p, "token_choices"):
+        elif isinstance(p, Tokenizable):
             out.extend(float(t) for t in p.to_tokens(params[name]))
         elif isinstance(p, Categorical):
             out.append(float(p.index(params[name])))

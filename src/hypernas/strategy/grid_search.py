@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from hypernas.errors import SearchExhausted, StrategyError
+from hypernas.errors import SearchExhausted, SpaceError, StrategyError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.space import Fixed, Param, Space
 from hypernas.space import NumericParam
@@ -44,7 +44,10 @@ class GridSearch(Strategy):
     def check_space(self, space: Space) -> None:
         bound = 1
         for _, p in space.items():
-            bound *= len(p.grid(self.resolution))
+            try:
+                bound *= len(p.grid(self.resolution))
+            except SpaceError as exc:  # an architecture space too large to enumerate
+                raise StrategyError(f"grid: {exc}") from None
             if bound > MAX_GRID_POINTS:
                 raise StrategyError(
                     f"grid: the space has more than {MAX_GRID_POINTS:,} grid points at resolution {self.resolution}; "

@@ -21,7 +21,7 @@ import numpy as np
 
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial
-from hypernas.space import Space
+from hypernas.space import Growable, Space
 from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy._candidates import check_weights, crossover, distance, scored, seen_keys, unseen_mutation, unseen_sample
 from hypernas.strategy.registry import register_strategy
@@ -82,10 +82,10 @@ class NEAT(Strategy):
     def _mutate(self, space: Space, params: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
         u = rng.random()
         move = "grow" if u < self.add_rate else "shrink" if u < self.add_rate + self.remove_rate else None
-        structural = [n for n, p in space.items() if move and n in params and hasattr(p, move)]
+        structural = [(n, p) for n, p in space.items() if move and n in params and isinstance(p, Growable)]
         if structural:
-            name = structural[int(rng.integers(len(structural)))]
-            changed = getattr(space[name], move)(params[name], rng)
+            name, p = structural[int(rng.integers(len(structural)))]
+            changed = p.grow(params[name], rng) if move == "grow" else p.shrink(params[name], rng)
             if changed is not None:
                 return {**params, name: changed}
         return space.mutate(params, rng)

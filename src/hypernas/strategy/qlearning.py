@@ -18,10 +18,11 @@ import numpy as np
 
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial, TrialState
+from hypernas.space import Space
 from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy._candidates import check_weights, scored, seen_keys, unseen_mutation
 from hypernas.strategy.registry import register_strategy
-from hypernas.strategy.tokens import TokenPlan
+from hypernas.strategy.tokens import TokenPlan, check_tokens
 
 _STATE_KEY = "qlearning:q"
 DEFAULT_SCHEDULE = ((0, 1.0), (20, 0.9), (30, 0.7), (40, 0.5), (50, 0.3), (60, 0.2), (70, 0.1))
@@ -56,6 +57,9 @@ class QLearning(Strategy):
         return {**super().to_config(), "alpha": self.alpha, "gamma": self.gamma, "replay": self.replay,
                 "q_init": self.q_init, "epsilon_schedule": [list(x) for x in self.epsilon_schedule],
                 "resolution": self.resolution, **({"weights": self.weights} if self.weights else {})}
+
+    def check_space(self, space: Space) -> None:
+        check_tokens(self.name, space, self.resolution)
 
     def epsilon(self, number: int) -> float:
         """Exploration rate for trial ``number``."""

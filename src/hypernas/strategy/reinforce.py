@@ -21,7 +21,7 @@ from hypernas.space import Space
 from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy._candidates import check_weights, reward, seen_keys, unseen_mutation
 from hypernas.strategy.registry import register_strategy
-from hypernas.strategy.tokens import TokenPlan
+from hypernas.strategy.tokens import TokenPlan, check_tokens
 
 if TYPE_CHECKING:
     import torch
@@ -53,6 +53,9 @@ class Reinforce(Strategy):
         return {**super().to_config(), "hidden": self.hidden, "lr": self.lr, "baseline_decay": self.baseline_decay,
                 "entropy_weight": self.entropy_weight, "resolution": self.resolution,
                 **({"weights": self.weights} if self.weights else {})}
+
+    def check_space(self, space: Space) -> None:
+        check_tokens(self.name, space, self.resolution)
 
     def _state(self, study: StudyView) -> tuple[tuple[str, int], Controller, torch.optim.Optimizer, float | None]:
         """The controller as saved with the study (cached while the study's space and version match)."""

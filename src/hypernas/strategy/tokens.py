@@ -1,6 +1,6 @@
 """A search space seen as a sequence of discrete choices, for sequence controllers (REINFORCE, Q-learning).
 
-Every parameter contributes slots: an architecture genotype with ``token_choices`` one slot per
+Every parameter contributes slots: a :class:`~hypernas.space.Tokenizable` genotype one slot per
 token (e.g. one per NB201 edge), any other parameter one slot whose choices are its grid values.
 Conditional parameters only take their slots when active, so sequences may differ in length.
 """
@@ -12,7 +12,19 @@ from typing import Any
 
 import numpy as np
 
-from hypernas.space import Space
+from hypernas.errors import SpaceError, StrategyError
+from hypernas.space import Space, Tokenizable, missing_capability
+
+
+def check_tokens(strategy: str, space: Space, resolution: int) -> None:
+    """Refuse a parameter that has neither tokens nor a grid at ``resolution``: :class:`TokenPlan` needs one."""
+    for name, p in space.items():
+        if isinstance(p, Tokenizable):
+            continue
+        try:
+            p.grid(resolution)
+        except SpaceError as exc:
+            raise missing_capability(strategy, name, p, Tokenizable, also=f" and a grid ({exc})", error=StrategyError) from None
 
 
 class TokenPlan:
@@ -25,7 +37,7 @@ class TokenPlan:
         self._grids: dict[str, list[Any]] = {}
         for name, p in space.items():
             self.first[name] = len(self.slots)
-            if hasattr(p, "token_choices"):
+            if isinstance(p, Tokenizable):
                 counts = list(p.token_choices())
             else:
                 self._grids[name] = p.grid(resolution)
@@ -49,13 +61,13 @@ class TokenPlan:
             if not self.space.is_active(name, params):
                 continue
             start = self.first[name]
-            count = len(p.token_choices()) if hasattr(p, "token_choices") else 1
+            count = len(p.token_choices()) if isinstance(p, Tokenizable) else 1
             tokens = []
             for slot in range(start, start + count):
                 t = int(choose(slot))
                 tokens.append(t)
                 seq.append((slot, t))
-            params[name] = p.from_tokens(tokens) if hasattr(p, "token_choices") else self._grids[name][tokens[0]]
+            params[name] = p.from_tokens(tokens) if isinstance(p, Tokenizable) else self._grids[name][tokens[0]]
         return params, seq
 
     def tokens_of(self, params: Mapping[str, Any]) -> list[tuple[int, int]]:
@@ -65,7 +77,7 @@ class TokenPlan:
             if name not in params:
                 continue
             start = self.first[name]
-            if hasattr(p, "to_tokens"):
+            if isinstance(p, Tokenizable):
                 seq.extend((start + k, int(t)) for k, t in enumerate(p.to_tokens(params[name])))
             else:
                 grid = self._grids[name]

@@ -42,7 +42,7 @@ def test_operation_and_input_mutations():
     for _ in range(40):
         child = CELL.mutate(g, rng)
         assert CELL.distance(g, child) == 1 and CELL.validate(child) == child
-        changed = [(x, y) for c in ("normal", "reduce") for x, y in zip(g[c], child[c]) if x != y][0]
+        changed = next((x, y) for c in ("normal", "reduce") for x, y in zip(g[c], child[c]) if x != y)
         kinds.add("op" if changed[0][0] != changed[1][0] else "input")
     assert kinds == {"op", "input"}
     near = CELL.neighbors(g)

@@ -6,4 +6,4 @@ from hypernas.space.arch.hierarchical import HIERARCHICAL_OPS, HierarchicalSpace
 from hypernas.space.arch.mobilenet import MobileNetSpace
 from hypernas.space.arch.nb201 import NB201_OPS, NB201Cell
 
-__all__ = ["ChainSpace", "DARTS_OPS", "DARTSCell", "HIERARCHICAL_OPS", "HierarchicalSpace", "MobileNetSpace", "NB201_OPS", "NB201Cell"]
+__all__ = ["DARTS_OPS", "HIERARCHICAL_OPS", "NB201_OPS", "ChainSpace", "DARTSCell", "HierarchicalSpace", "MobileNetSpace", "NB201Cell"]

@@ -22,37 +22,33 @@ from typing import Any
 import numpy as np
 
 from hypernas.errors import SpaceError
+from hypernas.space._checks import check_int_list
+from hypernas.space.capabilities import Crossable, Growable, HasDistance, Tokenizable
 from hypernas.space.params import Param, register_param_type, value_key
+from hypernas.validate import check_int
 
 _MAX_GRID = 1_000_000
 
 
-def _positive_ints(label: str, field: str, values: Any) -> list[int]:
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values):
-        raise SpaceError(f"parameter {label} (chain): {field} must be a non-empty list of integers >= 1, got {values!r}")
-    return sorted(set(values))
-
-
 @register_param_type("chain")
-class ChainSpace(Param):
+class ChainSpace(Param, Tokenizable, Crossable, HasDistance, Growable):
     """Variable-depth layer sequences over a vocabulary of conv, pool and dense layers."""
 
     def __init__(self, input_size: int = 28, min_layers: int = 1, max_layers: int = 6, filters: Sequence[int] = (16, 32, 64),
                  kernels: Sequence[int] = (1, 3, 5), pool_sizes: Sequence[int] = (2,), units: Sequence[int] = (32, 64, 128),
                  max_dense: int = 2, *, when: Mapping[str, Any] | None = None, name: str | None = None) -> None:
         super().__init__(when=when, name=name)
-        for field, v, low in (("input_size", input_size, 1), ("min_layers", min_layers, 1), ("max_layers", max_layers, 1),
-                              ("max_dense", max_dense, 0)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < low:
-                raise SpaceError(f"parameter {self.label} (chain): {field} must be an integer >= {low}, got {v!r}")
+        owner = f"parameter {self.label} (chain)"
+        self.input_size = check_int(owner, "input_size", input_size, 1, error=SpaceError)
+        self.min_layers = check_int(owner, "min_layers", min_layers, 1, error=SpaceError)
+        self.max_layers = check_int(owner, "max_layers", max_layers, 1, error=SpaceError)
+        self.max_dense = check_int(owner, "max_dense", max_dense, 0, error=SpaceError)
         if min_layers > max_layers:
-            raise SpaceError(f"parameter {self.label} (chain): min_layers {min_layers} is greater than max_layers {max_layers}")
-        self.input_size, self.min_layers, self.max_layers, self.max_dense = input_size, min_layers, max_layers, max_dense
-        self.filters = _positive_ints(self.label, "filters", filters)
-        self.kernels = _positive_ints(self.label, "kernels", kernels)
-        self.pool_sizes = _positive_ints(self.label, "pool_sizes", pool_sizes)
-        self.units = _positive_ints(self.label, "units", units)
+            raise SpaceError(f"{owner}: min_layers {min_layers} is greater than max_layers {max_layers}")
+        self.filters = sorted(set(check_int_list(owner, "filters", filters, 1)))
+        self.kernels = sorted(set(check_int_list(owner, "kernels", kernels, 1)))
+        self.pool_sizes = sorted(set(check_int_list(owner, "pool_sizes", pool_sizes, 1)))
+        self.units = sorted(set(check_int_list(owner, "units", units, 1)))
         self.vocabulary: list[dict[str, Any]] = (
             [{"type": "conv", "filters": f, "kernel": k} for f in self.filters for k in self.kernels]
             + [{"type": "pool", "size": s} for s in self.pool_sizes]
@@ -165,8 +161,8 @@ class ChainSpace(Param):
 
     def describe(self, value: Any) -> str:
         """The chain as text, e.g. ``conv 32 3x3 > max-pool 2 > dense 64 > classifier``."""
-        words = {"conv": lambda l: f"conv {l['filters']} {l['kernel']}x{l['kernel']}",
-                 "pool": lambda l: f"max-pool {l['size']}", "dense": lambda l: f"dense {l['units']}"}
+        words = {"conv": lambda x: f"conv {x['filters']} {x['kernel']}x{x['kernel']}",
+                 "pool": lambda x: f"max-pool {x['size']}", "dense": lambda x: f"dense {x['units']}"}
         return " > ".join([words[layer["type"]](layer) for layer in self.validate(value)] + ["classifier"])
 
     # --- encodings and tokens -----------------------------------------------------------------

@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 
 from hypernas.errors import SpaceError
+from hypernas.space.capabilities import Crossable, HasDistance, Tokenizable
 from hypernas.space.params import Param, register_param_type
+from hypernas.validate import check_int
 
 DARTS_OPS = ("none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
              "dil_conv_3x3", "dil_conv_5x5")
@@ -29,7 +31,7 @@ CELLS = ("normal", "reduce")
 
 
 @register_param_type("darts")
-class DARTSCell(Param):
+class DARTSCell(Param, Tokenizable, Crossable, HasDistance):
     """A DARTS genotype: normal and reduction cells of ``steps`` nodes with 2 inputs each over ``ops``."""
 
     def __init__(self, ops: Sequence[str] = DARTS_OPS, steps: int = 4, *, when: Mapping[str, Any] | None = None,
@@ -37,10 +39,8 @@ class DARTSCell(Param):
         super().__init__(when=when, name=name)
         if isinstance(ops, str) or not isinstance(ops, Sequence) or len(ops) < 1 or len(set(ops)) != len(ops):
             raise SpaceError(f"parameter {self.label} (darts): ops must be a list of distinct operation names, got {ops!r}")
-        if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 8:
-            raise SpaceError(f"parameter {self.label} (darts): steps must be an integer in [1, 8], got {steps!r}")
+        self.steps = check_int(f"parameter {self.label} (darts)", "steps", steps, 1, 8, error=SpaceError)
         self.ops = [str(o) for o in ops]
-        self.steps = steps
         self._op_index = {o: k for k, o in enumerate(self.ops)}
         self.n_edges = 2 * steps
         self._max_inputs = steps + 1  # node k + 2 may read nodes 0 .. k + 1
@@ -205,7 +205,7 @@ class DARTSCell(Param):
         it = iter(int(t) for t in tokens)
         out = {}
         for cell in CELLS:
-            edges = []
+            edges: list[list[Any]] = []
             for e in range(self.n_edges):
                 src, op = next(it), self.ops[next(it)]
                 if e % 2 and src == edges[-1][1]:

@@ -21,7 +21,9 @@ import numpy as np
 
 from hypernas.errors import SpaceError
 from hypernas.space.arch.token_encoding import TokenOneHot
-from hypernas.space.params import Param, register_param_type
+from hypernas.space.capabilities import Crossable, Growable, HasDistance
+from hypernas.space.params import register_param_type
+from hypernas.validate import check_int
 
 HIERARCHICAL_OPS = ("identity", "conv_1x1", "dw_conv_3x3", "sep_conv_3x3", "max_pool_3x3", "avg_pool_3x3", "conv_3x3")
 
@@ -39,7 +41,7 @@ def _connected(edges: list[tuple[int, int]], present: Sequence[bool], nodes: int
 
 
 @register_param_type("hierarchical")
-class HierarchicalSpace(TokenOneHot, Param):
+class HierarchicalSpace(TokenOneHot, Crossable, HasDistance, Growable):
     """Two-level hierarchical genotypes: ``n_motifs`` motifs of ``motif_nodes`` nodes, a top motif of ``top_nodes``."""
 
     def __init__(self, ops: Sequence[str] = HIERARCHICAL_OPS, n_motifs: int = 6, motif_nodes: int = 4, top_nodes: int = 5,
@@ -47,12 +49,12 @@ class HierarchicalSpace(TokenOneHot, Param):
         super().__init__(when=when, name=name)
         if isinstance(ops, str) or not isinstance(ops, Sequence) or not ops or len(set(ops)) != len(ops) or "none" in ops:
             raise SpaceError(f"parameter {self.label} (hierarchical): ops must be distinct operation names without 'none', got {ops!r}")
-        for field, v, low in (("n_motifs", n_motifs, 1), ("motif_nodes", motif_nodes, 2), ("top_nodes", top_nodes, 2),
-                              ("init_mutations", init_mutations, 0)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < low:
-                raise SpaceError(f"parameter {self.label} (hierarchical): {field} must be an integer >= {low}, got {v!r}")
+        owner = f"parameter {self.label} (hierarchical)"
+        self.n_motifs = check_int(owner, "n_motifs", n_motifs, 1, error=SpaceError)
+        self.motif_nodes = check_int(owner, "motif_nodes", motif_nodes, 2, error=SpaceError)
+        self.top_nodes = check_int(owner, "top_nodes", top_nodes, 2, error=SpaceError)
+        self.init_mutations = check_int(owner, "init_mutations", init_mutations, 0, error=SpaceError)
         self.ops = list(ops)
-        self.n_motifs, self.motif_nodes, self.top_nodes, self.init_mutations = n_motifs, motif_nodes, top_nodes, init_mutations
         self.motif_edges = _edges(motif_nodes)
         self.top_edges = _edges(top_nodes)
         self._motif_choices = ["none"] + self.ops

@@ -20,7 +20,8 @@ import numpy as np
 
 from hypernas.errors import SpaceError
 from hypernas.space.arch.token_encoding import TokenOneHot
-from hypernas.space.params import Param, register_param_type
+from hypernas.space.capabilities import Crossable, Growable, HasDistance
+from hypernas.space.params import register_param_type
 
 DEFAULT_STAGES = ((16, 1), (24, 2), (40, 2), (80, 2), (112, 1), (192, 2))
 DEFAULT_KERNELS = ((3,), (5,), (7,), (3, 5), (3, 5, 7))
@@ -28,7 +29,7 @@ _FIELDS = ("expansion", "kernel", "se", "depth")
 
 
 @register_param_type("mobilenet")
-class MobileNetSpace(TokenOneHot, Param):
+class MobileNetSpace(TokenOneHot, Crossable, HasDistance, Growable):
     """Per stage: expansion, (mixed) depthwise kernels, squeeze-excitation and depth."""
 
     def __init__(self, stages: Sequence[Sequence[int]] = DEFAULT_STAGES, expansions: Sequence[int] = (1, 3, 6),

@@ -20,14 +20,16 @@ from typing import Any
 import numpy as np
 
 from hypernas.errors import SpaceError
+from hypernas.space.capabilities import Crossable, Growable, HasDistance, HasFeatures, Tokenizable
 from hypernas.space.params import Param, register_param_type
+from hypernas.validate import check_int
 
 NB201_OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 _MAX_GRID = 1_000_000
 
 
 @register_param_type("nb201")
-class NB201Cell(Param):
+class NB201Cell(Param, Tokenizable, Crossable, HasDistance, HasFeatures, Growable):
     """A NAS-Bench-201 cell genotype (a string); ``ops[0]`` must be the edge-removing ``none`` if present."""
 
     def __init__(self, ops: Sequence[str] = NB201_OPS, nodes: int = 4, *, default: str | None = None,
@@ -37,10 +39,8 @@ class NB201Cell(Param):
             raise SpaceError(f"parameter {self.label} (nb201): ops must be a list of at least 2 operation names, got {ops!r}")
         if len(set(ops)) != len(ops) or not all(isinstance(o, str) and o and not set(o) & set("|~+") for o in ops):
             raise SpaceError(f"parameter {self.label} (nb201): ops must be distinct names without '|', '~' or '+', got {list(ops)!r}")
-        if isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 2:
-            raise SpaceError(f"parameter {self.label} (nb201): nodes must be an integer >= 2, got {nodes!r}")
+        self.nodes = check_int(f"parameter {self.label} (nb201)", "nodes", nodes, 2, error=SpaceError)
         self.ops = list(ops)
-        self.nodes = nodes
         self.edges = [(i, j) for j in range(1, nodes) for i in range(j)]
         self._op_index = {o: k for k, o in enumerate(self.ops)}
         self._template = "+".join("|" + "|".join(f"{{}}~{i}" for i in range(j)) + "|" for j in range(1, nodes))

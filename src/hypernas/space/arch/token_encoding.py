@@ -7,17 +7,14 @@ from typing import Any
 
 import numpy as np
 
+from hypernas.space.capabilities import Tokenizable
+from hypernas.space.params import Param
 
-class TokenOneHot:
-    """Mixin: ``n_dims``, ``encode`` and ``decode`` as one one-hot block per token position.
 
-    The architecture space that mixes it in defines ``token_choices()``, ``to_tokens(value)`` and
-    ``from_tokens(tokens)``.
+class TokenOneHot(Param, Tokenizable):
+    """Base of a tokenizable architecture space: ``n_dims``, ``encode`` and ``decode`` as one one-hot
+    block per token position (the space defines ``token_choices``, ``to_tokens`` and ``from_tokens``).
     """
-
-    token_choices: Any
-    to_tokens: Any
-    from_tokens: Any
 
     @property
     def n_dims(self) -> int:
