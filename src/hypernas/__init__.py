@@ -1,12 +1,22 @@
 """hypernas: neural architecture search and hyperparameter optimization for PyTorch.
 
 One interface for every classic search strategy, and a study record that never loses a trial.
+Everything public is importable from here. The training names (``Trainer``, ``TrainingObjective``,
+``MODELS``, ...) load PyTorch when first used, so ``import hypernas`` stays light.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from hypernas.errors import (
     ConfigError,
     DuplicateStudyError,
     HypernasError,
+    InternalError,
+    NoCompleteTrialError,
+    ObjectiveError,
     SearchExhausted,
     SpaceError,
     StorageError,
@@ -14,27 +24,72 @@ from hypernas.errors import (
     StudyNotFoundError,
     TrialPruned,
     TrialStateError,
+    WorkerCrashedError,
 )
-from hypernas.estimate.pruners import Pruner, make_pruner
 from hypernas.estimate.pruners import (
+    PRUNERS,
     ASHAPruner,
     HyperbandPruner,
     MedianPruner,
+    NoPruner,
     PatiencePruner,
     PercentilePruner,
+    Pruner,
     SuccessiveHalvingPruner,
     ThresholdPruner,
+    make_pruner,
 )
+from hypernas.estimate.tabular import NB201Benchmark
 from hypernas.record import Direction, FrozenTrial, TrialState
-from hypernas.space import Categorical, Fixed, Float, Int, Param, Space
-from hypernas.strategy import GridSearch, RandomSearch, Strategy, make_strategy, register_strategy
-from hypernas.strategy import HyperbandScheduler
-from hypernas.strategy import CMAES, NSGA2, TPE, GaussianProcess
+from hypernas.registry import Configurable, Registry
+from hypernas.space import (
+    PARAM_TYPES,
+    Categorical,
+    ChainSpace,
+    Crossable,
+    DARTSCell,
+    Fixed,
+    Float,
+    Growable,
+    HasDistance,
+    HasFeatures,
+    HierarchicalSpace,
+    Int,
+    MobileNetSpace,
+    NB201Cell,
+    Param,
+    Space,
+    Tokenizable,
+    register_param_type,
+)
+from hypernas.strategy import (
+    CMAES,
+    NEAT,
+    NSGA2,
+    STRATEGIES,
+    TPE,
+    AgingEvolution,
+    GaussianProcess,
+    GridSearch,
+    HyperbandScheduler,
+    LocalSearch,
+    PredictorGuidedEvolution,
+    QLearning,
+    RandomSearch,
+    Reinforce,
+    Strategy,
+    StudyView,
+    make_strategy,
+    register_strategy,
+)
 from hypernas.study import (
+    EXECUTORS,
+    Executor,
     InMemoryStorage,
     SQLStorage,
     Storage,
     Study,
+    StudyHandle,
     Trial,
     create_study,
     delete_study,
@@ -42,15 +97,50 @@ from hypernas.study import (
     study_names,
 )
 
+if TYPE_CHECKING:
+    from hypernas.estimate.models import (
+        MODELS,
+        DARTSNetwork,
+        EdgeFactory,
+        HierarchicalNetwork,
+        MobileNetNetwork,
+        NB201Network,
+        build_model,
+        cell_edge,
+        count_flops,
+        count_params,
+        measure_latency,
+    )
+    from hypernas.estimate.train import DATASETS, TrainConfig, Trainer, TrainingObjective, load_dataset
+
 __version__ = "0.1.0"
 
+# name -> module, imported on first use because it loads PyTorch
+_MODELS = ("MODELS", "DARTSNetwork", "EdgeFactory", "HierarchicalNetwork", "MobileNetNetwork", "NB201Network",
+           "build_model", "cell_edge", "count_flops", "count_params", "measure_latency")
+_TRAIN = ("DATASETS", "TrainConfig", "Trainer", "TrainingObjective", "load_dataset")
+_TORCH_NAMES = {**dict.fromkeys(_MODELS, "hypernas.estimate.models"), **dict.fromkeys(_TRAIN, "hypernas.estimate.train")}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _TORCH_NAMES:
+        return getattr(importlib.import_module(_TORCH_NAMES[name]), name)
+    raise AttributeError(f"module 'hypernas' has no attribute {name!r}")
+
+
 __all__ = [
-    "Categorical", "ConfigError", "Direction", "DuplicateStudyError", "Fixed", "Float", "FrozenTrial", "GridSearch",
-    "HypernasError", "InMemoryStorage", "Int", "Param", "Pruner", "RandomSearch", "SQLStorage", "SearchExhausted",
-    "Space", "SpaceError", "Storage", "StorageError", "Strategy", "StrategyError", "Study", "StudyNotFoundError",
-    "Trial", "TrialPruned", "TrialState", "TrialStateError", "create_study", "delete_study", "load_study",
-    "make_pruner", "make_strategy", "register_strategy", "study_names",
+    "CMAES", "DATASETS", "EXECUTORS", "MODELS", "NEAT", "NSGA2", "PARAM_TYPES", "PRUNERS", "STRATEGIES", "TPE",
+    "ASHAPruner", "AgingEvolution", "Categorical", "ChainSpace", "ConfigError", "Configurable", "Crossable",
+    "DARTSCell", "DARTSNetwork", "Direction", "DuplicateStudyError", "EdgeFactory", "Executor", "Fixed", "Float",
+    "FrozenTrial", "GaussianProcess", "GridSearch", "Growable", "HasDistance", "HasFeatures", "HierarchicalNetwork",
+    "HierarchicalSpace", "HyperbandPruner", "HyperbandScheduler", "HypernasError", "InMemoryStorage", "Int",
+    "InternalError", "LocalSearch", "MedianPruner", "MobileNetNetwork", "MobileNetSpace", "NB201Benchmark",
+    "NB201Cell", "NB201Network", "NoCompleteTrialError", "NoPruner", "ObjectiveError", "Param", "PatiencePruner",
+    "PercentilePruner", "PredictorGuidedEvolution", "Pruner", "QLearning", "RandomSearch", "Registry", "Reinforce",
+    "SQLStorage", "SearchExhausted", "Space", "SpaceError", "Storage", "StorageError", "Strategy", "StrategyError",
+    "Study", "StudyHandle", "StudyNotFoundError", "StudyView", "SuccessiveHalvingPruner", "ThresholdPruner",
+    "Tokenizable", "TrainConfig", "Trainer", "TrainingObjective", "Trial", "TrialPruned", "TrialState",
+    "TrialStateError", "WorkerCrashedError", "build_model", "cell_edge", "count_flops", "count_params",
+    "create_study", "delete_study", "load_dataset", "load_study", "make_pruner", "make_strategy", "measure_latency",
+    "register_param_type", "register_strategy", "study_names"
 ]
-__all__ += ["ASHAPruner", "HyperbandPruner", "HyperbandScheduler", "MedianPruner", "PatiencePruner",
-            "PercentilePruner", "SuccessiveHalvingPruner", "ThresholdPruner"]
-__all__ += ["CMAES", "GaussianProcess", "NSGA2", "TPE"]
