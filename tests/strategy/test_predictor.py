@@ -5,7 +5,7 @@ from hypernas import create_study, load_study
 from hypernas.errors import StrategyError
 from hypernas.space import ChainSpace, DARTSCell, Float, HierarchicalSpace, MobileNetSpace, NB201Cell, Space
 from hypernas.strategy import PredictorGuidedEvolution
-from hypernas.strategy._candidates import features
+from hypernas.strategy._nas.candidates import features
 
 CELL = NB201Cell()
 WEIGHTS = {"none": 0.0, "skip_connect": 1.0, "nor_conv_1x1": 2.0, "nor_conv_3x3": 3.0, "avg_pool_3x3": 0.5}

@@ -5,7 +5,7 @@ from hypernas import create_study, load_study
 from hypernas.errors import StrategyError
 from hypernas.space import Categorical, Int, NB201Cell, Space
 from hypernas.strategy import Reinforce
-from hypernas.strategy.tokens import TokenPlan
+from hypernas.strategy._nas.tokens import TokenPlan
 
 CELL = NB201Cell()
 

@@ -20,7 +20,7 @@ import numpy as np
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.space import Fixed, Float, Int, NumericParam, Space
-from hypernas.strategy._history import check_params, check_single_objective
+from hypernas.strategy._bo.history import check_params, check_single_objective
 from hypernas.strategy.base import Strategy, StudyView, objective_sign
 from hypernas.strategy.registry import register_strategy
 

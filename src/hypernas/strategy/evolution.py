@@ -15,7 +15,7 @@ from typing import Any
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial
 from hypernas.strategy.base import Strategy, StudyView
-from hypernas.strategy._candidates import check_weights, scored, seen_keys, unseen_mutation, unseen_sample
+from hypernas.strategy._nas.candidates import check_weights, scored, seen_keys, unseen_mutation, unseen_sample
 from hypernas.strategy.registry import register_strategy
 
 

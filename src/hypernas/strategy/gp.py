@@ -38,7 +38,7 @@ import numpy as np
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial
 from hypernas.space import Categorical, Fixed, Float, Int, Space
-from hypernas.strategy._history import (
+from hypernas.strategy._bo.history import (
     History,
     check_params,
     constraint_values,
@@ -46,8 +46,8 @@ from hypernas.strategy._history import (
     quality_order,
     read_history,
 )
-from hypernas.strategy._startup import startup_params
-from hypernas.strategy._warping import warp
+from hypernas.strategy._bo.startup import startup_params
+from hypernas.strategy._bo.warping import warp
 from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.registry import register_strategy
 
@@ -61,7 +61,7 @@ class _Encoding:
     """Trials <-> model inputs: one column per searched parameter (unit value or choice index)."""
 
     def __init__(self, space: Space) -> None:
-        from hypernas.strategy._acquisition import Box
+        from hypernas.strategy._bo.acquisition import Box
         self.space = space
         self.names = [n for n, p in space.items() if not isinstance(p, Fixed) and p.cardinality != 1]
         levels: dict[int, int] = {}
@@ -164,7 +164,7 @@ class GaussianProcess(Strategy):
         return encoding.decode(x)
 
     def _propose(self, study: StudyView, history: History, encoding: _Encoding, rng: np.random.Generator) -> np.ndarray:
-        from hypernas.strategy._acquisition import maximize
+        from hypernas.strategy._bo.acquisition import maximize
 
         X = encoding.encode(history.complete)
         objectives = -history.values  # BoTorch maximizes
@@ -194,8 +194,8 @@ class GaussianProcess(Strategy):
         from gpytorch.constraints import GreaterThan
         from gpytorch.mlls import ExactMarginalLogLikelihood
 
-        from hypernas.strategy._gp_fit import fit_matern
-        from hypernas.strategy._gp_model import MIN_NOISE, matern_model
+        from hypernas.strategy._bo.gp_fit import fit_matern
+        from hypernas.strategy._bo.gp_model import MIN_NOISE, matern_model
 
         train_X = torch.as_tensor(X, dtype=torch.float64)
         train_Y = torch.as_tensor(targets, dtype=torch.float64)
@@ -267,7 +267,7 @@ class GaussianProcess(Strategy):
         if self.exploration:
             best_f += self.exploration * float(np.std(objectives[:, 0]))
         if X_pending is None and con_fns is None:
-            from hypernas.strategy._posterior import FastImprovement, supports
+            from hypernas.strategy._bo.posterior import FastImprovement, supports
             if supports(model):
                 return FastImprovement(model, best_f, log=self.acquisition == "logei")
             analytic = LogExpectedImprovement if self.acquisition == "logei" else ExpectedImprovement

@@ -23,7 +23,7 @@ from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial
 from hypernas.space import Space
 from hypernas.strategy.base import Strategy, StudyView
-from hypernas.strategy._candidates import check_weights, crossover, distance, scored, seen_keys, unseen_mutation, unseen_sample
+from hypernas.strategy._nas.candidates import check_weights, crossover, distance, scored, seen_keys, unseen_mutation, unseen_sample
 from hypernas.strategy.registry import register_strategy
 
 _GEN_KEY = "neat:generation:{}"

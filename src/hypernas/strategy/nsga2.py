@@ -20,7 +20,7 @@ import numpy as np
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial
 from hypernas.space import Fixed, Float, Int, Space
-from hypernas.strategy._history import quality_order, read_history
+from hypernas.strategy._bo.history import quality_order, read_history
 from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.registry import register_strategy
 

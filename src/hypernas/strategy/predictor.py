@@ -38,8 +38,8 @@ from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial
 from hypernas.space import Space
 from hypernas.strategy.base import Strategy, StudyView
-from hypernas.strategy._candidates import check_weights, features, scored, seen_keys, unseen_sample
-from hypernas.strategy._gene_gp import GeneGP, gene_layout, genes
+from hypernas.strategy._nas.candidates import check_weights, features, scored, seen_keys, unseen_sample
+from hypernas.strategy._bo.gene_gp import GeneGP, gene_layout, genes
 from hypernas.strategy.registry import register_strategy
 
 _MAX_NEIGHBORS = 256

@@ -1,6 +1,6 @@
 """MetaQNN Q-learning (Baker et al. 2017): choose the architecture layer by layer.
 
-The state is (slot, previous token) of the token sequence (:mod:`hypernas.strategy.tokens`);
+The state is (slot, previous token) of the token sequence (:mod:`hypernas.strategy._nas.tokens`);
 the action is the slot's token. Proposals are epsilon-greedy with epsilon decreasing along
 ``epsilon_schedule`` (pairs ``[from_trial, epsilon]``). After every result, ``replay`` experiences
 sampled from all finished trials (the new one included) update the table backwards along their
@@ -19,9 +19,9 @@ import numpy as np
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.strategy.base import Strategy, StudyView
-from hypernas.strategy._candidates import check_weights, scored, seen_keys, unseen_mutation
+from hypernas.strategy._nas.candidates import check_weights, scored, seen_keys, unseen_mutation
 from hypernas.strategy.registry import register_strategy
-from hypernas.strategy.tokens import TokenPlan
+from hypernas.strategy._nas.tokens import TokenPlan
 
 _STATE_KEY = "qlearning:q"
 DEFAULT_SCHEDULE = ((0, 1.0), (20, 0.9), (30, 0.7), (40, 0.5), (50, 0.3), (60, 0.2), (70, 0.1))

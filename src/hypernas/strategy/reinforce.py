@@ -1,6 +1,6 @@
 """REINFORCE with an LSTM controller (Zoph & Le 2017).
 
-The controller emits the genotype token by token (see :mod:`hypernas.strategy.tokens`): at every
+The controller emits the genotype token by token (see :mod:`hypernas.strategy._nas.tokens`): at every
 slot the LSTM's state gives a softmax over the slot's choices, and the chosen token's embedding is
 the next input. After each result the policy gradient step maximizes
 ``(R - b) * sum_t log p(a_t | a_<t) + entropy_weight * H`` where ``b`` is a moving average of
@@ -19,14 +19,14 @@ from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.space import Space
 from hypernas.strategy.base import Strategy, StudyView
-from hypernas.strategy._candidates import check_weights, reward, seen_keys, unseen_mutation
+from hypernas.strategy._nas.candidates import check_weights, reward, seen_keys, unseen_mutation
 from hypernas.strategy.registry import register_strategy
-from hypernas.strategy.tokens import TokenPlan
+from hypernas.strategy._nas.tokens import TokenPlan
 
 if TYPE_CHECKING:
     import torch
 
-    from hypernas.strategy.controller import Controller
+    from hypernas.strategy._nas.controller import Controller
 
 _STATE_KEY = "reinforce:state"
 
@@ -58,7 +58,7 @@ class Reinforce(Strategy):
         """The controller as saved with the study (cached while the study's space and version match)."""
         import torch
 
-        from hypernas.strategy.controller import Controller, load_state
+        from hypernas.strategy._nas.controller import Controller, load_state
 
         saved = study.system_attrs.get(_STATE_KEY)
         version = (study.space.to_json(), saved["version"] if saved else 0)
@@ -94,7 +94,7 @@ class Reinforce(Strategy):
     def tell(self, study: StudyView, trial: FrozenTrial) -> None:
         if trial.state is not TrialState.COMPLETE or not trial.values:
             return
-        from hypernas.strategy.controller import dump_state
+        from hypernas.strategy._nas.controller import dump_state
 
         version, controller, optimizer, baseline = self._state(study)
         r = reward(trial, study.directions, self.weights)

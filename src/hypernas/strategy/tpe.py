@@ -21,8 +21,8 @@ import numpy as np
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial
 from hypernas.space import Categorical, Fixed, Float, Int, Param, Space, value_key
-from hypernas.strategy._history import History, check_params, model_column, quality_order, read_history
-from hypernas.strategy._parzen import CATEGORICAL, CONTINUOUS, DISCRETE, Dim, ParzenEstimator
+from hypernas.strategy._bo.history import History, check_params, model_column, quality_order, read_history
+from hypernas.strategy._bo.parzen import CATEGORICAL, CONTINUOUS, DISCRETE, Dim, ParzenEstimator
 from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.registry import register_strategy
 

@@ -20,7 +20,7 @@ import torch
 from scipy.linalg.lapack import dpotrf, dpotri, dpotrs
 from scipy.optimize import minimize
 
-from hypernas.strategy._gp_model import LENGTHSCALE_RATE, MIN_NOISE, NOISE_PRIOR, OUTPUTSCALE_PRIOR
+from hypernas.strategy._bo.gp_model import LENGTHSCALE_RATE, MIN_NOISE, NOISE_PRIOR, OUTPUTSCALE_PRIOR
 
 _LOG_BOUND = 7.0  # lengthscales and output scales within e^-7..e^7 of the unit box / unit variance
 _MAX_LOG_NOISE = 1.0

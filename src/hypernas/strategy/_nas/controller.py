@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from hypernas.strategy.tokens import TokenPlan
+from hypernas.strategy._nas.tokens import TokenPlan
 
 
 class Controller(nn.Module):
