@@ -7,11 +7,10 @@ everywhere; its violation is the sum of the positive parts.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import math
 
 import numpy as np
 
