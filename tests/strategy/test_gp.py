@@ -83,9 +83,9 @@ def test_gp_errors_name_the_alternatives() -> None:
     with pytest.raises(hn.StrategyError, match=r"'gp' cannot search conditional parameter 'beta'; use 'tpe'"):
         hn.create_study(strategy="gp", space=hn.Space({"opt": hn.Categorical(["a", "b"]),
                                                        "beta": hn.Float(0, 1, when={"opt": "b"})}))
-    with pytest.raises(hn.StrategyError, match=r"unknown acquisition 'pi'; allowed: logei, ei, ucb"):
+    with pytest.raises(hn.StrategyError, match=r"gp: acquisition must be one of 'logei', 'ei', 'ucb', got 'pi'"):
         hn.make_strategy({"type": "gp", "acquisition": "pi"})
-    with pytest.raises(hn.StrategyError, match=r"unknown startup 'lhs'; allowed: random, sobol"):
+    with pytest.raises(hn.StrategyError, match=r"gp: startup must be one of 'random', 'sobol', got 'lhs'"):
         hn.make_strategy({"type": "gp", "startup": "lhs"})
     with pytest.raises(hn.StrategyError, match=r"warp_outputs must be true or false, got 'yes'"):
         hn.make_strategy({"type": "gp", "warp_outputs": "yes"})

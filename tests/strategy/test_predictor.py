@@ -39,13 +39,13 @@ def test_works_on_a_space_with_numbers_beside_the_cell(model):
 
 
 def test_bad_options():
-    with pytest.raises(StrategyError, match="model must be 'gp' or 'mlp'"):
+    with pytest.raises(StrategyError, match="predictor: model must be one of 'gp', 'mlp'"):
         PredictorGuidedEvolution(model="forest")
     with pytest.raises(StrategyError, match="n_initial must be an integer >= 2"):
         PredictorGuidedEvolution(n_initial=1)
     with pytest.raises(StrategyError, match="kappa"):
         PredictorGuidedEvolution(kappa=-1)
-    with pytest.raises(StrategyError, match="unknown acquisition 'pi'; allowed: ei, ucb, thompson"):
+    with pytest.raises(StrategyError, match="predictor: acquisition must be one of 'ei', 'ucb', 'thompson', got 'pi'"):
         PredictorGuidedEvolution(acquisition="pi")
 
 

@@ -11,12 +11,15 @@ never import the study machinery.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
+from hypernas.errors import StrategyError
 from hypernas.record import Direction, FrozenTrial, TrialState
+from hypernas.registry import Configurable
 from hypernas.space import Space
+from hypernas.validate import check_int
 
 
 class StudyView(Protocol):
@@ -34,13 +37,16 @@ class StudyView(Protocol):
     def set_system_attr(self, key: str, value: Any) -> None: ...
 
 
-class Strategy(ABC):
-    """How the next candidate is chosen. Subclasses implement :meth:`ask`; :meth:`tell` is optional."""
+class Strategy(Configurable, ABC):
+    """How the next candidate is chosen. Subclasses implement :meth:`ask`; :meth:`tell` is optional.
 
-    name: ClassVar[str] = ""
+    Every constructor option is kept as an attribute of the same name, so that ``to_config()``
+    (from :class:`~hypernas.registry.Configurable`) describes the strategy and
+    :func:`~hypernas.strategy.make_strategy` rebuilds it.
+    """
 
     def __init__(self, seed: int | None = None) -> None:
-        self.seed = seed
+        self.seed = check_int(self.name or type(self).__name__, "seed", seed, optional=True, error=StrategyError)
 
     def rng_for(self, study: StudyView, trial: FrozenTrial, purpose: int = 0) -> np.random.Generator:
         """A generator that depends only on the seed and the trial number: resumes reproduce proposals."""
@@ -62,13 +68,6 @@ class Strategy(ABC):
     def budget_of(self, study: StudyView, number: int) -> float | None:
         """The budget (epochs, data fraction) a multi-fidelity strategy gave trial ``number``; None: the full one."""
         return None
-
-    def to_config(self) -> dict[str, Any]:
-        """A description that :func:`~hypernas.strategy.make_strategy` turns back into an equal strategy."""
-        return {"type": self.name, **({"seed": self.seed} if self.seed is not None else {})}
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.to_config().items() if k != 'type')})"
 
 
 def objective_sign(direction: Direction) -> float:

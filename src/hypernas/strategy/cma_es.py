@@ -23,6 +23,7 @@ from hypernas.space import Fixed, Float, Int, NumericParam, Space
 from hypernas.strategy._bo.history import check_params, check_single_objective
 from hypernas.strategy.base import Strategy, StudyView, objective_sign
 from hypernas.strategy.registry import register_strategy
+from hypernas.validate import check_bool, check_int, check_number
 
 _STATE_KEY = "cmaes:state"
 _OTHERS = "'tpe', 'gp' or 'nsga2' (they handle categorical and conditional parameters)"
@@ -35,21 +36,11 @@ class CMAES(Strategy):
     def __init__(self, sigma0: float = 1 / 6, population_size: int | None = None, restarts: bool = True,
                  inc_popsize: int = 2, seed: int | None = None) -> None:
         super().__init__(seed)
-        if isinstance(sigma0, bool) or not isinstance(sigma0, (int, float)) or not 0 < sigma0 <= 1:
-            raise StrategyError(f"cmaes: sigma0 (step size in the unit cube) must be in (0, 1], got {sigma0!r}")
-        if population_size is not None and (isinstance(population_size, bool) or not isinstance(population_size, int)
-                                            or population_size < 2):
-            raise StrategyError(f"cmaes: population_size must be an integer >= 2 or None, got {population_size!r}")
-        if isinstance(inc_popsize, bool) or not isinstance(inc_popsize, int) or inc_popsize < 1:
-            raise StrategyError(f"cmaes: inc_popsize must be an integer >= 1, got {inc_popsize!r}")
-        self.sigma0 = float(sigma0)
-        self.population_size = population_size
-        self.restarts = bool(restarts)
-        self.inc_popsize = inc_popsize
-
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), "sigma0": self.sigma0, "population_size": self.population_size,
-                "restarts": self.restarts, "inc_popsize": self.inc_popsize}
+        self.sigma0 = check_number("cmaes", "sigma0", sigma0, 0, 1, low_open=True, error=StrategyError)
+        self.population_size = check_int("cmaes", "population_size", population_size, 2, optional=True,
+                                         error=StrategyError)
+        self.restarts = check_bool("cmaes", "restarts", restarts, error=StrategyError)
+        self.inc_popsize = check_int("cmaes", "inc_popsize", inc_popsize, 1, error=StrategyError)
 
     def check_space(self, space: Space) -> None:
         check_params("cmaes", space, (Float, Int, Fixed), _OTHERS)

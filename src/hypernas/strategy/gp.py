@@ -29,6 +29,7 @@ trials has grown by 10% since the last fit.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from typing import Any
@@ -50,6 +51,7 @@ from hypernas.strategy._bo.startup import startup_params
 from hypernas.strategy._bo.warping import warp
 from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.registry import register_strategy
+from hypernas.validate import check_bool, check_choice, check_int, check_number
 
 _STATE_KEY = "gp:hyperparameters"
 _COLD_FIT_ITERS, _WARM_FIT_ITERS = 200, 40
@@ -86,7 +88,7 @@ class _Encoding:
             if name not in coords:
                 out[name] = p.default
             elif isinstance(p, Categorical):
-                out[name] = p.choices[int(round(float(coords[name])))]
+                out[name] = p.choices[round(float(coords[name]))]
             else:
                 out[name] = p.decode([float(coords[name])])
         return out
@@ -101,38 +103,16 @@ class GaussianProcess(Strategy):
                  n_restarts: int = 8, constraint_attr: str | None = "constraint", warp_outputs: bool = True,
                  seed: int | None = None) -> None:
         super().__init__(seed)
-        for field, value, low in (("n_startup_trials", n_startup_trials, 2), ("n_raw", n_raw, 16),
-                                  ("n_restarts", n_restarts, 1)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise StrategyError(f"gp: {field} must be an integer >= {low}, got {value!r}")
-        if startup not in STARTUPS:
-            raise StrategyError(f"gp: unknown startup {startup!r}; allowed: {', '.join(STARTUPS)}")
-        if acquisition not in ACQUISITIONS:
-            raise StrategyError(f"gp: unknown acquisition {acquisition!r}; allowed: {', '.join(ACQUISITIONS)}")
-        if exploration is not None and (isinstance(exploration, bool) or not isinstance(exploration, (int, float))
-                                        or exploration < 0):
-            raise StrategyError(f"gp: exploration must be a number >= 0 or None, got {exploration!r}")
-        if not isinstance(warp_outputs, bool):
-            raise StrategyError(f"gp: warp_outputs must be true or false, got {warp_outputs!r}")
-        if isinstance(refit_growth, bool) or not isinstance(refit_growth, (int, float)) or refit_growth < 0:
-            raise StrategyError(f"gp: refit_growth must be a number >= 0 (0: refit every trial), got {refit_growth!r}")
-        self.n_startup_trials = n_startup_trials
-        self.acquisition = acquisition
-        self.exploration = None if exploration is None else float(exploration)
-        self.noisy = bool(noisy)
-        self.refit_growth = float(refit_growth)
-        self.startup = startup
-        self.n_raw = n_raw
-        self.n_restarts = n_restarts
+        self.n_startup_trials = check_int("gp", "n_startup_trials", n_startup_trials, 2, error=StrategyError)
+        self.acquisition = check_choice("gp", "acquisition", acquisition, ACQUISITIONS, error=StrategyError)
+        self.exploration = check_number("gp", "exploration", exploration, 0, optional=True, error=StrategyError)
+        self.noisy = check_bool("gp", "noisy", noisy, error=StrategyError)
+        self.refit_growth = check_number("gp", "refit_growth", refit_growth, 0, error=StrategyError)
+        self.startup = check_choice("gp", "startup", startup, STARTUPS, error=StrategyError)
+        self.n_raw = check_int("gp", "n_raw", n_raw, 16, error=StrategyError)
+        self.n_restarts = check_int("gp", "n_restarts", n_restarts, 1, error=StrategyError)
         self.constraint_attr = constraint_attr
-        self.warp_outputs = warp_outputs
-
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), "n_startup_trials": self.n_startup_trials, "acquisition": self.acquisition,
-                "exploration": self.exploration, "noisy": self.noisy, "refit_growth": self.refit_growth,
-                "startup": self.startup,
-                "n_raw": self.n_raw, "n_restarts": self.n_restarts, "constraint_attr": self.constraint_attr,
-                "warp_outputs": self.warp_outputs}
+        self.warp_outputs = check_bool("gp", "warp_outputs", warp_outputs, error=StrategyError)
 
     def check_space(self, space: Space) -> None:
         check_params("gp", space, (Float, Int, Categorical, Fixed), "'tpe', 'random' or an evolution strategy")
@@ -189,8 +169,8 @@ class GaussianProcess(Strategy):
     # --- the model -------------------------------------------------------------------------
     def _model(self, study: StudyView, X: np.ndarray, targets: np.ndarray, encoding: _Encoding) -> Any:
         import torch
-        from botorch.optim.fit import fit_gpytorch_mll_scipy
         from botorch.models import MixedSingleTaskGP
+        from botorch.optim.fit import fit_gpytorch_mll_scipy
         from gpytorch.constraints import GreaterThan
         from gpytorch.mlls import ExactMarginalLogLikelihood
 
@@ -221,11 +201,9 @@ class GaussianProcess(Strategy):
         if not loaded or grown:
             maxiter = _WARM_FIT_ITERS if loaded else _COLD_FIT_ITERS  # warm-started fits need few iterations
             if cat_dims:
-                try:
+                with contextlib.suppress(Exception):  # a failed fit keeps the (warm-started or default) hyperparameters
                     fit_gpytorch_mll_scipy(ExactMarginalLogLikelihood(model.likelihood, model).train(),
                                            options={"maxiter": maxiter})
-                except Exception:  # noqa: BLE001 - a failed fit keeps the (warm-started or default) hyperparameters
-                    pass
             else:
                 fit_matern(model, maxiter)
             params = {k: v.detach().tolist() for k, v in model.named_parameters()}

@@ -15,10 +15,10 @@ import numpy as np
 
 from hypernas.errors import SearchExhausted, StrategyError
 from hypernas.record import FrozenTrial, TrialState
-from hypernas.space import Fixed, Param, Space
-from hypernas.space import NumericParam
+from hypernas.space import Fixed, NumericParam, Param, Space
 from hypernas.strategy.base import Strategy, StudyView, objective_sign
 from hypernas.strategy.registry import register_strategy
+from hypernas.validate import check_bool, check_int
 
 MAX_GRID_POINTS = 1_000_000
 _STATE_KEY = "grid:stages"
@@ -30,16 +30,9 @@ class GridSearch(Strategy):
 
     def __init__(self, resolution: int = 5, stages: int = 1, shuffle: bool = False, seed: int | None = None) -> None:
         super().__init__(seed)
-        if not isinstance(resolution, int) or resolution < 2:
-            raise StrategyError(f"grid: resolution must be an integer >= 2, got {resolution!r}")
-        if not isinstance(stages, int) or stages < 1:
-            raise StrategyError(f"grid: stages must be an integer >= 1, got {stages!r}")
-        self.resolution = resolution
-        self.stages = stages
-        self.shuffle = bool(shuffle)
-
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), "resolution": self.resolution, "stages": self.stages, "shuffle": self.shuffle}
+        self.resolution = check_int("grid", "resolution", resolution, 2, error=StrategyError)
+        self.stages = check_int("grid", "stages", stages, 1, error=StrategyError)
+        self.shuffle = check_bool("grid", "shuffle", shuffle, error=StrategyError)
 
     def check_space(self, space: Space) -> None:
         bound = 1

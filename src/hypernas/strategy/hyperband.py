@@ -27,6 +27,7 @@ from hypernas.record import FrozenTrial, TrialState
 from hypernas.space import Space
 from hypernas.strategy.base import Strategy, StudyView, objective_sign
 from hypernas.strategy.registry import make_strategy, register_strategy
+from hypernas.validate import check_int, check_number
 
 _PLAN_KEY = "hyperband:plan"
 
@@ -64,37 +65,25 @@ class HyperbandScheduler(Strategy):
                  max_resource: float = 27, reduction_factor: int = 3, n_brackets: int | None = None,
                  min_points_in_model: int | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
-        for option, value in (("min_resource", min_resource), ("max_resource", max_resource)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise StrategyError(f"hyperband: {option} must be a number > 0, got {value!r}")
+        check_number("hyperband", "min_resource", min_resource, 0, low_open=True, error=StrategyError)
+        check_number("hyperband", "max_resource", max_resource, 0, low_open=True, error=StrategyError)
         if max_resource < min_resource:
-            raise StrategyError(f"hyperband: max_resource ({max_resource!r}) must be >= min_resource ({min_resource!r})")
-        if isinstance(reduction_factor, bool) or not isinstance(reduction_factor, int) or reduction_factor < 2:
-            raise StrategyError(f"hyperband: reduction_factor must be an integer >= 2, got {reduction_factor!r}")
-        self.min_resource = min_resource
+            raise StrategyError(f"hyperband: max_resource must be >= min_resource ({min_resource!r}), got {max_resource!r}")
+        self.min_resource = min_resource  # as given: integer resources give integer budgets
         self.max_resource = max_resource
-        self.reduction_factor = reduction_factor
+        self.reduction_factor = check_int("hyperband", "reduction_factor", reduction_factor, 2, error=StrategyError)
         self.s_max = 0
         while min_resource * reduction_factor ** (self.s_max + 1) <= max_resource * (1 + 1e-9):
             self.s_max += 1
-        if n_brackets is not None and (isinstance(n_brackets, bool) or not isinstance(n_brackets, int)
-                                       or not 1 <= n_brackets <= self.s_max + 1):
-            raise StrategyError(f"hyperband: n_brackets must be an integer in [1, {self.s_max + 1}] for these "
-                                f"resources, got {n_brackets!r}")
-        self.n_brackets = self.s_max + 1 if n_brackets is None else n_brackets
-        if min_points_in_model is not None and (isinstance(min_points_in_model, bool)
-                                                or not isinstance(min_points_in_model, int) or min_points_in_model < 1):
-            raise StrategyError(f"hyperband: min_points_in_model must be an integer >= 1, got {min_points_in_model!r}")
-        self.min_points_in_model = min_points_in_model
+        brackets = check_int("hyperband", "n_brackets", n_brackets, 1, self.s_max + 1, optional=True,
+                             error=StrategyError)
+        self.n_brackets = self.s_max + 1 if brackets is None else brackets
+        self.min_points_in_model = check_int("hyperband", "min_points_in_model", min_points_in_model, 1, optional=True,
+                                             error=StrategyError)
         self.base = make_strategy(base, seed=seed)
         if isinstance(self.base, HyperbandScheduler):
             raise StrategyError("hyperband: base must be a strategy that proposes configurations, not 'hyperband'")
         self._integer = all(isinstance(v, int) for v in (min_resource, max_resource))
-
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), "base": self.base.to_config(), "min_resource": self.min_resource,
-                "max_resource": self.max_resource, "reduction_factor": self.reduction_factor,
-                "n_brackets": self.n_brackets, "min_points_in_model": self.min_points_in_model}
 
     def check_space(self, space: Space) -> None:
         self.base.check_space(space)
@@ -121,13 +110,13 @@ class HyperbandScheduler(Strategy):
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
         plan = _load(study)
         history = {t.number: t for t in study.get_trials()}
-        for index, bracket in enumerate(plan["brackets"]):
+        for bracket in plan["brackets"]:
             slot = self._next_slot(study, plan, bracket, history)
             if slot is not None:
                 break
         else:
-            index = len(plan["brackets"])
-            bracket = {"s": self.bracket_halvings(index), "rungs": [[] for _ in range(self.bracket_halvings(index) + 1)]}
+            s = self.bracket_halvings(len(plan["brackets"]))
+            bracket = {"s": s, "rungs": [[] for _ in range(s + 1)]}
             plan["brackets"].append(bracket)
             slot = (0, None)
         rung, parent = slot

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from hypernas.record import FrozenTrial
-from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy._nas.candidates import check_weights, scored, seen_keys, unseen_sample
+from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.registry import register_strategy
 
 _STATE_KEY = "local:center"
@@ -26,9 +26,6 @@ class LocalSearch(Strategy):
     def __init__(self, weights: Sequence[float] | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
         self.weights = check_weights("local", weights)
-
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), **({"weights": self.weights} if self.weights else {})}
 
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
         space = study.space

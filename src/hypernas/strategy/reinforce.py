@@ -18,10 +18,11 @@ import numpy as np
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.space import Space
-from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy._nas.candidates import check_weights, reward, seen_keys, unseen_mutation
-from hypernas.strategy.registry import register_strategy
 from hypernas.strategy._nas.tokens import TokenPlan
+from hypernas.strategy.base import Strategy, StudyView
+from hypernas.strategy.registry import register_strategy
+from hypernas.validate import check_int, check_number
 
 if TYPE_CHECKING:
     import torch
@@ -38,21 +39,13 @@ class Reinforce(Strategy):
     def __init__(self, hidden: int = 32, lr: float = 0.01, baseline_decay: float = 0.9, entropy_weight: float = 1e-3,
                  resolution: int = 5, weights: Sequence[float] | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
-        if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
-            raise StrategyError(f"reinforce: hidden must be an integer >= 1, got {hidden!r}")
-        for name, value, low, high in (("lr", lr, 0.0, 10.0), ("baseline_decay", baseline_decay, 0.0, 1.0),
-                                       ("entropy_weight", entropy_weight, 0.0, 100.0)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-                raise StrategyError(f"reinforce: {name} must be a number in [{low}, {high}], got {value!r}")
-        self.hidden, self.lr, self.baseline_decay, self.entropy_weight = hidden, float(lr), float(baseline_decay), float(entropy_weight)
-        self.resolution = resolution
+        self.hidden = check_int("reinforce", "hidden", hidden, 1, error=StrategyError)
+        self.lr = check_number("reinforce", "lr", lr, 0, 10, error=StrategyError)
+        self.baseline_decay = check_number("reinforce", "baseline_decay", baseline_decay, 0, 1, error=StrategyError)
+        self.entropy_weight = check_number("reinforce", "entropy_weight", entropy_weight, 0, 100, error=StrategyError)
+        self.resolution = check_int("reinforce", "resolution", resolution, 2, error=StrategyError)
         self.weights = check_weights("reinforce", weights)
         self._cache: tuple[tuple[str, int], Controller, torch.optim.Optimizer, float | None] | None = None
-
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), "hidden": self.hidden, "lr": self.lr, "baseline_decay": self.baseline_decay,
-                "entropy_weight": self.entropy_weight, "resolution": self.resolution,
-                **({"weights": self.weights} if self.weights else {})}
 
     def _state(self, study: StudyView) -> tuple[tuple[str, int], Controller, torch.optim.Optimizer, float | None]:
         """The controller as saved with the study (cached while the study's space and version match)."""
