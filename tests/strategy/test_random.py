@@ -85,13 +85,15 @@ def test_random_search_needs_only_the_study_view():
         space = SPACE
         directions = [Direction.MINIMIZE]
         seed = 5
-        system_attrs: dict = {}
 
         def get_trials(self, states=None):
             return []
 
-        def set_system_attr(self, key, value):
-            self.system_attrs[key] = value
+        def strategy_state(self, key):
+            return None
+
+        def set_strategy_state(self, key, value):
+            raise AssertionError("random search keeps no state")
 
     trial = FrozenTrial(3, -1, TrialState.RUNNING)
     a = RandomSearch().ask(View(), trial)

@@ -53,7 +53,6 @@ from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.registry import register_strategy
 from hypernas.validate import check_bool, check_choice, check_int, check_number
 
-_STATE_KEY = "gp:hyperparameters"
 _COLD_FIT_ITERS, _WARM_FIT_ITERS = 200, 40
 ACQUISITIONS = ("logei", "ei", "ucb")
 STARTUPS = ("random", "sobol")
@@ -72,7 +71,7 @@ class _Encoding:
             p = space[name]
             if isinstance(p, Categorical):
                 choices[j] = p.cardinality
-            elif p.cardinality is not None and not p.log:
+            elif isinstance(p, (Float, Int)) and p.cardinality is not None and not p.log:
                 levels[j] = p.cardinality
         self.box = Box(len(self.names), levels, choices)
 
@@ -188,7 +187,7 @@ class GaussianProcess(Strategy):
         else:
             model = matern_model(train_X, train_Y)
         n = len(X)
-        state = study.system_attrs.get(_STATE_KEY)
+        state = self.load_state(study)  # the last fit: {"n": complete trials, "params": hyperparameters}
         loaded = False
         if state is not None:
             try:
@@ -197,7 +196,7 @@ class GaussianProcess(Strategy):
                 loaded = True
             except (RuntimeError, KeyError, TypeError):
                 loaded = False
-        grown = loaded and n != state["n"] and n >= math.ceil(state["n"] * (1.0 + self.refit_growth))
+        grown = loaded and state is not None and n != state["n"] and n >= math.ceil(state["n"] * (1.0 + self.refit_growth))
         if not loaded or grown:
             maxiter = _WARM_FIT_ITERS if loaded else _COLD_FIT_ITERS  # warm-started fits need few iterations
             if cat_dims:
@@ -207,7 +206,7 @@ class GaussianProcess(Strategy):
             else:
                 fit_matern(model, maxiter)
             params = {k: v.detach().tolist() for k, v in model.named_parameters()}
-            study.set_system_attr(_STATE_KEY, {"n": n, "params": params})
+            self.save_state(study, {"n": n, "params": params})
         model.eval()
         return model
 
@@ -230,7 +229,7 @@ class GaussianProcess(Strategy):
         train_X = torch.as_tensor(X, dtype=torch.float64)
         X_pending = torch.as_tensor(pending, dtype=torch.float64) if len(pending) else None
         sampler = SobolQMCNormalSampler(sample_shape=torch.Size([128]), seed=int(rng.integers(2**31 - 1)))
-        con_fns = [(lambda Z, i=n_obj + k: Z[..., i]) for k in range(n_con)] or None
+        con_fns: list[Any] | None = [(lambda Z, i=n_obj + k: Z[..., i]) for k in range(n_con)] or None
         if n_obj > 1:
             return self._hypervolume(model, train_X, objectives, X_pending, sampler, con_fns)
         if self.acquisition == "ucb":
@@ -250,7 +249,7 @@ class GaussianProcess(Strategy):
                 return FastImprovement(model, best_f, log=self.acquisition == "logei")
             analytic = LogExpectedImprovement if self.acquisition == "logei" else ExpectedImprovement
             return analytic(model, best_f=best_f)
-        objective = GenericMCObjective(lambda Z, X=None: Z[..., 0]) if n_con else None
+        objective = GenericMCObjective(_first_output) if n_con else None
         mc = qLogExpectedImprovement if self.acquisition == "logei" else qExpectedImprovement
         return mc(model, best_f=best_f, sampler=sampler, objective=objective, X_pending=X_pending, constraints=con_fns)
 
@@ -279,3 +278,8 @@ class GaussianProcess(Strategy):
             model, ref_point=ref_point, X_baseline=train_X, sampler=sampler,
             objective=IdentityMCMultiOutputObjective(outcomes=list(range(objectives.shape[1]))),
             constraints=con_fns, X_pending=X_pending, prune_baseline=True, cache_root=False)
+
+
+def _first_output(Z: Any, X: Any = None) -> Any:
+    """The objective among the model's outputs (the others are constraints)."""
+    return Z[..., 0]

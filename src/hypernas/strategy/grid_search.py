@@ -21,7 +21,6 @@ from hypernas.strategy.registry import register_strategy
 from hypernas.validate import check_bool, check_int
 
 MAX_GRID_POINTS = 1_000_000
-_STATE_KEY = "grid:stages"
 
 
 @register_strategy("grid")
@@ -68,7 +67,7 @@ class GridSearch(Strategy):
         space = study.space
         trials = study.get_trials()
         seen = {space.key(t.params) for t in trials if t.params}
-        plan: list[dict[str, Any]] = list(study.system_attrs.get(_STATE_KEY, [{"center": None}]))
+        plan: list[dict[str, Any]] = self.load_state(study) or [{"center": None}]  # the stages' centres
         while True:
             stage = len(plan) - 1
             center = plan[-1]["center"]
@@ -82,7 +81,7 @@ class GridSearch(Strategy):
             if best is None:
                 raise SearchExhausted(f"grid stage {stage + 1} ended without a complete trial to refine around")
             plan.append({"center": best})
-            study.set_system_attr(_STATE_KEY, plan)
+            self.save_state(study, plan)
 
     @staticmethod
     def _best(study: StudyView, trials: list[FrozenTrial]) -> dict[str, Any] | None:

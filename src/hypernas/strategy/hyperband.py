@@ -12,14 +12,15 @@ strategy sees, through :class:`BudgetView`, only the trials run at one budget: t
 with at least ``min_points_in_model`` complete trials. With a model-based base strategy this is
 BOHB: the model is fitted on the most faithful budget that has enough data.
 
-The objective reads its budget from ``trial.budget``. The plan (which trial is in which rung, with
-which budget) is kept with the study, so a resumed study continues the same brackets.
+Each trial's budget is recorded with the trial when it is asked (a ``budget`` column in
+``to_dataframe()``); the objective reads it from ``trial.budget``. The plan (which trial is in
+which rung, with which budget) is kept with the study, so a resumed study continues the same brackets.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hypernas.errors import StrategyError
@@ -28,8 +29,6 @@ from hypernas.space import Space
 from hypernas.strategy.base import Strategy, StudyView, objective_sign
 from hypernas.strategy.registry import make_strategy, register_strategy
 from hypernas.validate import check_int, check_number
-
-_PLAN_KEY = "hyperband:plan"
 
 
 class BudgetView:
@@ -43,15 +42,14 @@ class BudgetView:
         self.directions = study.directions
         self.seed = study.seed
 
-    def get_trials(self, states: tuple[TrialState, ...] | None = None) -> list[FrozenTrial]:
+    def get_trials(self, states: Sequence[TrialState] | None = None) -> list[FrozenTrial]:
         return [t for t in self._study.get_trials(states) if t.number in self._numbers]
 
-    @property
-    def system_attrs(self) -> dict[str, Any]:
-        return self._study.system_attrs
+    def strategy_state(self, key: str) -> Any | None:
+        return self._study.strategy_state(key)
 
-    def set_system_attr(self, key: str, value: Any) -> None:
-        self._study.set_system_attr(key, value)
+    def set_strategy_state(self, key: str, value: Any) -> None:
+        self._study.set_strategy_state(key, value)
 
 
 @register_strategy("hyperband")
@@ -103,12 +101,14 @@ class HyperbandScheduler(Strategy):
         r = self.max_resource * float(self.reduction_factor) ** (rung - s)
         return max(1, round(r)) if self._integer else r
 
-    def budget_of(self, study: StudyView, number: int) -> float | None:
-        return _load(study)["budgets"].get(str(number))
+    def decisions(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
+        """The budget this scheduler gave ``trial`` (none when it did not propose it, e.g. a complete enqueued one)."""
+        budget = self._load(study)["budgets"].get(str(trial.number))
+        return {} if budget is None else {"budget": budget}
 
     # --- proposing -------------------------------------------------------------------------
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
-        plan = _load(study)
+        plan = self._load(study)
         history = {t.number: t for t in study.get_trials()}
         for bracket in plan["brackets"]:
             slot = self._next_slot(study, plan, bracket, history)
@@ -127,12 +127,12 @@ class HyperbandScheduler(Strategy):
             plan["parents"][str(trial.number)] = parent
         bracket["rungs"][rung].append(trial.number)
         plan["budgets"][str(trial.number)] = self.rung_budget(bracket["s"], rung)
-        study.set_system_attr(_PLAN_KEY, plan)
+        self.save_state(study, plan)
         return params
 
     def tell(self, study: StudyView, trial: FrozenTrial) -> None:
         """Pass the result on to the base strategy, seeing the trials run at the same budget."""
-        plan = _load(study)
+        plan = self._load(study)
         budget = plan["budgets"].get(str(trial.number))
         if budget is not None:
             numbers = {int(n) for n, b in plan["budgets"].items() if b == budget}
@@ -176,11 +176,9 @@ class HyperbandScheduler(Strategy):
         budget = max(enough) if enough else max(by_budget, key=lambda b: (n_complete(by_budget[b]), -b))
         return BudgetView(study, budget, by_budget[budget])
 
-
-def _load(study: StudyView) -> dict[str, Any]:
-    plan = study.system_attrs.get(_PLAN_KEY)
-    if not plan:
-        return {"brackets": [], "budgets": {}, "parents": {}}
-    return {"brackets": [dict(b, rungs=[list(r) for r in b["rungs"]]) for b in plan["brackets"]],
-            "budgets": dict(plan["budgets"]), "parents": dict(plan["parents"])}
+    def _load(self, study: StudyView) -> dict[str, Any]:
+        """The plan: ``brackets`` (each ``{"s": halvings, "rungs": [trial numbers per rung]}``), ``budgets``
+        (trial number -> budget) and ``parents`` (promoted trial number -> the trial it repeats)."""
+        plan: dict[str, Any] = self.load_state(study) or {"brackets": [], "budgets": {}, "parents": {}}
+        return plan
 

@@ -16,8 +16,6 @@ from hypernas.strategy._nas.candidates import check_weights, scored, seen_keys, 
 from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.registry import register_strategy
 
-_STATE_KEY = "local:center"
-
 
 @register_strategy("local")
 class LocalSearch(Strategy):
@@ -32,7 +30,7 @@ class LocalSearch(Strategy):
         rng = self.rng_for(study, trial)
         seen = seen_keys(study)
         rewards = {space.key(t.params): r for t, r in scored(study, self.weights)}
-        center = study.system_attrs.get(_STATE_KEY)
+        center = self.load_state(study)  # the configuration whose neighbourhood is being evaluated
         for _ in range(len(seen) + 2):
             if center is None:
                 break
@@ -50,7 +48,7 @@ class LocalSearch(Strategy):
             if best_reward <= here:
                 break  # local optimum: restart
             center = best
-            study.set_system_attr(_STATE_KEY, center)
+            self.save_state(study, center)
         center = unseen_sample(space, rng, seen)
-        study.set_system_attr(_STATE_KEY, center)
+        self.save_state(study, center)
         return center

@@ -35,8 +35,6 @@ from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.registry import register_strategy
 from hypernas.validate import check_int, check_number
 
-_GEN_KEY = "neat:generation:{}"
-
 
 @register_strategy("neat")
 class NEAT(Strategy):
@@ -119,12 +117,13 @@ class NEAT(Strategy):
         rng = self.rng_for(study, trial)
         if generation == 0 or not scored(study, self.weights):
             return unseen_sample(study.space, rng, seen_keys(study))
-        key = _GEN_KEY.format(generation)
-        children = study.system_attrs.get(key)
+        offspring: dict[str, list[dict[str, Any]]] = self.load_state(study) or {}  # generation -> its children
+        children = offspring.get(str(generation))
         if children is None:
             seed = self.seed if self.seed is not None else study.seed
             children = self._offspring(study, generation, np.random.default_rng([seed or 0, generation, 17]))
-            study.set_system_attr(key, children)
+            offspring[str(generation)] = children
+            self.save_state(study, offspring)
         child = children[index]
         if study.space.key(child) in seen_keys(study):  # e.g. an enqueued trial took it
             return unseen_mutation(study.space, child, rng, seen_keys(study))

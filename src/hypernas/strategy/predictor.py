@@ -46,9 +46,6 @@ from hypernas.validate import check_choice, check_int, check_number
 _MAX_NEIGHBORS = 256
 ACQUISITIONS = ("ei", "ucb", "thompson")
 MODELS = ("gp", "mlp")
-_QUEUE_KEY = "predictor:queue"
-_SWEEP_KEY = "predictor:sweep"  # {"center": key of the swept incumbent, "order": its neighbours still to try}
-_LOCAL_KEY = "predictor:local"  # numbers of the trials proposed by sweeps
 # (space, model) -> every configuration, the model's rows for them, their keys
 _WHOLE_SPACES: dict[tuple[str, str], tuple[list[dict[str, Any]], np.ndarray, list[str]]] = {}
 
@@ -193,13 +190,17 @@ class PredictorGuidedEvolution(Strategy):
         if trial.number < self.n_initial or len(done) < 2:
             return unseen_sample(space, rng, seen)
         ranked = sorted(done, key=lambda x: -x[1])
+        # the state: "queue", the rest of the last batch; "sweep", {"center": key of the swept incumbent,
+        # "order": its neighbours still to try}; "local", the numbers of the trials proposed by sweeps
+        state = self.load_state(study) or {"queue": [], "sweep": {}, "local": []}
         if self.patience:
-            near = self._sweep(study, trial, rng, seen, done, ranked[0][0])
+            near = self._sweep(study, trial, rng, seen, done, ranked[0][0], state)
             if near is not None:
                 return near
-        queue = [p for p in study.system_attrs.get(_QUEUE_KEY, []) if space.key(p) not in seen]
+        queue = [p for p in state["queue"] if space.key(p) not in seen]
         if queue:
-            study.set_system_attr(_QUEUE_KEY, queue[1:])
+            state["queue"] = queue[1:]
+            self.save_state(study, state)
             return queue[0]
         parents = [dict(t.params) for t, _ in ranked[: self.n_parents]]
         if self.population_size:  # NPENAS: mutate the winner of a tournament in the aging population
@@ -218,7 +219,8 @@ class PredictorGuidedEvolution(Strategy):
             return unseen_sample(space, rng, seen)
         batch = self._batch(space, pool, pool_x, self._fit(space, done, rng), rng, dict(ranked[0][0].params),
                             ranked[0][1])
-        study.set_system_attr(_QUEUE_KEY, batch[1:])
+        state["queue"] = batch[1:]
+        self.save_state(study, state)
         return dict(batch[0])
 
     def _fit(self, space: Space, done: list[tuple[FrozenTrial, float]],
@@ -229,21 +231,22 @@ class PredictorGuidedEvolution(Strategy):
         return model
 
     def _sweep(self, study: StudyView, trial: FrozenTrial, rng: np.random.Generator, seen: set[str],
-               done: list[tuple[FrozenTrial, float]], best: FrozenTrial) -> dict[str, Any] | None:
+               done: list[tuple[FrozenTrial, float]], best: FrozenTrial, state: dict[str, Any]) -> dict[str, Any] | None:
         """The incumbent's next unseen neighbour by predicted mean once progress has stalled, else ``None``.
 
         A sweep starts after ``patience`` finished trials without a new best, and at once when the
         incumbent itself came from a sweep (move on improvement); it ends when the neighbourhood is exhausted.
+        The sweep's progress is saved in ``state``.
         """
         space = study.space
-        local = list(study.system_attrs.get(_LOCAL_KEY, []))
+        local = state["local"]
         stalled = sum(1 for t, _ in done if t.number > best.number) >= self.patience
         if not stalled and best.number not in local:
             return None
         center = space.key(best.params)
-        state = study.system_attrs.get(_SWEEP_KEY) or {}
-        if state.get("center") == center:
-            order = [p for p in state["order"] if space.key(p) not in seen]
+        sweep = state["sweep"]
+        if sweep.get("center") == center:
+            order = [p for p in sweep["order"] if space.key(p) not in seen]
         else:
             near = [n for n in space.neighbors(best.params) if space.key(n) not in seen]
             if len(near) > _MAX_NEIGHBORS:
@@ -252,12 +255,12 @@ class PredictorGuidedEvolution(Strategy):
             if near:
                 mean, _ = self._fit(space, done, rng).predict(self._rows(space, near))
                 order = [near[int(i)] for i in np.argsort(-mean, kind="stable")]
-                study.set_system_attr(_QUEUE_KEY, [])  # the predictor's pending batch is stale after a sweep
-        study.set_system_attr(_SWEEP_KEY, {"center": center, "order": order[1:]})
-        if not order:
-            return None
-        study.set_system_attr(_LOCAL_KEY, local + [trial.number])
-        return dict(order[0])
+                state["queue"] = []  # the predictor's pending batch is stale after a sweep
+        state["sweep"] = {"center": center, "order": order[1:]}
+        if order:
+            state["local"] = [*local, trial.number]
+        self.save_state(study, state)
+        return dict(order[0]) if order else None
 
     def _batch(self, space: Space, pool: list[dict[str, Any]], pool_x: np.ndarray, model: GeneGP | _MLPEnsemble,
                rng: np.random.Generator, incumbent: dict[str, Any], best: float) -> list[dict[str, Any]]:

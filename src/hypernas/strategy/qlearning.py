@@ -24,7 +24,6 @@ from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.registry import register_strategy
 from hypernas.validate import check_int, check_number
 
-_STATE_KEY = "qlearning:q"
 DEFAULT_SCHEDULE = ((0, 1.0), (20, 0.9), (30, 0.7), (40, 0.5), (50, 0.3), (60, 0.2), (70, 0.1))
 
 
@@ -67,7 +66,7 @@ class QLearning(Strategy):
 
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
         plan = TokenPlan(study.space, self.resolution)
-        table = dict(study.system_attrs.get(_STATE_KEY, {}))
+        table = self.load_state(study) or {}  # the Q table: "slot:previous token" -> a value per token
         rng = self.rng_for(study, trial)
         eps = self.epsilon(trial.number)
         seen = seen_keys(study)
@@ -94,7 +93,7 @@ class QLearning(Strategy):
         if trial.state is not TrialState.COMPLETE or not trial.values:
             return
         plan = TokenPlan(study.space, self.resolution)
-        table = dict(study.system_attrs.get(_STATE_KEY, {}))
+        table = self.load_state(study) or {}
         done = scored(study, self.weights)
         rewards = [r for _, r in done]
         lo, hi = min(rewards), max(rewards)
@@ -115,4 +114,4 @@ class QLearning(Strategy):
                     nxt_slot = seq[k + 1][0]
                     target = self.gamma * max(self._q(table, plan, nxt_slot, plan.offsets[slot] + action))
                 q[action] = (1 - self.alpha) * q[action] + self.alpha * target
-        study.set_system_attr(_STATE_KEY, table)
+        self.save_state(study, table)

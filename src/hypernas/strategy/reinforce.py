@@ -4,14 +4,14 @@ The controller emits the genotype token by token (see :mod:`hypernas.strategy._n
 slot the LSTM's state gives a softmax over the slot's choices, and the chosen token's embedding is
 the next input. After each result the policy gradient step maximizes
 ``(R - b) * sum_t log p(a_t | a_<t) + entropy_weight * H`` where ``b`` is a moving average of
-rewards. The controller's weights, optimizer state and baseline are saved with the study after
-every update, so a resumed study continues with the trained controller.
+rewards. The controller's weights, optimizer state and baseline are saved with the study (as
+JSON numbers) after every update, so a resumed study continues with the trained controller.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -28,9 +28,6 @@ if TYPE_CHECKING:
     import torch
 
     from hypernas.strategy._nas.controller import Controller
-
-_STATE_KEY = "reinforce:state"
-
 
 @register_strategy("reinforce")
 class Reinforce(Strategy):
@@ -51,20 +48,19 @@ class Reinforce(Strategy):
         """The controller as saved with the study (cached while the study's space and version match)."""
         import torch
 
-        from hypernas.strategy._nas.controller import Controller, load_state
+        from hypernas.strategy._nas.controller import Controller, load_training_state
 
-        saved = study.system_attrs.get(_STATE_KEY)
+        saved = self.load_state(study)  # {"version": updates so far, "baseline", "model", "optimizer"}
         version = (study.space.to_json(), saved["version"] if saved else 0)
         if self._cache is not None and self._cache[0] == version:
             return self._cache
         controller = Controller(TokenPlan(study.space, self.resolution), self.hidden)
         seed = self.seed if self.seed is not None else study.seed
-        controller.reset(torch.Generator().manual_seed(int(seed) if seed is not None else int(np.random.SeedSequence().entropy % 2**63)))
+        controller.reset(torch.Generator().manual_seed(int(seed) if seed is not None else cast(int, np.random.SeedSequence().entropy) % 2**63))
         optimizer = torch.optim.Adam(controller.parameters(), lr=self.lr)
         baseline = None
         if saved:
-            controller.load_state_dict(load_state(saved["model"]))
-            optimizer.load_state_dict(load_state(saved["optimizer"]))
+            load_training_state(controller, optimizer, saved)
             baseline = saved["baseline"]
         self._cache = (version, controller, optimizer, baseline)
         return self._cache
@@ -87,7 +83,7 @@ class Reinforce(Strategy):
     def tell(self, study: StudyView, trial: FrozenTrial) -> None:
         if trial.state is not TrialState.COMPLETE or not trial.values:
             return
-        from hypernas.strategy._nas.controller import dump_state
+        from hypernas.strategy._nas.controller import training_state
 
         version, controller, optimizer, baseline = self._state(study)
         r = reward(trial, study.directions, self.weights)
@@ -99,7 +95,5 @@ class Reinforce(Strategy):
         loss.backward()
         optimizer.step()
         version = (version[0], version[1] + 1)
-        study.set_system_attr(_STATE_KEY, {"version": version[1], "baseline": baseline,
-                                           "model": dump_state(controller.state_dict()),
-                                           "optimizer": dump_state(optimizer.state_dict())})
+        self.save_state(study, {"version": version[1], "baseline": baseline, **training_state(controller, optimizer)})
         self._cache = (version, controller, optimizer, baseline)

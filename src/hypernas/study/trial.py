@@ -42,8 +42,10 @@ class Trial:
     @property
     def budget(self) -> float | None:
         """The budget (epochs, data fraction) that a multi-fidelity strategy such as ``hyperband`` gave this
-        trial up front; ``None`` when the strategy sets none and the objective uses its full budget."""
-        return self.study.strategy.budget_of(self.study, self.number)
+        trial up front (recorded with the trial); ``None`` when the strategy sets none and the objective uses
+        its full budget."""
+        decisions: dict[str, Any] = self._system_attrs.get("decisions") or {}
+        return decisions.get("budget")
 
     def report(self, step: int, value: float) -> None:
         """Record the intermediate ``value`` at ``step`` (an epoch, a budget); a repeated step overwrites."""
