@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
 
-from hypernas import (Categorical, Float, GridSearch, Int, SearchExhausted, Space, SQLStorage, StrategyError,
-                      TrialState, create_study, load_study)
+from hypernas import (
+    Categorical,
+    Float,
+    GridSearch,
+    Int,
+    SearchExhausted,
+    Space,
+    SQLStorage,
+    StrategyError,
+    TrialState,
+    create_study,
+    load_study,
+)
 
 
 def keys(study) -> list[str]:
@@ -112,7 +124,7 @@ def test_multi_stage_refinement_narrows_around_the_best(res):
     # finer steps than the stage-0 grid, and a better optimum
     assert study.best_value < stage0_best.value
     xs = sorted({t.params["x"] for t in trials})
-    assert min(b - a for a, b in zip(xs, xs[1:])) < spacing / 2
+    assert min(b - a for a, b in itertools.pairwise(xs)) < spacing / 2
     plan = study.strategy_state("grid")
     assert len(plan) == 3 and plan[0] == {"center": None} and plan[1]["center"] == stage0_best.params
 

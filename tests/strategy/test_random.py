@@ -5,8 +5,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hypernas import (Categorical, Float, FrozenTrial, GridSearch, Int, RandomSearch, Space, SpaceError, SQLStorage,
-                      Strategy, StrategyError, TrialState, create_study, load_study, make_strategy, register_strategy)
+from hypernas import (
+    Categorical,
+    Float,
+    FrozenTrial,
+    GridSearch,
+    Int,
+    RandomSearch,
+    Space,
+    SpaceError,
+    SQLStorage,
+    Strategy,
+    StrategyError,
+    TrialState,
+    create_study,
+    load_study,
+    make_strategy,
+    register_strategy,
+)
 from hypernas.record import Direction
 from hypernas.strategy import STRATEGIES
 
