@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from hypernas.strategy._acquisition import Box, maximize
+from hypernas.strategy._bo.acquisition import Box, maximize
 
 
 def test_continuous_dimensions_are_polished_again_after_integers_snap():

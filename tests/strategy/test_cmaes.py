@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import pickle
+
 import pytest
 
 import hypernas as hn
+from hypernas.strategy.cma_es import _optimizer_from_json, _optimizer_to_json
 from tests.strategy.hpo_cases import SPHERE_SPACE, assert_resumes_exactly, distinct, sphere
 
 
@@ -33,9 +37,24 @@ def test_cmaes_maximizes_too() -> None:
 def test_ipop_restarts_with_a_larger_population_when_converged() -> None:
     study = hn.create_study(strategy={"type": "cmaes", "population_size": 4}, seed=0, space=SPHERE_SPACE)
     study.optimize(lambda t: 1.0, n_trials=150)
-    state = study.system_attrs["cmaes:state"]
+    state = study.strategy_state("cmaes")
     assert state["restart"] >= 1
-    assert study.strategy._load(state).population_size == 8
+    assert _optimizer_from_json(state["optimizer"]).population_size == 8
+
+
+def test_the_state_is_json_and_rebuilds_the_optimizer_exactly() -> None:
+    study = hn.create_study(strategy={"type": "cmaes", "population_size": 4}, seed=0,
+                            space=hn.Space({"x": hn.Float(0, 1), "n": hn.Int(1, 5)}))  # CMA with margin
+    study.optimize(sphere_int, n_trials=14)
+    state = study.strategy_state("cmaes")
+    assert json.loads(json.dumps(state)) == state
+    optimizer = _optimizer_from_json(state["optimizer"])
+    again = _optimizer_from_json(json.loads(json.dumps(_optimizer_to_json(optimizer))))
+    assert pickle.dumps(again) == pickle.dumps(optimizer)  # pickled only to compare, never stored
+
+
+def sphere_int(trial) -> float:
+    return (trial.params["x"] - 0.3) ** 2 + (trial.params["n"] - 2) ** 2
 
 
 def test_same_seed_and_history_give_the_same_proposal_also_after_reload(tmp_path) -> None:
@@ -62,5 +81,5 @@ def test_spaces_cmaes_cannot_search_get_errors_naming_who_can() -> None:
     study = hn.create_study(strategy="cmaes", directions=["minimize", "maximize"], space=SPHERE_SPACE)
     with pytest.raises(hn.StrategyError, match=r"'cmaes' optimizes one objective but the study has 2 directions; use 'nsga2'"):
         study.ask()
-    with pytest.raises(hn.StrategyError, match=r"sigma0 .* must be in \(0, 1\], got 3"):
+    with pytest.raises(hn.StrategyError, match=r"cmaes: sigma0 must be a number in \(0, 1\], got 3"):
         hn.make_strategy({"type": "cmaes", "sigma0": 3})

@@ -54,7 +54,7 @@ def test_any_space_and_minimize():
 
 
 def test_bad_options():
-    with pytest.raises(StrategyError, match="removal must be 'oldest'"):
+    with pytest.raises(StrategyError, match="evolution: removal must be one of 'oldest', 'worst'"):
         AgingEvolution(removal="youngest")
     with pytest.raises(StrategyError, match="sample_size"):
         AgingEvolution(population_size=5, sample_size=9)

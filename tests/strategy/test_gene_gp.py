@@ -1,7 +1,7 @@
 import numpy as np
 
 from hypernas.space import Categorical, Float, Int, NB201Cell, Space
-from hypernas.strategy._gene_gp import INACTIVE, GeneGP, gene_differences, gene_layout, genes
+from hypernas.strategy._bo.gene_gp import INACTIVE, GeneGP, gene_differences, gene_layout, genes
 
 CELL = "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|"
 

@@ -83,9 +83,9 @@ def test_gp_errors_name_the_alternatives() -> None:
     with pytest.raises(hn.StrategyError, match=r"'gp' cannot search conditional parameter 'beta'; use 'tpe'"):
         hn.create_study(strategy="gp", space=hn.Space({"opt": hn.Categorical(["a", "b"]),
                                                        "beta": hn.Float(0, 1, when={"opt": "b"})}))
-    with pytest.raises(hn.StrategyError, match=r"unknown acquisition 'pi'; allowed: logei, ei, ucb"):
+    with pytest.raises(hn.StrategyError, match=r"gp: acquisition must be one of 'logei', 'ei', 'ucb', got 'pi'"):
         hn.make_strategy({"type": "gp", "acquisition": "pi"})
-    with pytest.raises(hn.StrategyError, match=r"unknown startup 'lhs'; allowed: random, sobol"):
+    with pytest.raises(hn.StrategyError, match=r"gp: startup must be one of 'random', 'sobol', got 'lhs'"):
         hn.make_strategy({"type": "gp", "startup": "lhs"})
     with pytest.raises(hn.StrategyError, match=r"warp_outputs must be true or false, got 'yes'"):
         hn.make_strategy({"type": "gp", "warp_outputs": "yes"})
@@ -104,8 +104,8 @@ def test_the_lean_log_ei_matches_botorch_up_to_the_output_scale(kernel: str) -> 
     from botorch.acquisition import LogExpectedImprovement
     from botorch.models import SingleTaskGP
 
-    from hypernas.strategy._gp_model import matern_model
-    from hypernas.strategy._posterior import FastImprovement, supports
+    from hypernas.strategy._bo.gp_model import matern_model
+    from hypernas.strategy._bo.posterior import FastImprovement, supports
 
     gen = torch.Generator().manual_seed(0)
     X = torch.rand(20, 3, generator=gen, dtype=torch.float64)
@@ -137,7 +137,7 @@ def test_startup_trials_are_random_samples_or_a_sobol_design() -> None:
 def test_perturbed_candidates_are_reflected_off_the_box_faces_not_piled_on_them() -> None:
     import numpy as np
 
-    from hypernas.strategy._acquisition import Box
+    from hypernas.strategy._bo.acquisition import Box
 
     box = Box(3)
     points = box.perturb(np.random.default_rng(0), np.zeros((1, 3)), 500, 0.2)
@@ -166,7 +166,7 @@ def test_improvement_is_measured_against_the_best_observation_unless_noisy() -> 
 def test_the_lean_log_ei_factors_a_kernel_matrix_that_rounding_left_not_quite_positive_definite() -> None:
     import torch
 
-    from hypernas.strategy._posterior import _cholesky
+    from hypernas.strategy._bo.posterior import _cholesky
 
     eye = torch.eye(12, dtype=torch.float64)
     K = torch.ones(12, 12, dtype=torch.float64) - 3e-7 * eye  # duplicated points: rank one, minus rounding

@@ -33,8 +33,8 @@ def _gpytorch_objective(model, theta: np.ndarray) -> float:
 def test_the_objective_is_gpytorchs_up_to_a_constant_and_its_gradient_is_exact() -> None:
     from scipy.optimize import approx_fprime
 
-    from hypernas.strategy._gp_fit import negative_log_posterior, squared_differences
-    from hypernas.strategy._gp_model import matern_model
+    from hypernas.strategy._bo.gp_fit import negative_log_posterior, squared_differences
+    from hypernas.strategy._bo.gp_model import matern_model
 
     X, Y = _data()
     model = matern_model(X, Y)
@@ -54,8 +54,8 @@ def test_the_lean_fit_reaches_gpytorchs_optimum(outputs: int) -> None:
     from botorch.optim.fit import fit_gpytorch_mll_scipy
     from gpytorch.mlls import ExactMarginalLogLikelihood
 
-    from hypernas.strategy._gp_fit import fit_matern
-    from hypernas.strategy._gp_model import matern_model
+    from hypernas.strategy._bo.gp_fit import fit_matern
+    from hypernas.strategy._bo.gp_model import matern_model
 
     X, Y = _data(outputs=outputs)
     lean, reference = matern_model(X, Y), matern_model(X, Y)

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
 
-from hypernas import (Categorical, Float, GridSearch, Int, SearchExhausted, Space, SQLStorage, StrategyError,
-                      TrialState, create_study, load_study)
+from hypernas import (
+    Categorical,
+    Float,
+    GridSearch,
+    Int,
+    SearchExhausted,
+    Space,
+    SQLStorage,
+    StrategyError,
+    TrialState,
+    create_study,
+    load_study,
+)
 
 
 def keys(study) -> list[str]:
@@ -112,8 +124,8 @@ def test_multi_stage_refinement_narrows_around_the_best(res):
     # finer steps than the stage-0 grid, and a better optimum
     assert study.best_value < stage0_best.value
     xs = sorted({t.params["x"] for t in trials})
-    assert min(b - a for a, b in zip(xs, xs[1:])) < spacing / 2
-    plan = study.system_attrs["grid:stages"]
+    assert min(b - a for a, b in itertools.pairwise(xs)) < spacing / 2
+    plan = study.strategy_state("grid")
     assert len(plan) == 3 and plan[0] == {"center": None} and plan[1]["center"] == stage0_best.params
 
 
@@ -124,7 +136,7 @@ def test_multi_stage_maximize_refines_around_the_maximum():
     assert xs[:5] == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert xs[5:7] == [0.625, 0.875]  # stage 1: [0.5, 1] around 0.75, step 1/8
     assert xs[7:] == [0.6875, 0.8125]  # stage 2: [0.625, 0.875] around 0.75, step 1/16
-    assert [p["center"] for p in study.system_attrs["grid:stages"]] == [None, {"x": 0.75}, {"x": 0.75}]
+    assert [p["center"] for p in study.strategy_state("grid")] == [None, {"x": 0.75}, {"x": 0.75}]
     assert study.best_params == {"x": 0.8125}
 
 
@@ -147,19 +159,19 @@ def test_resume_continues_the_stage_plan_from_sqlite(tmp_path):
     url = f"sqlite:///{tmp_path / 'grid.db'}"
     part = create_study("g", url, strategy=strategy)
     part.optimize(quad, QUAD_SPACE, n_trials=len(full.trials) - 4)  # stops inside the last stage
-    assert len(part.system_attrs["grid:stages"]) == 3
+    assert len(part.strategy_state("grid")) == 3
     resumed = load_study("g", SQLStorage(url))
     assert isinstance(resumed.strategy, GridSearch) and resumed.strategy.stages == 3
     resumed.optimize(quad, n_trials=100)
     assert keys(resumed) == keys(full)
-    assert resumed.system_attrs["grid:stages"] == full.system_attrs["grid:stages"]
+    assert resumed.strategy_state("grid") == full.strategy_state("grid")
 
 
 def test_resume_between_stages(tmp_path):
     url = f"sqlite:///{tmp_path / 'grid.db'}"
     part = create_study("g", url, strategy={"type": "grid", "resolution": 3, "stages": 2})
     part.optimize(quad, QUAD_SPACE, n_trials=18)  # exactly stage 0
-    assert "grid:stages" not in part.system_attrs
+    assert part.strategy_state("grid") is None
     resumed = load_study("g", SQLStorage(url))
     resumed.optimize(quad)
     later = resumed.trials[18:]

@@ -35,7 +35,7 @@ def test_resume_continues_from_the_stored_centre(tmp_path):
     url = f"sqlite:///{tmp_path / 's.db'}"
     study = create_study(name="ls", storage=url, direction="maximize", seed=1, strategy=LocalSearch())
     study.optimize(cell_score, Space({"cell": NB201Cell()}), n_trials=30, show_progress=False)
-    center = study.system_attrs["local:center"]
+    center = study.strategy_state("local")
     resumed = load_study("ls", url)
     trial = resumed.ask()
     assert CELL.distance(trial.params["cell"], center["cell"]) <= 1 or trial.params == center

@@ -23,7 +23,7 @@ def test_generations_improve_and_are_saved_with_the_study():
     study = run(NEAT(population_size=10), 60)
     gens = [[t.values[0] for t in study.trials[g * 10:(g + 1) * 10]] for g in range(6)]
     assert max(gens[-1]) > max(gens[0]) and sum(gens[-1]) > sum(gens[0])
-    assert len(study.system_attrs["neat:generation:5"]) == 10
+    assert len(study.strategy_state("neat")["5"]) == 10
     assert len({t.params["cell"] for t in study.trials}) == 60
 
 

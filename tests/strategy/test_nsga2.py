@@ -71,5 +71,5 @@ def test_parallel_asks_get_distinct_children() -> None:
 def test_bad_options_are_named() -> None:
     with pytest.raises(hn.StrategyError, match=r"population_size must be an integer >= 2, got 1"):
         hn.make_strategy({"type": "nsga2", "population_size": 1})
-    with pytest.raises(hn.StrategyError, match=r"mutation_prob must be a probability in \[0, 1\], got 2"):
+    with pytest.raises(hn.StrategyError, match=r"nsga2: mutation_prob must be a number in \[0, 1\] or None, got 2"):
         hn.make_strategy({"type": "nsga2", "mutation_prob": 2})

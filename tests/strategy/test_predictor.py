@@ -5,7 +5,7 @@ from hypernas import create_study, load_study
 from hypernas.errors import StrategyError
 from hypernas.space import ChainSpace, DARTSCell, Float, HierarchicalSpace, MobileNetSpace, NB201Cell, Space
 from hypernas.strategy import PredictorGuidedEvolution
-from hypernas.strategy._candidates import features
+from hypernas.strategy._nas.candidates import features
 
 CELL = NB201Cell()
 WEIGHTS = {"none": 0.0, "skip_connect": 1.0, "nor_conv_1x1": 2.0, "nor_conv_3x3": 3.0, "avg_pool_3x3": 0.5}
@@ -39,13 +39,13 @@ def test_works_on_a_space_with_numbers_beside_the_cell(model):
 
 
 def test_bad_options():
-    with pytest.raises(StrategyError, match="model must be 'gp' or 'mlp'"):
+    with pytest.raises(StrategyError, match="predictor: model must be one of 'gp', 'mlp'"):
         PredictorGuidedEvolution(model="forest")
     with pytest.raises(StrategyError, match="n_initial must be an integer >= 2"):
         PredictorGuidedEvolution(n_initial=1)
     with pytest.raises(StrategyError, match="kappa"):
         PredictorGuidedEvolution(kappa=-1)
-    with pytest.raises(StrategyError, match="unknown acquisition 'pi'; allowed: ei, ucb, thompson"):
+    with pytest.raises(StrategyError, match="predictor: acquisition must be one of 'ei', 'ucb', 'thompson', got 'pi'"):
         PredictorGuidedEvolution(acquisition="pi")
 
 
@@ -58,7 +58,7 @@ def test_whole_space_ranking_and_queue():
                    show_progress=False)
     assert study.best_value == 6
     assert len({t.params["cell"] for t in study.trials}) == 12
-    assert "predictor:queue" in study.system_attrs
+    assert "queue" in study.strategy_state("predictor")
 
 
 class _Stub:
@@ -130,10 +130,10 @@ def test_a_stall_sweeps_the_incumbents_neighbourhood_and_moves_on_improvement():
         t = study.ask()
         assert _near(t.params["cell"], centre)
         study.tell(t, 0.0)
-    assert study.system_attrs["predictor:local"] == list(range(step.number, study.trials[-1].number + 1))
+    assert study.strategy_state("predictor")["local"] == list(range(step.number, study.trials[-1].number + 1))
     after = study.ask()  # neighbourhood exhausted: the predictor proposes again
     assert not _near(after.params["cell"], centre) and after.params["cell"] != centre
-    assert after.number not in study.system_attrs["predictor:local"]
+    assert after.number not in study.strategy_state("predictor")["local"]
     cells = [t.params["cell"] for t in study.trials]
     assert len(set(cells)) == len(cells)
 
@@ -143,7 +143,7 @@ def test_no_sweep_while_the_search_improves():
     study = create_study(direction="maximize", seed=0, strategy=strategy)
     for value in range(10):  # every trial is a new best
         study.tell(study.ask(SMALL), float(value))
-    assert study.system_attrs.get("predictor:local", []) == []
+    assert (study.strategy_state("predictor") or {"local": []})["local"] == []
 
 
 def test_resume_gives_the_same_proposal_mid_sweep(tmp_path):
@@ -157,7 +157,7 @@ def test_resume_gives_the_same_proposal_mid_sweep(tmp_path):
     a, _ = run("a")
     b, url = run("b")
     assert [t.params for t in a.trials] == [t.params for t in b.trials]
-    assert a.system_attrs.get("predictor:local")  # the runs did sweep
+    assert a.strategy_state("predictor")["local"]  # the runs did sweep
     resumed = load_study("b", url)
     assert resumed.ask().params == a.ask().params
 

@@ -25,7 +25,7 @@ def test_update_rule_on_a_one_step_space():
     study.enqueue({"k": "bad"})
     study.enqueue({"k": "good"})
     study.optimize(lambda t: 1.0 if t.params["k"] == "good" else 0.0, space, n_trials=2, show_progress=False)
-    table = study.system_attrs["qlearning:q"]
+    table = study.strategy_state("qlearning")
     assert table["0:-1"] == [0.5, 0.75]  # bad alone scales to r = 0.5: Q stays 0.5; good: r = 1 -> 0.75
 
 

@@ -5,8 +5,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hypernas import (Categorical, Float, FrozenTrial, GridSearch, Int, RandomSearch, Space, SpaceError, SQLStorage,
-                      Strategy, StrategyError, TrialState, create_study, load_study, make_strategy, register_strategy)
+from hypernas import (
+    Categorical,
+    Float,
+    FrozenTrial,
+    GridSearch,
+    Int,
+    RandomSearch,
+    Space,
+    SpaceError,
+    SQLStorage,
+    Strategy,
+    StrategyError,
+    TrialState,
+    create_study,
+    load_study,
+    make_strategy,
+    register_strategy,
+)
 from hypernas.record import Direction
 from hypernas.strategy import STRATEGIES
 
@@ -85,13 +101,15 @@ def test_random_search_needs_only_the_study_view():
         space = SPACE
         directions = [Direction.MINIMIZE]
         seed = 5
-        system_attrs: dict = {}
 
         def get_trials(self, states=None):
             return []
 
-        def set_system_attr(self, key, value):
-            self.system_attrs[key] = value
+        def strategy_state(self, key):
+            return None
+
+        def set_strategy_state(self, key, value):
+            raise AssertionError("random search keeps no state")
 
     trial = FrozenTrial(3, -1, TrialState.RUNNING)
     a = RandomSearch().ask(View(), trial)
@@ -108,7 +126,7 @@ def test_make_strategy_from_names_mappings_and_objects():
     obj = RandomSearch(seed=1)
     assert make_strategy(obj, seed=9) is obj
     assert make_strategy(grid.to_config()).to_config() == grid.to_config()
-    assert repr(grid) == "GridSearch(seed=4, resolution=3, stages=2, shuffle=False)"
+    assert repr(grid) == "GridSearch(resolution=3, stages=2, shuffle=False, seed=4)"
 
 
 @pytest.mark.parametrize("spec, fragment", [
@@ -130,18 +148,19 @@ def test_create_study_rejects_a_bad_strategy():
 
 
 def test_registered_strategy_is_usable_by_name():
-    @register_strategy("test_first_choice")
     class FirstChoice(Strategy):
+        name = "test_first_choice"
+
         def ask(self, study, trial):
             return study.space.complete({})
 
-    try:
+    with STRATEGIES.temporarily("test_first_choice", FirstChoice):
         study = create_study(strategy="test_first_choice")
         study.optimize(lambda t: 0.0, SPACE, n_trials=2)
         assert params_of(study)[0] == SPACE.complete({})
-        assert study.strategy.to_config() == {"type": "test_first_choice"}
-    finally:
-        STRATEGIES.pop("test_first_choice")
+        assert study.strategy.to_config() == {"type": "test_first_choice", "seed": None}
+    assert "test_first_choice" not in STRATEGIES
+    assert register_strategy("test_first_choice") is not None  # the decorator; nothing registered until applied
 
 
 def test_strategy_proposing_an_invalid_config_is_refused():

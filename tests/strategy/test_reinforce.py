@@ -5,7 +5,7 @@ from hypernas import create_study, load_study
 from hypernas.errors import StrategyError
 from hypernas.space import Categorical, Int, NB201Cell, Space
 from hypernas.strategy import Reinforce
-from hypernas.strategy.tokens import TokenPlan
+from hypernas.strategy._nas.tokens import TokenPlan
 
 CELL = NB201Cell()
 
@@ -36,13 +36,13 @@ def test_resume_continues_with_the_trained_controller(tmp_path):
     space = Space({"cell": NB201Cell()})
     study = create_study(name="rl", storage=url, direction="maximize", seed=1, strategy=Reinforce(lr=0.05))
     study.optimize(conv_count, space, n_trials=10, show_progress=False)
-    assert study.system_attrs["reinforce:state"]["version"] == 10
+    assert study.strategy_state("reinforce")["version"] == 10
     fresh = create_study(name="rl2", storage=url, direction="maximize", seed=1, strategy=Reinforce(lr=0.05))
     resumed = load_study("rl", url, strategy=Reinforce(lr=0.05))
     a, b = resumed.ask(space), fresh.ask(space)
     assert a.number == 10 and b.number == 0
     resumed.tell(a, conv_count(a))
-    assert resumed.system_attrs["reinforce:state"]["version"] == 11
+    assert resumed.strategy_state("reinforce")["version"] == 11
 
 
 def test_bad_options():

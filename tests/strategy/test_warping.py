@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hypernas.strategy._warping import warp
+from hypernas.strategy._bo.warping import warp
 
 
 def test_warping_keeps_the_order_and_compresses_a_long_tail_of_bad_values() -> None:

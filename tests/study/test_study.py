@@ -391,16 +391,17 @@ def test_to_dataframe(storage):
 
 
 def test_load_study_whose_strategy_is_not_available(storage):
-    from hypernas import Strategy, StrategyError, register_strategy
+    from hypernas import Strategy, StrategyError
     from hypernas.strategy import STRATEGIES
 
-    @register_strategy("test_vanishing")
     class Vanishing(Strategy):
+        name = "test_vanishing"
+
         def ask(self, study, trial):
             return study.space.complete({})
 
-    create_study("s", storage, strategy="test_vanishing", space=SPACE).optimize(square, n_trials=1)
-    STRATEGIES.pop("test_vanishing")
+    with STRATEGIES.temporarily("test_vanishing", Vanishing):
+        create_study("s", storage, strategy="test_vanishing", space=SPACE).optimize(square, n_trials=1)
     with pytest.raises(StrategyError, match="study 's': its strategy cannot be rebuilt .*unknown strategy "
                                             "'test_vanishing'.*; pass strategy= to load_study"):
         load_study("s", storage)

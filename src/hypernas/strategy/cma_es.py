@@ -5,14 +5,13 @@ use CMA-ES with margin (``CMAwM``) so the search does not stall on a plateau bet
 Each generation's members are the trials proposed for it; when ``population_size`` of them are
 COMPLETE the generation is told (failed and pruned members are replaced by further asks). When
 the optimizer has converged, it restarts from a random mean with a population ``inc_popsize``
-times larger (IPOP). The optimizer and its generation are saved with the study after every ask,
-so a resumed study continues exactly where it stopped.
+times larger (IPOP). The optimizer's numeric state (as JSON numbers, exactly what pickling it
+would keep) and its generation are saved with the study after every ask, so a resumed study
+continues exactly where it stopped.
 """
 
 from __future__ import annotations
 
-import base64
-import pickle
 from typing import Any
 
 import numpy as np
@@ -20,11 +19,11 @@ import numpy as np
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.space import Fixed, Float, Int, NumericParam, Space
-from hypernas.strategy._history import check_params, check_single_objective
+from hypernas.strategy._bo.history import check_params, check_single_objective
 from hypernas.strategy.base import Strategy, StudyView, objective_sign
 from hypernas.strategy.registry import register_strategy
+from hypernas.validate import check_bool, check_int, check_number
 
-_STATE_KEY = "cmaes:state"
 _OTHERS = "'tpe', 'gp' or 'nsga2' (they handle categorical and conditional parameters)"
 
 
@@ -35,21 +34,11 @@ class CMAES(Strategy):
     def __init__(self, sigma0: float = 1 / 6, population_size: int | None = None, restarts: bool = True,
                  inc_popsize: int = 2, seed: int | None = None) -> None:
         super().__init__(seed)
-        if isinstance(sigma0, bool) or not isinstance(sigma0, (int, float)) or not 0 < sigma0 <= 1:
-            raise StrategyError(f"cmaes: sigma0 (step size in the unit cube) must be in (0, 1], got {sigma0!r}")
-        if population_size is not None and (isinstance(population_size, bool) or not isinstance(population_size, int)
-                                            or population_size < 2):
-            raise StrategyError(f"cmaes: population_size must be an integer >= 2 or None, got {population_size!r}")
-        if isinstance(inc_popsize, bool) or not isinstance(inc_popsize, int) or inc_popsize < 1:
-            raise StrategyError(f"cmaes: inc_popsize must be an integer >= 1, got {inc_popsize!r}")
-        self.sigma0 = float(sigma0)
-        self.population_size = population_size
-        self.restarts = bool(restarts)
-        self.inc_popsize = inc_popsize
-
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), "sigma0": self.sigma0, "population_size": self.population_size,
-                "restarts": self.restarts, "inc_popsize": self.inc_popsize}
+        self.sigma0 = check_number("cmaes", "sigma0", sigma0, 0, 1, low_open=True, error=StrategyError)
+        self.population_size = check_int("cmaes", "population_size", population_size, 2, optional=True,
+                                         error=StrategyError)
+        self.restarts = check_bool("cmaes", "restarts", restarts, error=StrategyError)
+        self.inc_popsize = check_int("cmaes", "inc_popsize", inc_popsize, 1, error=StrategyError)
 
     def check_space(self, space: Space) -> None:
         check_params("cmaes", space, (Float, Int, Fixed), _OTHERS)
@@ -86,31 +75,25 @@ class CMAES(Strategy):
         card = p.cardinality
         return 0.0 if card is None or p.log else 1.0 / (card - 1)
 
-    @staticmethod
-    def _load(state: dict[str, Any]) -> Any:
-        return pickle.loads(base64.b64decode(state["optimizer"]))  # the study's own record
-
-    @staticmethod
-    def _dump(optimizer: Any) -> str:
-        return base64.b64encode(pickle.dumps(optimizer)).decode("ascii")
-
     # --- ask -------------------------------------------------------------------------------
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
         check_single_objective("cmaes", study, "'nsga2', 'tpe' or 'gp' for several objectives")
         space = study.space
-        state = study.system_attrs.get(_STATE_KEY)
+        # the state: the IPOP "restart" count, the current generation's "members" ([trial number, x]) and
+        # the "optimizer" after the last ask
+        state = self.load_state(study)
         if state is None:
             optimizer = self._new_optimizer(space, study, 0, self.population_size)
             state = {"restart": 0, "members": []}
         else:
-            optimizer = self._load(state)
+            optimizer = _optimizer_from_json(state["optimizer"])
         optimizer = self._tell_finished(study, space, state, optimizer)
-        optimizer.reseed_rng(int(self.rng_for(study, trial).integers(2**31 - 1)))  # pickles drop the generator
+        optimizer.reseed_rng(int(self.rng_for(study, trial).integers(2**31 - 1)))  # the saved state has no generator
         asked = optimizer.ask()
         x_eval, x_tell = asked if isinstance(asked, tuple) else (asked, asked)
         state["members"].append([trial.number, [float(v) for v in x_tell]])
-        state["optimizer"] = self._dump(optimizer)
-        study.set_system_attr(_STATE_KEY, state)
+        state["optimizer"] = _optimizer_to_json(optimizer)
+        self.save_state(study, state)
         return self._decode(space, x_eval)
 
     def _tell_finished(self, study: StudyView, space: Space, state: dict[str, Any], optimizer: Any) -> Any:
@@ -134,3 +117,44 @@ class CMAES(Strategy):
         searched = dict(zip(self._searched(space), x))
         return {name: p.decode([float(searched[name])]) if name in searched else p.default
                 for name, p in space.items()}
+
+
+def _optimizer_classes() -> dict[str, type]:
+    import cmaes
+
+    return {"CMA": cmaes.CMA, "CMAwM": cmaes.CMAwM}
+
+
+def _optimizer_to_json(value: Any) -> Any:
+    """A ``cmaes`` optimizer as JSON data: the state its pickling keeps, arrays and NumPy scalars tagged
+    with their dtype, so that :func:`_optimizer_from_json` rebuilds it bit for bit."""
+    if isinstance(value, np.ndarray):
+        return {"ndarray": value.ravel().tolist(), "dtype": value.dtype.str, "shape": list(value.shape)}
+    if isinstance(value, np.generic):  # before float: numpy.float64 is one
+        return {"scalar": value.item(), "dtype": value.dtype.str}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    name = type(value).__name__
+    if _optimizer_classes().get(name) is type(value):
+        getstate = getattr(type(value), "__getstate__", None)
+        state = getstate(value) if getstate is not None else vars(value)  # what pickling keeps
+        return {"object": name, "state": {k: _optimizer_to_json(v) for k, v in state.items()}}
+    raise TypeError(f"cmaes: cannot save a value of type {name} in the optimizer's state")
+
+
+def _optimizer_from_json(data: Any) -> Any:
+    """The optimizer (or a part of its state) that :func:`_optimizer_to_json` described."""
+    if not isinstance(data, dict):
+        return data
+    if "ndarray" in data:
+        return np.array(data["ndarray"], dtype=np.dtype(data["dtype"])).reshape(data["shape"])
+    if "scalar" in data:
+        return np.dtype(data["dtype"]).type(data["scalar"])
+    cls: Any = _optimizer_classes()[data["object"]]
+    optimizer = cls.__new__(cls)
+    state = {k: _optimizer_from_json(v) for k, v in data["state"].items()}
+    if hasattr(optimizer, "__setstate__"):
+        optimizer.__setstate__(state)
+    else:
+        optimizer.__dict__.update(state)
+    return optimizer

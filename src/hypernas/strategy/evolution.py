@@ -14,9 +14,12 @@ from typing import Any
 
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial
+from hypernas.strategy._nas.candidates import check_weights, scored, seen_keys, unseen_mutation, unseen_sample
 from hypernas.strategy.base import Strategy, StudyView
-from hypernas.strategy._candidates import check_weights, scored, seen_keys, unseen_mutation, unseen_sample
 from hypernas.strategy.registry import register_strategy
+from hypernas.validate import check_choice, check_int
+
+REMOVALS = ("oldest", "worst")  # aging, tournament
 
 
 @register_strategy("evolution")
@@ -26,20 +29,10 @@ class AgingEvolution(Strategy):
     def __init__(self, population_size: int = 20, sample_size: int = 5, removal: str = "oldest",
                  weights: Sequence[float] | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
-        if isinstance(population_size, bool) or not isinstance(population_size, int) or population_size < 2:
-            raise StrategyError(f"evolution: population_size must be an integer >= 2, got {population_size!r}")
-        if isinstance(sample_size, bool) or not isinstance(sample_size, int) or not 1 <= sample_size <= population_size:
-            raise StrategyError(f"evolution: sample_size must be an integer in [1, population_size={population_size}], got {sample_size!r}")
-        if removal not in ("oldest", "worst"):
-            raise StrategyError(f"evolution: removal must be 'oldest' (aging) or 'worst' (tournament), got {removal!r}")
-        self.population_size = population_size
-        self.sample_size = sample_size
-        self.removal = removal
+        self.population_size = check_int("evolution", "population_size", population_size, 2, error=StrategyError)
+        self.sample_size = check_int("evolution", "sample_size", sample_size, 1, population_size, error=StrategyError)
+        self.removal = check_choice("evolution", "removal", removal, REMOVALS, error=StrategyError)
         self.weights = check_weights("evolution", weights)
-
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), "population_size": self.population_size, "sample_size": self.sample_size,
-                "removal": self.removal, **({"weights": self.weights} if self.weights else {})}
 
     def population(self, study: StudyView) -> list[tuple[FrozenTrial, float]]:
         """The current population (trial, reward), oldest first."""

@@ -29,6 +29,7 @@ trials has grown by 10% since the last fit.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from typing import Any
@@ -38,7 +39,7 @@ import numpy as np
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial
 from hypernas.space import Categorical, Fixed, Float, Int, Space
-from hypernas.strategy._history import (
+from hypernas.strategy._bo.history import (
     History,
     check_params,
     constraint_values,
@@ -46,12 +47,12 @@ from hypernas.strategy._history import (
     quality_order,
     read_history,
 )
-from hypernas.strategy._startup import startup_params
-from hypernas.strategy._warping import warp
+from hypernas.strategy._bo.startup import startup_params
+from hypernas.strategy._bo.warping import warp
 from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.registry import register_strategy
+from hypernas.validate import check_bool, check_choice, check_int, check_number
 
-_STATE_KEY = "gp:hyperparameters"
 _COLD_FIT_ITERS, _WARM_FIT_ITERS = 200, 40
 ACQUISITIONS = ("logei", "ei", "ucb")
 STARTUPS = ("random", "sobol")
@@ -61,7 +62,7 @@ class _Encoding:
     """Trials <-> model inputs: one column per searched parameter (unit value or choice index)."""
 
     def __init__(self, space: Space) -> None:
-        from hypernas.strategy._acquisition import Box
+        from hypernas.strategy._bo.acquisition import Box
         self.space = space
         self.names = [n for n, p in space.items() if not isinstance(p, Fixed) and p.cardinality != 1]
         levels: dict[int, int] = {}
@@ -70,7 +71,7 @@ class _Encoding:
             p = space[name]
             if isinstance(p, Categorical):
                 choices[j] = p.cardinality
-            elif p.cardinality is not None and not p.log:
+            elif isinstance(p, (Float, Int)) and p.cardinality is not None and not p.log:
                 levels[j] = p.cardinality
         self.box = Box(len(self.names), levels, choices)
 
@@ -86,7 +87,7 @@ class _Encoding:
             if name not in coords:
                 out[name] = p.default
             elif isinstance(p, Categorical):
-                out[name] = p.choices[int(round(float(coords[name])))]
+                out[name] = p.choices[round(float(coords[name]))]
             else:
                 out[name] = p.decode([float(coords[name])])
         return out
@@ -101,38 +102,16 @@ class GaussianProcess(Strategy):
                  n_restarts: int = 8, constraint_attr: str | None = "constraint", warp_outputs: bool = True,
                  seed: int | None = None) -> None:
         super().__init__(seed)
-        for field, value, low in (("n_startup_trials", n_startup_trials, 2), ("n_raw", n_raw, 16),
-                                  ("n_restarts", n_restarts, 1)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise StrategyError(f"gp: {field} must be an integer >= {low}, got {value!r}")
-        if startup not in STARTUPS:
-            raise StrategyError(f"gp: unknown startup {startup!r}; allowed: {', '.join(STARTUPS)}")
-        if acquisition not in ACQUISITIONS:
-            raise StrategyError(f"gp: unknown acquisition {acquisition!r}; allowed: {', '.join(ACQUISITIONS)}")
-        if exploration is not None and (isinstance(exploration, bool) or not isinstance(exploration, (int, float))
-                                        or exploration < 0):
-            raise StrategyError(f"gp: exploration must be a number >= 0 or None, got {exploration!r}")
-        if not isinstance(warp_outputs, bool):
-            raise StrategyError(f"gp: warp_outputs must be true or false, got {warp_outputs!r}")
-        if isinstance(refit_growth, bool) or not isinstance(refit_growth, (int, float)) or refit_growth < 0:
-            raise StrategyError(f"gp: refit_growth must be a number >= 0 (0: refit every trial), got {refit_growth!r}")
-        self.n_startup_trials = n_startup_trials
-        self.acquisition = acquisition
-        self.exploration = None if exploration is None else float(exploration)
-        self.noisy = bool(noisy)
-        self.refit_growth = float(refit_growth)
-        self.startup = startup
-        self.n_raw = n_raw
-        self.n_restarts = n_restarts
+        self.n_startup_trials = check_int("gp", "n_startup_trials", n_startup_trials, 2, error=StrategyError)
+        self.acquisition = check_choice("gp", "acquisition", acquisition, ACQUISITIONS, error=StrategyError)
+        self.exploration = check_number("gp", "exploration", exploration, 0, optional=True, error=StrategyError)
+        self.noisy = check_bool("gp", "noisy", noisy, error=StrategyError)
+        self.refit_growth = check_number("gp", "refit_growth", refit_growth, 0, error=StrategyError)
+        self.startup = check_choice("gp", "startup", startup, STARTUPS, error=StrategyError)
+        self.n_raw = check_int("gp", "n_raw", n_raw, 16, error=StrategyError)
+        self.n_restarts = check_int("gp", "n_restarts", n_restarts, 1, error=StrategyError)
         self.constraint_attr = constraint_attr
-        self.warp_outputs = warp_outputs
-
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), "n_startup_trials": self.n_startup_trials, "acquisition": self.acquisition,
-                "exploration": self.exploration, "noisy": self.noisy, "refit_growth": self.refit_growth,
-                "startup": self.startup,
-                "n_raw": self.n_raw, "n_restarts": self.n_restarts, "constraint_attr": self.constraint_attr,
-                "warp_outputs": self.warp_outputs}
+        self.warp_outputs = check_bool("gp", "warp_outputs", warp_outputs, error=StrategyError)
 
     def check_space(self, space: Space) -> None:
         check_params("gp", space, (Float, Int, Categorical, Fixed), "'tpe', 'random' or an evolution strategy")
@@ -164,7 +143,7 @@ class GaussianProcess(Strategy):
         return encoding.decode(x)
 
     def _propose(self, study: StudyView, history: History, encoding: _Encoding, rng: np.random.Generator) -> np.ndarray:
-        from hypernas.strategy._acquisition import maximize
+        from hypernas.strategy._bo.acquisition import maximize
 
         X = encoding.encode(history.complete)
         objectives = -history.values  # BoTorch maximizes
@@ -189,13 +168,13 @@ class GaussianProcess(Strategy):
     # --- the model -------------------------------------------------------------------------
     def _model(self, study: StudyView, X: np.ndarray, targets: np.ndarray, encoding: _Encoding) -> Any:
         import torch
-        from botorch.optim.fit import fit_gpytorch_mll_scipy
         from botorch.models import MixedSingleTaskGP
+        from botorch.optim.fit import fit_gpytorch_mll_scipy
         from gpytorch.constraints import GreaterThan
         from gpytorch.mlls import ExactMarginalLogLikelihood
 
-        from hypernas.strategy._gp_fit import fit_matern
-        from hypernas.strategy._gp_model import MIN_NOISE, matern_model
+        from hypernas.strategy._bo.gp_fit import fit_matern
+        from hypernas.strategy._bo.gp_model import MIN_NOISE, matern_model
 
         train_X = torch.as_tensor(X, dtype=torch.float64)
         train_Y = torch.as_tensor(targets, dtype=torch.float64)
@@ -208,7 +187,7 @@ class GaussianProcess(Strategy):
         else:
             model = matern_model(train_X, train_Y)
         n = len(X)
-        state = study.system_attrs.get(_STATE_KEY)
+        state = self.load_state(study)  # the last fit: {"n": complete trials, "params": hyperparameters}
         loaded = False
         if state is not None:
             try:
@@ -217,19 +196,17 @@ class GaussianProcess(Strategy):
                 loaded = True
             except (RuntimeError, KeyError, TypeError):
                 loaded = False
-        grown = loaded and n != state["n"] and n >= math.ceil(state["n"] * (1.0 + self.refit_growth))
+        grown = loaded and state is not None and n != state["n"] and n >= math.ceil(state["n"] * (1.0 + self.refit_growth))
         if not loaded or grown:
             maxiter = _WARM_FIT_ITERS if loaded else _COLD_FIT_ITERS  # warm-started fits need few iterations
             if cat_dims:
-                try:
+                with contextlib.suppress(Exception):  # a failed fit keeps the (warm-started or default) hyperparameters
                     fit_gpytorch_mll_scipy(ExactMarginalLogLikelihood(model.likelihood, model).train(),
                                            options={"maxiter": maxiter})
-                except Exception:  # noqa: BLE001 - a failed fit keeps the (warm-started or default) hyperparameters
-                    pass
             else:
                 fit_matern(model, maxiter)
             params = {k: v.detach().tolist() for k, v in model.named_parameters()}
-            study.set_system_attr(_STATE_KEY, {"n": n, "params": params})
+            self.save_state(study, {"n": n, "params": params})
         model.eval()
         return model
 
@@ -252,7 +229,7 @@ class GaussianProcess(Strategy):
         train_X = torch.as_tensor(X, dtype=torch.float64)
         X_pending = torch.as_tensor(pending, dtype=torch.float64) if len(pending) else None
         sampler = SobolQMCNormalSampler(sample_shape=torch.Size([128]), seed=int(rng.integers(2**31 - 1)))
-        con_fns = [(lambda Z, i=n_obj + k: Z[..., i]) for k in range(n_con)] or None
+        con_fns: list[Any] | None = [(lambda Z, i=n_obj + k: Z[..., i]) for k in range(n_con)] or None
         if n_obj > 1:
             return self._hypervolume(model, train_X, objectives, X_pending, sampler, con_fns)
         if self.acquisition == "ucb":
@@ -267,12 +244,12 @@ class GaussianProcess(Strategy):
         if self.exploration:
             best_f += self.exploration * float(np.std(objectives[:, 0]))
         if X_pending is None and con_fns is None:
-            from hypernas.strategy._posterior import FastImprovement, supports
+            from hypernas.strategy._bo.posterior import FastImprovement, supports
             if supports(model):
                 return FastImprovement(model, best_f, log=self.acquisition == "logei")
             analytic = LogExpectedImprovement if self.acquisition == "logei" else ExpectedImprovement
             return analytic(model, best_f=best_f)
-        objective = GenericMCObjective(lambda Z, X=None: Z[..., 0]) if n_con else None
+        objective = GenericMCObjective(_first_output) if n_con else None
         mc = qLogExpectedImprovement if self.acquisition == "logei" else qExpectedImprovement
         return mc(model, best_f=best_f, sampler=sampler, objective=objective, X_pending=X_pending, constraints=con_fns)
 
@@ -301,3 +278,8 @@ class GaussianProcess(Strategy):
             model, ref_point=ref_point, X_baseline=train_X, sampler=sampler,
             objective=IdentityMCMultiOutputObjective(outcomes=list(range(objectives.shape[1]))),
             constraints=con_fns, X_pending=X_pending, prune_baseline=True, cache_root=False)
+
+
+def _first_output(Z: Any, X: Any = None) -> Any:
+    """The objective among the model's outputs (the others are constraints)."""
+    return Z[..., 0]

@@ -15,13 +15,12 @@ import numpy as np
 
 from hypernas.errors import SearchExhausted, SpaceError, StrategyError
 from hypernas.record import FrozenTrial, TrialState
-from hypernas.space import Fixed, Param, Space
-from hypernas.space import NumericParam
+from hypernas.space import Fixed, NumericParam, Param, Space
 from hypernas.strategy.base import Strategy, StudyView, objective_sign
 from hypernas.strategy.registry import register_strategy
+from hypernas.validate import check_bool, check_int
 
 MAX_GRID_POINTS = 1_000_000
-_STATE_KEY = "grid:stages"
 
 
 @register_strategy("grid")
@@ -30,16 +29,9 @@ class GridSearch(Strategy):
 
     def __init__(self, resolution: int = 5, stages: int = 1, shuffle: bool = False, seed: int | None = None) -> None:
         super().__init__(seed)
-        if not isinstance(resolution, int) or resolution < 2:
-            raise StrategyError(f"grid: resolution must be an integer >= 2, got {resolution!r}")
-        if not isinstance(stages, int) or stages < 1:
-            raise StrategyError(f"grid: stages must be an integer >= 1, got {stages!r}")
-        self.resolution = resolution
-        self.stages = stages
-        self.shuffle = bool(shuffle)
-
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), "resolution": self.resolution, "stages": self.stages, "shuffle": self.shuffle}
+        self.resolution = check_int("grid", "resolution", resolution, 2, error=StrategyError)
+        self.stages = check_int("grid", "stages", stages, 1, error=StrategyError)
+        self.shuffle = check_bool("grid", "shuffle", shuffle, error=StrategyError)
 
     def check_space(self, space: Space) -> None:
         bound = 1
@@ -78,7 +70,7 @@ class GridSearch(Strategy):
         space = study.space
         trials = study.get_trials()
         seen = {space.key(t.params) for t in trials if t.params}
-        plan: list[dict[str, Any]] = list(study.system_attrs.get(_STATE_KEY, [{"center": None}]))
+        plan: list[dict[str, Any]] = self.load_state(study) or [{"center": None}]  # the stages' centres
         while True:
             stage = len(plan) - 1
             center = plan[-1]["center"]
@@ -92,7 +84,7 @@ class GridSearch(Strategy):
             if best is None:
                 raise SearchExhausted(f"grid stage {stage + 1} ended without a complete trial to refine around")
             plan.append({"center": best})
-            study.set_system_attr(_STATE_KEY, plan)
+            self.save_state(study, plan)
 
     @staticmethod
     def _best(study: StudyView, trials: list[FrozenTrial]) -> dict[str, Any] | None:

@@ -12,14 +12,15 @@ strategy sees, through :class:`BudgetView`, only the trials run at one budget: t
 with at least ``min_points_in_model`` complete trials. With a model-based base strategy this is
 BOHB: the model is fitted on the most faithful budget that has enough data.
 
-The objective reads its budget from ``trial.budget``. The plan (which trial is in which rung, with
-which budget) is kept with the study, so a resumed study continues the same brackets.
+Each trial's budget is recorded with the trial when it is asked (a ``budget`` column in
+``to_dataframe()``); the objective reads it from ``trial.budget``. The plan (which trial is in
+which rung, with which budget) is kept with the study, so a resumed study continues the same brackets.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hypernas.errors import StrategyError
@@ -27,8 +28,7 @@ from hypernas.record import FrozenTrial, TrialState
 from hypernas.space import Space
 from hypernas.strategy.base import Strategy, StudyView, objective_sign
 from hypernas.strategy.registry import make_strategy, register_strategy
-
-_PLAN_KEY = "hyperband:plan"
+from hypernas.validate import check_int, check_number
 
 
 class BudgetView:
@@ -42,15 +42,14 @@ class BudgetView:
         self.directions = study.directions
         self.seed = study.seed
 
-    def get_trials(self, states: tuple[TrialState, ...] | None = None) -> list[FrozenTrial]:
+    def get_trials(self, states: Sequence[TrialState] | None = None) -> list[FrozenTrial]:
         return [t for t in self._study.get_trials(states) if t.number in self._numbers]
 
-    @property
-    def system_attrs(self) -> dict[str, Any]:
-        return self._study.system_attrs
+    def strategy_state(self, key: str) -> Any | None:
+        return self._study.strategy_state(key)
 
-    def set_system_attr(self, key: str, value: Any) -> None:
-        self._study.set_system_attr(key, value)
+    def set_strategy_state(self, key: str, value: Any) -> None:
+        self._study.set_strategy_state(key, value)
 
 
 @register_strategy("hyperband")
@@ -64,37 +63,25 @@ class HyperbandScheduler(Strategy):
                  max_resource: float = 27, reduction_factor: int = 3, n_brackets: int | None = None,
                  min_points_in_model: int | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
-        for option, value in (("min_resource", min_resource), ("max_resource", max_resource)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise StrategyError(f"hyperband: {option} must be a number > 0, got {value!r}")
+        check_number("hyperband", "min_resource", min_resource, 0, low_open=True, error=StrategyError)
+        check_number("hyperband", "max_resource", max_resource, 0, low_open=True, error=StrategyError)
         if max_resource < min_resource:
-            raise StrategyError(f"hyperband: max_resource ({max_resource!r}) must be >= min_resource ({min_resource!r})")
-        if isinstance(reduction_factor, bool) or not isinstance(reduction_factor, int) or reduction_factor < 2:
-            raise StrategyError(f"hyperband: reduction_factor must be an integer >= 2, got {reduction_factor!r}")
-        self.min_resource = min_resource
+            raise StrategyError(f"hyperband: max_resource must be >= min_resource ({min_resource!r}), got {max_resource!r}")
+        self.min_resource = min_resource  # as given: integer resources give integer budgets
         self.max_resource = max_resource
-        self.reduction_factor = reduction_factor
+        self.reduction_factor = check_int("hyperband", "reduction_factor", reduction_factor, 2, error=StrategyError)
         self.s_max = 0
         while min_resource * reduction_factor ** (self.s_max + 1) <= max_resource * (1 + 1e-9):
             self.s_max += 1
-        if n_brackets is not None and (isinstance(n_brackets, bool) or not isinstance(n_brackets, int)
-                                       or not 1 <= n_brackets <= self.s_max + 1):
-            raise StrategyError(f"hyperband: n_brackets must be an integer in [1, {self.s_max + 1}] for these "
-                                f"resources, got {n_brackets!r}")
-        self.n_brackets = self.s_max + 1 if n_brackets is None else n_brackets
-        if min_points_in_model is not None and (isinstance(min_points_in_model, bool)
-                                                or not isinstance(min_points_in_model, int) or min_points_in_model < 1):
-            raise StrategyError(f"hyperband: min_points_in_model must be an integer >= 1, got {min_points_in_model!r}")
-        self.min_points_in_model = min_points_in_model
+        brackets = check_int("hyperband", "n_brackets", n_brackets, 1, self.s_max + 1, optional=True,
+                             error=StrategyError)
+        self.n_brackets = self.s_max + 1 if brackets is None else brackets
+        self.min_points_in_model = check_int("hyperband", "min_points_in_model", min_points_in_model, 1, optional=True,
+                                             error=StrategyError)
         self.base = make_strategy(base, seed=seed)
         if isinstance(self.base, HyperbandScheduler):
             raise StrategyError("hyperband: base must be a strategy that proposes configurations, not 'hyperband'")
         self._integer = all(isinstance(v, int) for v in (min_resource, max_resource))
-
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), "base": self.base.to_config(), "min_resource": self.min_resource,
-                "max_resource": self.max_resource, "reduction_factor": self.reduction_factor,
-                "n_brackets": self.n_brackets, "min_points_in_model": self.min_points_in_model}
 
     def check_space(self, space: Space) -> None:
         self.base.check_space(space)
@@ -114,20 +101,22 @@ class HyperbandScheduler(Strategy):
         r = self.max_resource * float(self.reduction_factor) ** (rung - s)
         return max(1, round(r)) if self._integer else r
 
-    def budget_of(self, study: StudyView, number: int) -> float | None:
-        return _load(study)["budgets"].get(str(number))
+    def decisions(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
+        """The budget this scheduler gave ``trial`` (none when it did not propose it, e.g. a complete enqueued one)."""
+        budget = self._load(study)["budgets"].get(str(trial.number))
+        return {} if budget is None else {"budget": budget}
 
     # --- proposing -------------------------------------------------------------------------
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
-        plan = _load(study)
+        plan = self._load(study)
         history = {t.number: t for t in study.get_trials()}
-        for index, bracket in enumerate(plan["brackets"]):
+        for bracket in plan["brackets"]:
             slot = self._next_slot(study, plan, bracket, history)
             if slot is not None:
                 break
         else:
-            index = len(plan["brackets"])
-            bracket = {"s": self.bracket_halvings(index), "rungs": [[] for _ in range(self.bracket_halvings(index) + 1)]}
+            s = self.bracket_halvings(len(plan["brackets"]))
+            bracket = {"s": s, "rungs": [[] for _ in range(s + 1)]}
             plan["brackets"].append(bracket)
             slot = (0, None)
         rung, parent = slot
@@ -138,12 +127,12 @@ class HyperbandScheduler(Strategy):
             plan["parents"][str(trial.number)] = parent
         bracket["rungs"][rung].append(trial.number)
         plan["budgets"][str(trial.number)] = self.rung_budget(bracket["s"], rung)
-        study.set_system_attr(_PLAN_KEY, plan)
+        self.save_state(study, plan)
         return params
 
     def tell(self, study: StudyView, trial: FrozenTrial) -> None:
         """Pass the result on to the base strategy, seeing the trials run at the same budget."""
-        plan = _load(study)
+        plan = self._load(study)
         budget = plan["budgets"].get(str(trial.number))
         if budget is not None:
             numbers = {int(n) for n, b in plan["budgets"].items() if b == budget}
@@ -187,11 +176,9 @@ class HyperbandScheduler(Strategy):
         budget = max(enough) if enough else max(by_budget, key=lambda b: (n_complete(by_budget[b]), -b))
         return BudgetView(study, budget, by_budget[budget])
 
-
-def _load(study: StudyView) -> dict[str, Any]:
-    plan = study.system_attrs.get(_PLAN_KEY)
-    if not plan:
-        return {"brackets": [], "budgets": {}, "parents": {}}
-    return {"brackets": [dict(b, rungs=[list(r) for r in b["rungs"]]) for b in plan["brackets"]],
-            "budgets": dict(plan["budgets"]), "parents": dict(plan["parents"])}
+    def _load(self, study: StudyView) -> dict[str, Any]:
+        """The plan: ``brackets`` (each ``{"s": halvings, "rungs": [trial numbers per rung]}``), ``budgets``
+        (trial number -> budget) and ``parents`` (promoted trial number -> the trial it repeats)."""
+        plan: dict[str, Any] = self.load_state(study) or {"brackets": [], "budgets": {}, "parents": {}}
+        return plan
 

@@ -12,11 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from hypernas.record import FrozenTrial
+from hypernas.strategy._nas.candidates import check_weights, scored, seen_keys, unseen_sample
 from hypernas.strategy.base import Strategy, StudyView
-from hypernas.strategy._candidates import check_weights, scored, seen_keys, unseen_sample
 from hypernas.strategy.registry import register_strategy
-
-_STATE_KEY = "local:center"
 
 
 @register_strategy("local")
@@ -27,15 +25,12 @@ class LocalSearch(Strategy):
         super().__init__(seed)
         self.weights = check_weights("local", weights)
 
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), **({"weights": self.weights} if self.weights else {})}
-
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
         space = study.space
         rng = self.rng_for(study, trial)
         seen = seen_keys(study)
         rewards = {space.key(t.params): r for t, r in scored(study, self.weights)}
-        center = study.system_attrs.get(_STATE_KEY)
+        center = self.load_state(study)  # the configuration whose neighbourhood is being evaluated
         for _ in range(len(seen) + 2):
             if center is None:
                 break
@@ -53,7 +48,7 @@ class LocalSearch(Strategy):
             if best_reward <= here:
                 break  # local optimum: restart
             center = best
-            study.set_system_attr(_STATE_KEY, center)
+            self.save_state(study, center)
         center = unseen_sample(space, rng, seen)
-        study.set_system_attr(_STATE_KEY, center)
+        self.save_state(study, center)
         return center

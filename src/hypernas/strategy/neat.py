@@ -22,11 +22,18 @@ import numpy as np
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial
 from hypernas.space import Growable, Space
+from hypernas.strategy._nas.candidates import (
+    check_weights,
+    crossover,
+    distance,
+    scored,
+    seen_keys,
+    unseen_mutation,
+    unseen_sample,
+)
 from hypernas.strategy.base import Strategy, StudyView
-from hypernas.strategy._candidates import check_weights, crossover, distance, scored, seen_keys, unseen_mutation, unseen_sample
 from hypernas.strategy.registry import register_strategy
-
-_GEN_KEY = "neat:generation:{}"
+from hypernas.validate import check_int, check_number
 
 
 @register_strategy("neat")
@@ -37,25 +44,15 @@ class NEAT(Strategy):
                  crossover_rate: float = 0.5, add_rate: float = 0.2, remove_rate: float = 0.2,
                  weights: Sequence[float] | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
-        if isinstance(population_size, bool) or not isinstance(population_size, int) or population_size < 2:
-            raise StrategyError(f"neat: population_size must be an integer >= 2, got {population_size!r}")
-        for name, value in (("survival", survival), ("crossover_rate", crossover_rate), ("add_rate", add_rate),
-                            ("remove_rate", remove_rate)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-                raise StrategyError(f"neat: {name} must be a number in [0, 1], got {value!r}")
+        self.population_size = check_int("neat", "population_size", population_size, 2, error=StrategyError)
+        self.compatibility = check_number("neat", "compatibility", compatibility, 0, error=StrategyError)
+        self.survival = check_number("neat", "survival", survival, 0, 1, error=StrategyError)
+        self.crossover_rate = check_number("neat", "crossover_rate", crossover_rate, 0, 1, error=StrategyError)
+        self.add_rate = check_number("neat", "add_rate", add_rate, 0, 1, error=StrategyError)
+        self.remove_rate = check_number("neat", "remove_rate", remove_rate, 0, 1, error=StrategyError)
         if add_rate + remove_rate > 1:
             raise StrategyError(f"neat: add_rate + remove_rate must be <= 1, got {add_rate} + {remove_rate}")
-        if isinstance(compatibility, bool) or not isinstance(compatibility, (int, float)) or compatibility < 0:
-            raise StrategyError(f"neat: compatibility must be a number >= 0, got {compatibility!r}")
-        self.population_size = population_size
-        self.compatibility, self.survival = float(compatibility), float(survival)
-        self.crossover_rate, self.add_rate, self.remove_rate = float(crossover_rate), float(add_rate), float(remove_rate)
         self.weights = check_weights("neat", weights)
-
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), "population_size": self.population_size, "compatibility": self.compatibility,
-                "survival": self.survival, "crossover_rate": self.crossover_rate, "add_rate": self.add_rate,
-                "remove_rate": self.remove_rate, **({"weights": self.weights} if self.weights else {})}
 
     def speciate(self, space: Space, members: list[tuple[FrozenTrial, float]]) -> list[list[tuple[FrozenTrial, float]]]:
         """Species (best member first), formed in order of fitness around their founders."""
@@ -120,12 +117,13 @@ class NEAT(Strategy):
         rng = self.rng_for(study, trial)
         if generation == 0 or not scored(study, self.weights):
             return unseen_sample(study.space, rng, seen_keys(study))
-        key = _GEN_KEY.format(generation)
-        children = study.system_attrs.get(key)
+        offspring: dict[str, list[dict[str, Any]]] = self.load_state(study) or {}  # generation -> its children
+        children = offspring.get(str(generation))
         if children is None:
             seed = self.seed if self.seed is not None else study.seed
             children = self._offspring(study, generation, np.random.default_rng([seed or 0, generation, 17]))
-            study.set_system_attr(key, children)
+            offspring[str(generation)] = children
+            self.save_state(study, offspring)
         child = children[index]
         if study.space.key(child) in seen_keys(study):  # e.g. an enqueued trial took it
             return unseen_mutation(study.space, child, rng, seen_keys(study))

@@ -20,9 +20,10 @@ import numpy as np
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial
 from hypernas.space import Fixed, Float, Int, Space
-from hypernas.strategy._history import quality_order, read_history
+from hypernas.strategy._bo.history import quality_order, read_history
 from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.registry import register_strategy
+from hypernas.validate import check_int, check_number
 
 _MAX_RETRIES = 16
 
@@ -34,22 +35,12 @@ class NSGA2(Strategy):
     def __init__(self, population_size: int = 50, crossover_prob: float = 0.9, mutation_prob: float | None = None,
                  eta: float = 20.0, constraint_attr: str | None = "constraint", seed: int | None = None) -> None:
         super().__init__(seed)
-        if isinstance(population_size, bool) or not isinstance(population_size, int) or population_size < 2:
-            raise StrategyError(f"nsga2: population_size must be an integer >= 2, got {population_size!r}")
-        for field, value in (("crossover_prob", crossover_prob), ("mutation_prob", mutation_prob)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1):
-                raise StrategyError(f"nsga2: {field} must be a probability in [0, 1], got {value!r}")
-        if isinstance(eta, bool) or not isinstance(eta, (int, float)) or eta <= 0:
-            raise StrategyError(f"nsga2: eta (crossover distribution index) must be > 0, got {eta!r}")
-        self.population_size = population_size
-        self.crossover_prob = float(crossover_prob)
-        self.mutation_prob = None if mutation_prob is None else float(mutation_prob)
-        self.eta = float(eta)
+        self.population_size = check_int("nsga2", "population_size", population_size, 2, error=StrategyError)
+        self.crossover_prob = check_number("nsga2", "crossover_prob", crossover_prob, 0, 1, error=StrategyError)
+        self.mutation_prob = check_number("nsga2", "mutation_prob", mutation_prob, 0, 1, optional=True,
+                                          error=StrategyError)
+        self.eta = check_number("nsga2", "eta", eta, 0, low_open=True, error=StrategyError)
         self.constraint_attr = constraint_attr
-
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), "population_size": self.population_size, "crossover_prob": self.crossover_prob,
-                "mutation_prob": self.mutation_prob, "eta": self.eta, "constraint_attr": self.constraint_attr}
 
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
         space = study.space

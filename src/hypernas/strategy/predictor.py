@@ -37,24 +37,17 @@ from scipy.stats import norm
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial
 from hypernas.space import Space
+from hypernas.strategy._bo.gene_gp import GeneGP, gene_layout, genes
+from hypernas.strategy._nas.candidates import check_weights, features, scored, seen_keys, unseen_sample
 from hypernas.strategy.base import Strategy, StudyView
-from hypernas.strategy._candidates import check_weights, features, scored, seen_keys, unseen_sample
-from hypernas.strategy._gene_gp import GeneGP, gene_layout, genes
 from hypernas.strategy.registry import register_strategy
+from hypernas.validate import check_choice, check_int, check_number
 
 _MAX_NEIGHBORS = 256
 ACQUISITIONS = ("ei", "ucb", "thompson")
-_QUEUE_KEY = "predictor:queue"
-_SWEEP_KEY = "predictor:sweep"  # {"center": key of the swept incumbent, "order": its neighbours still to try}
-_LOCAL_KEY = "predictor:local"  # numbers of the trials proposed by sweeps
+MODELS = ("gp", "mlp")
 # (space, model) -> every configuration, the model's rows for them, their keys
 _WHOLE_SPACES: dict[tuple[str, str], tuple[list[dict[str, Any]], np.ndarray, list[str]]] = {}
-
-
-def _positive_int(name: str, value: Any, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise StrategyError(f"predictor: {name} must be an integer >= {low}, got {value!r}")
-    return value
 
 
 def expected_improvement(mean: np.ndarray, std: np.ndarray, best: float) -> np.ndarray:
@@ -89,7 +82,7 @@ class _MLPEnsemble:
         v = [np.zeros_like(p) for p in self.params]
         n = len(x)
         for step in range(1, self.epochs + 1):
-            w1, b1, w2, b2, w3, b3 = self.params
+            w1, _, w2, _, w3, _ = self.params
             h1, h2, out = self._forward(x)
             g_out = 2.0 * (out - z) / n  # (e, n)
             g_w3 = (h2.transpose(0, 2, 1) @ g_out[:, :, None])[:, :, 0]
@@ -125,42 +118,23 @@ class PredictorGuidedEvolution(Strategy):
                  whole_space_limit: int = 20000, patience: int = 0, acquisition: str = "ei",
                  weights: Sequence[float] | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
-        if model not in ("gp", "mlp"):
-            raise StrategyError(f"predictor: model must be 'gp' or 'mlp', got {model!r}")
-        self.model = model
-        self.n_initial = _positive_int("n_initial", n_initial, 2)
-        self.n_parents = _positive_int("n_parents", n_parents)
-        self.n_mutations = _positive_int("n_mutations", n_mutations, 0)
-        self.n_random = _positive_int("n_random", n_random, 0)
-        self.batch_size = _positive_int("batch_size", batch_size)
-        self.whole_space_limit = _positive_int("whole_space_limit", whole_space_limit, 0)
-        self.ensemble_size = _positive_int("ensemble_size", ensemble_size)
-        self.hidden = _positive_int("hidden", hidden)
-        try:
-            self.kappa = float(kappa)
-        except (TypeError, ValueError):
-            raise StrategyError(f"predictor: kappa must be a number >= 0, got {kappa!r}") from None
-        if not self.kappa >= 0:
-            raise StrategyError(f"predictor: kappa must be a number >= 0, got {kappa!r}")
-        if isinstance(local_share, bool) or not isinstance(local_share, (int, float)) or not 0 <= local_share <= 1:
-            raise StrategyError(f"predictor: local_share must be a number in [0, 1], got {local_share!r}")
-        self.local_share = float(local_share)
-        self.population_size = _positive_int("population_size", population_size, 0)
-        self.sample_size = _positive_int("sample_size", sample_size)
-        self.patience = _positive_int("patience", patience, 0)
-        if acquisition not in ACQUISITIONS:
-            raise StrategyError(f"predictor: unknown acquisition {acquisition!r}; allowed: {', '.join(ACQUISITIONS)}")
-        self.acquisition = acquisition
-        self.weights = check_weights("predictor", weights)
-
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), "model": self.model, "n_initial": self.n_initial, "n_parents": self.n_parents,
-                "n_mutations": self.n_mutations, "n_random": self.n_random, "kappa": self.kappa, "batch_size": self.batch_size,
-                "local_share": self.local_share, "population_size": self.population_size,
-                "sample_size": self.sample_size,
-                "whole_space_limit": self.whole_space_limit, "patience": self.patience, "acquisition": self.acquisition,
-                "ensemble_size": self.ensemble_size, "hidden": self.hidden,
-                **({"weights": self.weights} if self.weights else {})}
+        owner, error = "predictor", StrategyError
+        self.model = check_choice(owner, "model", model, MODELS, error=error)
+        self.n_initial = check_int(owner, "n_initial", n_initial, 2, error=error)
+        self.n_parents = check_int(owner, "n_parents", n_parents, 1, error=error)
+        self.n_mutations = check_int(owner, "n_mutations", n_mutations, 0, error=error)
+        self.n_random = check_int(owner, "n_random", n_random, 0, error=error)
+        self.kappa = check_number(owner, "kappa", kappa, 0, error=error)
+        self.batch_size = check_int(owner, "batch_size", batch_size, 1, error=error)
+        self.ensemble_size = check_int(owner, "ensemble_size", ensemble_size, 1, error=error)
+        self.hidden = check_int(owner, "hidden", hidden, 1, error=error)
+        self.local_share = check_number(owner, "local_share", local_share, 0, 1, error=error)
+        self.population_size = check_int(owner, "population_size", population_size, 0, error=error)
+        self.sample_size = check_int(owner, "sample_size", sample_size, 1, error=error)
+        self.whole_space_limit = check_int(owner, "whole_space_limit", whole_space_limit, 0, error=error)
+        self.patience = check_int(owner, "patience", patience, 0, error=error)
+        self.acquisition = check_choice(owner, "acquisition", acquisition, ACQUISITIONS, error=error)
+        self.weights = check_weights(owner, weights)
 
     def _predictor(self, space: Space, rng: np.random.Generator) -> GeneGP | _MLPEnsemble:
         seed = int(rng.integers(2**31 - 1))
@@ -216,13 +190,17 @@ class PredictorGuidedEvolution(Strategy):
         if trial.number < self.n_initial or len(done) < 2:
             return unseen_sample(space, rng, seen)
         ranked = sorted(done, key=lambda x: -x[1])
+        # the state: "queue", the rest of the last batch; "sweep", {"center": key of the swept incumbent,
+        # "order": its neighbours still to try}; "local", the numbers of the trials proposed by sweeps
+        state = self.load_state(study) or {"queue": [], "sweep": {}, "local": []}
         if self.patience:
-            near = self._sweep(study, trial, rng, seen, done, ranked[0][0])
+            near = self._sweep(study, trial, rng, seen, done, ranked[0][0], state)
             if near is not None:
                 return near
-        queue = [p for p in study.system_attrs.get(_QUEUE_KEY, []) if space.key(p) not in seen]
+        queue = [p for p in state["queue"] if space.key(p) not in seen]
         if queue:
-            study.set_system_attr(_QUEUE_KEY, queue[1:])
+            state["queue"] = queue[1:]
+            self.save_state(study, state)
             return queue[0]
         parents = [dict(t.params) for t, _ in ranked[: self.n_parents]]
         if self.population_size:  # NPENAS: mutate the winner of a tournament in the aging population
@@ -241,7 +219,8 @@ class PredictorGuidedEvolution(Strategy):
             return unseen_sample(space, rng, seen)
         batch = self._batch(space, pool, pool_x, self._fit(space, done, rng), rng, dict(ranked[0][0].params),
                             ranked[0][1])
-        study.set_system_attr(_QUEUE_KEY, batch[1:])
+        state["queue"] = batch[1:]
+        self.save_state(study, state)
         return dict(batch[0])
 
     def _fit(self, space: Space, done: list[tuple[FrozenTrial, float]],
@@ -252,21 +231,22 @@ class PredictorGuidedEvolution(Strategy):
         return model
 
     def _sweep(self, study: StudyView, trial: FrozenTrial, rng: np.random.Generator, seen: set[str],
-               done: list[tuple[FrozenTrial, float]], best: FrozenTrial) -> dict[str, Any] | None:
+               done: list[tuple[FrozenTrial, float]], best: FrozenTrial, state: dict[str, Any]) -> dict[str, Any] | None:
         """The incumbent's next unseen neighbour by predicted mean once progress has stalled, else ``None``.
 
         A sweep starts after ``patience`` finished trials without a new best, and at once when the
         incumbent itself came from a sweep (move on improvement); it ends when the neighbourhood is exhausted.
+        The sweep's progress is saved in ``state``.
         """
         space = study.space
-        local = list(study.system_attrs.get(_LOCAL_KEY, []))
+        local = state["local"]
         stalled = sum(1 for t, _ in done if t.number > best.number) >= self.patience
         if not stalled and best.number not in local:
             return None
         center = space.key(best.params)
-        state = study.system_attrs.get(_SWEEP_KEY) or {}
-        if state.get("center") == center:
-            order = [p for p in state["order"] if space.key(p) not in seen]
+        sweep = state["sweep"]
+        if sweep.get("center") == center:
+            order = [p for p in sweep["order"] if space.key(p) not in seen]
         else:
             near = [n for n in space.neighbors(best.params) if space.key(n) not in seen]
             if len(near) > _MAX_NEIGHBORS:
@@ -275,12 +255,12 @@ class PredictorGuidedEvolution(Strategy):
             if near:
                 mean, _ = self._fit(space, done, rng).predict(self._rows(space, near))
                 order = [near[int(i)] for i in np.argsort(-mean, kind="stable")]
-                study.set_system_attr(_QUEUE_KEY, [])  # the predictor's pending batch is stale after a sweep
-        study.set_system_attr(_SWEEP_KEY, {"center": center, "order": order[1:]})
-        if not order:
-            return None
-        study.set_system_attr(_LOCAL_KEY, local + [trial.number])
-        return dict(order[0])
+                state["queue"] = []  # the predictor's pending batch is stale after a sweep
+        state["sweep"] = {"center": center, "order": order[1:]}
+        if order:
+            state["local"] = [*local, trial.number]
+        self.save_state(study, state)
+        return dict(order[0]) if order else None
 
     def _batch(self, space: Space, pool: list[dict[str, Any]], pool_x: np.ndarray, model: GeneGP | _MLPEnsemble,
                rng: np.random.Generator, incumbent: dict[str, Any], best: float) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """MetaQNN Q-learning (Baker et al. 2017): choose the architecture layer by layer.
 
-The state is (slot, previous token) of the token sequence (:mod:`hypernas.strategy.tokens`);
+The state is (slot, previous token) of the token sequence (:mod:`hypernas.strategy._nas.tokens`);
 the action is the slot's token. Proposals are epsilon-greedy with epsilon decreasing along
 ``epsilon_schedule`` (pairs ``[from_trial, epsilon]``). After every result, ``replay`` experiences
 sampled from all finished trials (the new one included) update the table backwards along their
@@ -19,12 +19,12 @@ import numpy as np
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.space import Space
+from hypernas.strategy._nas.candidates import check_weights, scored, seen_keys, unseen_mutation
+from hypernas.strategy._nas.tokens import TokenPlan, check_tokens
 from hypernas.strategy.base import Strategy, StudyView
-from hypernas.strategy._candidates import check_weights, scored, seen_keys, unseen_mutation
 from hypernas.strategy.registry import register_strategy
-from hypernas.strategy.tokens import TokenPlan, check_tokens
+from hypernas.validate import check_int, check_number
 
-_STATE_KEY = "qlearning:q"
 DEFAULT_SCHEDULE = ((0, 1.0), (20, 0.9), (30, 0.7), (40, 0.5), (50, 0.3), (60, 0.2), (70, 0.1))
 
 
@@ -36,11 +36,10 @@ class QLearning(Strategy):
                  epsilon_schedule: Sequence[Sequence[float]] = DEFAULT_SCHEDULE, resolution: int = 5,
                  weights: Sequence[float] | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
-        for name, value in (("alpha", alpha), ("gamma", gamma)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-                raise StrategyError(f"qlearning: {name} must be a number in [0, 1], got {value!r}")
-        if isinstance(replay, bool) or not isinstance(replay, int) or replay < 1:
-            raise StrategyError(f"qlearning: replay must be an integer >= 1, got {replay!r}")
+        self.alpha = check_number("qlearning", "alpha", alpha, 0, 1, error=StrategyError)
+        self.gamma = check_number("qlearning", "gamma", gamma, 0, 1, error=StrategyError)
+        self.replay = check_int("qlearning", "replay", replay, 1, error=StrategyError)
+        self.q_init = check_number("qlearning", "q_init", q_init, error=StrategyError)
         try:
             schedule = sorted((int(n), float(e)) for n, e in epsilon_schedule)
         except (TypeError, ValueError):
@@ -48,15 +47,9 @@ class QLearning(Strategy):
         if not schedule or any(not 0 <= e <= 1 for _, e in schedule):
             raise StrategyError("qlearning: epsilon_schedule must be a list of [from_trial, epsilon] pairs with "
                                 f"epsilon in [0, 1], got {epsilon_schedule!r}")
-        self.alpha, self.gamma, self.replay, self.q_init = float(alpha), float(gamma), replay, float(q_init)
         self.epsilon_schedule = schedule
-        self.resolution = resolution
+        self.resolution = check_int("qlearning", "resolution", resolution, 2, error=StrategyError)
         self.weights = check_weights("qlearning", weights)
-
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), "alpha": self.alpha, "gamma": self.gamma, "replay": self.replay,
-                "q_init": self.q_init, "epsilon_schedule": [list(x) for x in self.epsilon_schedule],
-                "resolution": self.resolution, **({"weights": self.weights} if self.weights else {})}
 
     def check_space(self, space: Space) -> None:
         check_tokens(self.name, space, self.resolution)
@@ -77,7 +70,7 @@ class QLearning(Strategy):
 
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
         plan = TokenPlan(study.space, self.resolution)
-        table = dict(study.system_attrs.get(_STATE_KEY, {}))
+        table = self.load_state(study) or {}  # the Q table: "slot:previous token" -> a value per token
         rng = self.rng_for(study, trial)
         eps = self.epsilon(trial.number)
         seen = seen_keys(study)
@@ -104,7 +97,7 @@ class QLearning(Strategy):
         if trial.state is not TrialState.COMPLETE or not trial.values:
             return
         plan = TokenPlan(study.space, self.resolution)
-        table = dict(study.system_attrs.get(_STATE_KEY, {}))
+        table = self.load_state(study) or {}
         done = scored(study, self.weights)
         rewards = [r for _, r in done]
         lo, hi = min(rewards), max(rewards)
@@ -125,4 +118,4 @@ class QLearning(Strategy):
                     nxt_slot = seq[k + 1][0]
                     target = self.gamma * max(self._q(table, plan, nxt_slot, plan.offsets[slot] + action))
                 q[action] = (1 - self.alpha) * q[action] + self.alpha * target
-        study.set_system_attr(_STATE_KEY, table)
+        self.save_state(study, table)

@@ -1,35 +1,33 @@
 """REINFORCE with an LSTM controller (Zoph & Le 2017).
 
-The controller emits the genotype token by token (see :mod:`hypernas.strategy.tokens`): at every
+The controller emits the genotype token by token (see :mod:`hypernas.strategy._nas.tokens`): at every
 slot the LSTM's state gives a softmax over the slot's choices, and the chosen token's embedding is
 the next input. After each result the policy gradient step maximizes
 ``(R - b) * sum_t log p(a_t | a_<t) + entropy_weight * H`` where ``b`` is a moving average of
-rewards. The controller's weights, optimizer state and baseline are saved with the study after
-every update, so a resumed study continues with the trained controller.
+rewards. The controller's weights, optimizer state and baseline are saved with the study (as
+JSON numbers) after every update, so a resumed study continues with the trained controller.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.space import Space
+from hypernas.strategy._nas.candidates import check_weights, reward, seen_keys, unseen_mutation
+from hypernas.strategy._nas.tokens import TokenPlan, check_tokens
 from hypernas.strategy.base import Strategy, StudyView
-from hypernas.strategy._candidates import check_weights, reward, seen_keys, unseen_mutation
 from hypernas.strategy.registry import register_strategy
-from hypernas.strategy.tokens import TokenPlan, check_tokens
+from hypernas.validate import check_int, check_number
 
 if TYPE_CHECKING:
     import torch
 
-    from hypernas.strategy.controller import Controller
-
-_STATE_KEY = "reinforce:state"
-
+    from hypernas.strategy._nas.controller import Controller
 
 @register_strategy("reinforce")
 class Reinforce(Strategy):
@@ -38,21 +36,13 @@ class Reinforce(Strategy):
     def __init__(self, hidden: int = 32, lr: float = 0.01, baseline_decay: float = 0.9, entropy_weight: float = 1e-3,
                  resolution: int = 5, weights: Sequence[float] | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
-        if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
-            raise StrategyError(f"reinforce: hidden must be an integer >= 1, got {hidden!r}")
-        for name, value, low, high in (("lr", lr, 0.0, 10.0), ("baseline_decay", baseline_decay, 0.0, 1.0),
-                                       ("entropy_weight", entropy_weight, 0.0, 100.0)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-                raise StrategyError(f"reinforce: {name} must be a number in [{low}, {high}], got {value!r}")
-        self.hidden, self.lr, self.baseline_decay, self.entropy_weight = hidden, float(lr), float(baseline_decay), float(entropy_weight)
-        self.resolution = resolution
+        self.hidden = check_int("reinforce", "hidden", hidden, 1, error=StrategyError)
+        self.lr = check_number("reinforce", "lr", lr, 0, 10, error=StrategyError)
+        self.baseline_decay = check_number("reinforce", "baseline_decay", baseline_decay, 0, 1, error=StrategyError)
+        self.entropy_weight = check_number("reinforce", "entropy_weight", entropy_weight, 0, 100, error=StrategyError)
+        self.resolution = check_int("reinforce", "resolution", resolution, 2, error=StrategyError)
         self.weights = check_weights("reinforce", weights)
         self._cache: tuple[tuple[str, int], Controller, torch.optim.Optimizer, float | None] | None = None
-
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), "hidden": self.hidden, "lr": self.lr, "baseline_decay": self.baseline_decay,
-                "entropy_weight": self.entropy_weight, "resolution": self.resolution,
-                **({"weights": self.weights} if self.weights else {})}
 
     def check_space(self, space: Space) -> None:
         check_tokens(self.name, space, self.resolution)
@@ -61,20 +51,19 @@ class Reinforce(Strategy):
         """The controller as saved with the study (cached while the study's space and version match)."""
         import torch
 
-        from hypernas.strategy.controller import Controller, load_state
+        from hypernas.strategy._nas.controller import Controller, load_training_state
 
-        saved = study.system_attrs.get(_STATE_KEY)
+        saved = self.load_state(study)  # {"version": updates so far, "baseline", "model", "optimizer"}
         version = (study.space.to_json(), saved["version"] if saved else 0)
         if self._cache is not None and self._cache[0] == version:
             return self._cache
         controller = Controller(TokenPlan(study.space, self.resolution), self.hidden)
         seed = self.seed if self.seed is not None else study.seed
-        controller.reset(torch.Generator().manual_seed(int(seed) if seed is not None else int(np.random.SeedSequence().entropy % 2**63)))
+        controller.reset(torch.Generator().manual_seed(int(seed) if seed is not None else cast(int, np.random.SeedSequence().entropy) % 2**63))
         optimizer = torch.optim.Adam(controller.parameters(), lr=self.lr)
         baseline = None
         if saved:
-            controller.load_state_dict(load_state(saved["model"]))
-            optimizer.load_state_dict(load_state(saved["optimizer"]))
+            load_training_state(controller, optimizer, saved)
             baseline = saved["baseline"]
         self._cache = (version, controller, optimizer, baseline)
         return self._cache
@@ -97,7 +86,7 @@ class Reinforce(Strategy):
     def tell(self, study: StudyView, trial: FrozenTrial) -> None:
         if trial.state is not TrialState.COMPLETE or not trial.values:
             return
-        from hypernas.strategy.controller import dump_state
+        from hypernas.strategy._nas.controller import training_state
 
         version, controller, optimizer, baseline = self._state(study)
         r = reward(trial, study.directions, self.weights)
@@ -109,7 +98,5 @@ class Reinforce(Strategy):
         loss.backward()
         optimizer.step()
         version = (version[0], version[1] + 1)
-        study.set_system_attr(_STATE_KEY, {"version": version[1], "baseline": baseline,
-                                           "model": dump_state(controller.state_dict()),
-                                           "optimizer": dump_state(optimizer.state_dict())})
+        self.save_state(study, {"version": version[1], "baseline": baseline, **training_state(controller, optimizer)})
         self._cache = (version, controller, optimizer, baseline)

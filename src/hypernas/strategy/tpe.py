@@ -21,10 +21,11 @@ import numpy as np
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial
 from hypernas.space import Categorical, Fixed, Float, Int, Param, Space, value_key
-from hypernas.strategy._history import History, check_params, model_column, quality_order, read_history
-from hypernas.strategy._parzen import CATEGORICAL, CONTINUOUS, DISCRETE, Dim, ParzenEstimator
+from hypernas.strategy._bo.history import History, check_params, model_column, quality_order, read_history
+from hypernas.strategy._bo.parzen import CATEGORICAL, CONTINUOUS, DISCRETE, Dim, ParzenEstimator
 from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.registry import register_strategy
+from hypernas.validate import check_bool, check_int, check_number
 
 
 def _dim(p: Param) -> Dim:
@@ -54,28 +55,14 @@ class TPE(Strategy):
                  multivariate: bool = True, prior_weight: float = 1.0, constant_liar: bool = True,
                  constraint_attr: str | None = "constraint", seed: int | None = None) -> None:
         super().__init__(seed)
-        for field, value, low in (("n_startup_trials", n_startup_trials, 0), ("n_candidates", n_candidates, 1),
-                                  ("max_below", max_below, 1)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise StrategyError(f"tpe: {field} must be an integer >= {low}, got {value!r}")
-        if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not 0 < gamma <= 1:
-            raise StrategyError(f"tpe: gamma must be a fraction in (0, 1], got {gamma!r}")
-        if isinstance(prior_weight, bool) or not isinstance(prior_weight, (int, float)) or prior_weight <= 0:
-            raise StrategyError(f"tpe: prior_weight must be a number > 0, got {prior_weight!r}")
-        self.n_startup_trials = n_startup_trials
-        self.n_candidates = n_candidates
-        self.gamma = float(gamma)
-        self.max_below = max_below
-        self.multivariate = bool(multivariate)
-        self.prior_weight = float(prior_weight)
-        self.constant_liar = bool(constant_liar)
+        self.n_startup_trials = check_int("tpe", "n_startup_trials", n_startup_trials, 0, error=StrategyError)
+        self.n_candidates = check_int("tpe", "n_candidates", n_candidates, 1, error=StrategyError)
+        self.gamma = check_number("tpe", "gamma", gamma, 0, 1, low_open=True, error=StrategyError)
+        self.max_below = check_int("tpe", "max_below", max_below, 1, error=StrategyError)
+        self.multivariate = check_bool("tpe", "multivariate", multivariate, error=StrategyError)
+        self.prior_weight = check_number("tpe", "prior_weight", prior_weight, 0, low_open=True, error=StrategyError)
+        self.constant_liar = check_bool("tpe", "constant_liar", constant_liar, error=StrategyError)
         self.constraint_attr = constraint_attr
-
-    def to_config(self) -> dict[str, Any]:
-        return {**super().to_config(), "n_startup_trials": self.n_startup_trials, "n_candidates": self.n_candidates,
-                "gamma": self.gamma, "max_below": self.max_below, "multivariate": self.multivariate,
-                "prior_weight": self.prior_weight, "constant_liar": self.constant_liar,
-                "constraint_attr": self.constraint_attr}
 
     def check_space(self, space: Space) -> None:
         check_params("tpe", space)

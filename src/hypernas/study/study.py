@@ -38,6 +38,8 @@ _SPACE_KEY = "space"
 _STRATEGY_KEY = "strategy"
 _PRUNER_KEY = "pruner"
 _SEED_KEY = "seed"
+_STRATEGY_STATE_PREFIX = "strategy_state:"  # + the strategy's state key: its declared, JSON state
+_DECISIONS_KEY = "decisions"  # trial system attribute: what the strategy decided for the trial beyond its params
 
 
 class BadResult(ValueError):
@@ -97,6 +99,16 @@ class Study:
 
     def set_system_attr(self, key: str, value: Any) -> None:
         self.storage.set_study_attr(self.study_id, key, value, system=True)
+
+    def strategy_state(self, key: str) -> Any | None:
+        """The state a strategy saved under ``key`` with :meth:`set_strategy_state`; None if it saved none."""
+        value = self.storage.get_study_by_id(self.study_id).system_attrs.get(_STRATEGY_STATE_PREFIX + key)
+        return _copy_json(value)  # the caller may change it: never the storage's own object
+
+    def set_strategy_state(self, key: str, value: Any) -> None:
+        """Save a strategy's state (JSON data only) with the study, so that a resumed study continues it."""
+        value = as_json_value(value, f"strategy state {key!r}")
+        self.storage.set_study_attr(self.study_id, _STRATEGY_STATE_PREFIX + key, value, system=True)
 
     # --- reading the record ----------------------------------------------------------------
     def get_trials(self, states: Sequence[TrialState] | None = None) -> list[FrozenTrial]:
@@ -178,32 +190,45 @@ class Study:
             frozen = self.storage.claim_waiting_trial(self.study_id, worker)
             if frozen is not None:
                 try:
-                    params = self._complete_enqueued(space, frozen)
+                    params, decisions = self._complete_enqueued(space, frozen)
                     self.storage.set_trial_params(frozen.trial_id, params)
+                    if decisions:
+                        self.storage.set_trial_attr(frozen.trial_id, _DECISIONS_KEY, decisions, system=True)
+                        frozen = frozen.replace(system_attrs={**frozen.system_attrs, _DECISIONS_KEY: decisions})
                 except Exception as exc:
                     self.storage.finish_trial(frozen.trial_id, TrialState.FAILED,
                                               error=f"enqueued parameters rejected: {exc}")
                     raise
             else:
                 provisional = FrozenTrial(self.storage.next_trial_number(self.study_id), -1, TrialState.RUNNING)
-                params = space.validate(self.strategy.ask(self, provisional))
-                frozen = self.storage.create_trial(self.study_id, TrialState.RUNNING, params=params, worker=worker)
+                proposal = self.strategy.ask(self, provisional)
+                decisions = self._decisions(provisional)
+                params = space.validate(proposal)
+                frozen = self.storage.create_trial(self.study_id, TrialState.RUNNING, params=params, worker=worker,
+                                                   system_attrs={_DECISIONS_KEY: decisions} if decisions else None)
             mark_live(self.storage, frozen.trial_id)  # under the lock: fail_lost_trials never sees it RUNNING and not live
         return Trial(self, frozen.replace(params=params))
 
-    def _complete_enqueued(self, space: Space, frozen: FrozenTrial) -> dict[str, Any]:
+    def _complete_enqueued(self, space: Space, frozen: FrozenTrial) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The enqueued trial's parameters, the missing ones proposed by the strategy, and its decisions."""
         given = dict(frozen.params)
         try:
-            return space.validate(given)
+            return space.validate(given), {}
         except SpaceError:
             pass
         proposal = self.strategy.ask(self, frozen)
+        decisions = self._decisions(frozen)
         merged = {**{k: v for k, v in proposal.items() if k in space}, **given}
         for name in given:  # a given child needs parents that activate it: set those the user left open
             for parent, allowed in space[name].when.items():
                 if parent not in given and value_key(merged.get(parent)) not in {value_key(v) for v in allowed}:
                     merged[parent] = allowed[0]
-        return space.complete(merged, self.strategy.rng_for(self, frozen, purpose=1), strict=True)
+        return space.complete(merged, self.strategy.rng_for(self, frozen, purpose=1), strict=True), decisions
+
+    def _decisions(self, trial: FrozenTrial) -> dict[str, Any]:
+        """What the strategy decided for ``trial`` beyond its parameters (e.g. a budget), as JSON data."""
+        decisions = self.strategy.decisions(self, trial)
+        return as_json_value(decisions, f"strategy {self.strategy.name!r}: decisions for trial {trial.number}")
 
     def tell(self, trial: Trial | FrozenTrial | int, values: Any = None, *, state: TrialState | str | None = None,
              error: str | None = None) -> FrozenTrial:
@@ -380,13 +405,15 @@ class Study:
         return ["value"] if len(self.directions) == 1 else [f"values_{i}" for i in range(len(self.directions))]
 
     def to_records(self) -> list[dict[str, Any]]:
-        """One flat dict per trial (number, state, values, params_*, user_attrs_*, times, error)."""
+        """One flat dict per trial (number, state, values, the strategy's decisions such as ``budget``,
+        params_*, user_attrs_*, times, error)."""
         names = self.value_names()
         rows = []
         for t in self.get_trials():
             row: dict[str, Any] = {"number": t.number, "state": t.state.value}
             for i, name in enumerate(names):
                 row[name] = t.values[i] if t.values is not None and i < len(t.values) else None
+            row.update(t.system_attrs.get(_DECISIONS_KEY) or {})
             row.update({f"params_{k}": v for k, v in t.params.items()})
             row.update({f"user_attrs_{k}": v for k, v in t.user_attrs.items()})
             row["datetime_start"] = _iso(t.datetime_start)
@@ -416,6 +443,15 @@ class StudyHandle:
     def open(self) -> Study:
         """The study, from its storage."""
         return load_study(self.study_name, self.storage_url, strategy=self.strategy, pruner=self.pruner)
+
+
+def _copy_json(value: Any) -> Any:
+    """A deep copy of JSON data (dicts and lists copied, the rest shared): far faster than ``copy.deepcopy``."""
+    if isinstance(value, dict):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) if isinstance(v, (dict, list)) else v for v in value]
+    return value
 
 
 def _iso(dt: datetime | None) -> str | None:

@@ -7,16 +7,14 @@ from typing import Any, Protocol
 from hypernas.errors import TrialStateError
 from hypernas.estimate.pruners import Pruner, PrunerStudyView
 from hypernas.record import FrozenTrial, TrialState, as_finite_float, as_json_value
-from hypernas.strategy import Strategy, StudyView
 from hypernas.study.storage import Storage
 from hypernas.validate import is_integer
 
 
-class TrialStudy(StudyView, PrunerStudyView, Protocol):
-    """What a trial uses of its study: the record, and the strategy and pruner it hands the history to."""
+class TrialStudy(PrunerStudyView, Protocol):
+    """What a trial uses of its study: the record, and the pruner it hands the history to."""
 
     storage: Storage
-    strategy: Strategy
     pruner: Pruner
 
 
@@ -51,8 +49,10 @@ class Trial:
     @property
     def budget(self) -> float | None:
         """The budget (epochs, data fraction) that a multi-fidelity strategy such as ``hyperband`` gave this
-        trial up front; ``None`` when the strategy sets none and the objective uses its full budget."""
-        return self.study.strategy.budget_of(self.study, self.number)
+        trial up front (recorded with the trial); ``None`` when the strategy sets none and the objective uses
+        its full budget."""
+        decisions: dict[str, Any] = self._system_attrs.get("decisions") or {}
+        return decisions.get("budget")
 
     def report(self, step: int, value: float) -> None:
         """Record the intermediate ``value`` at ``step`` (an epoch, a budget); a repeated step overwrites."""

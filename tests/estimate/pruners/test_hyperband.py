@@ -89,7 +89,7 @@ def test_scheduler_with_two_workers_finishes_every_trial():
     study.optimize(quadratic(log), n_trials=30, n_workers=2)
     assert all(t.state is TrialState.COMPLETE for t in study.trials)
     assert {b for _, b, _ in log} == {1, 3, 9}
-    plan = study.system_attrs["hyperband:plan"]
+    plan = study.strategy_state("hyperband")
     for bracket in plan["brackets"]:  # promotions only from a finished rung, best first
         assert bracket["s"] == 2
         for rung in (1, 2):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from hypernas.errors import ConfigError
@@ -14,9 +14,10 @@ from hypernas.registry import Configurable, Registry
 class PrunerStudyView(Protocol):
     """What a pruner may read from a study."""
 
-    directions: list[Direction]
+    @property
+    def directions(self) -> list[Direction]: ...
 
-    def get_trials(self, states: tuple[TrialState, ...] | None = None) -> list[FrozenTrial]: ...
+    def get_trials(self, states: Sequence[TrialState] | None = None) -> list[FrozenTrial]: ...
 
 
 class Pruner(Configurable, ABC):

@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from hypernas.strategy._bo.gp_math import matern52
+
 _MIN_VAR = 1e-12
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 _FAR = 1e4  # below -_FAR standard deviations the improvement's log is held flat (it is then below -5e7)
@@ -87,7 +89,7 @@ class FastImprovement:
         if not self.matern:
             return self.variance * torch.exp(-0.5 * distance * distance)
         r5 = math.sqrt(5.0) * distance
-        return self.variance * (1.0 + r5 + r5 * r5 / 3.0) * torch.exp(-r5)
+        return matern52(r5, self.variance, torch.exp)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: (n, 1, d) -> (n,) acquisition values."""

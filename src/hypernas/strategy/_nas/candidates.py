@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,16 +11,18 @@ from hypernas.errors import StrategyError
 from hypernas.record import Direction, FrozenTrial, TrialState
 from hypernas.space import Crossable, HasDistance, HasFeatures, Space
 from hypernas.strategy.base import StudyView, objective_sign
+from hypernas.validate import is_number
 
 
 def check_weights(name: str, weights: Sequence[float] | None) -> list[float] | None:
     """Validate a strategy's ``weights`` option (one per objective; the reward is their weighted sum)."""
     if weights is None:
         return None
-    try:
-        out = [float(w) for w in weights]
-    except (TypeError, ValueError):
-        raise StrategyError(f"{name}: weights must be a list of numbers (one per objective), got {weights!r}") from None
+    listed = isinstance(weights, Iterable) and not isinstance(weights, (str, bytes, Mapping))
+    items = list(weights) if listed else []
+    if not listed or not all(is_number(w) for w in items):
+        raise StrategyError(f"{name}: weights must be a list of numbers (one per objective), got {weights!r}")
+    out = [float(w) for w in items]
     if not out or not any(out):
         raise StrategyError(f"{name}: weights must contain a non-zero number, got {weights!r}")
     return out

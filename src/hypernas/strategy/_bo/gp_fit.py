@@ -17,10 +17,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.linalg.lapack import dpotrf, dpotri, dpotrs
+from scipy.linalg.lapack import dpotri, dpotrs
 from scipy.optimize import minimize
 
-from hypernas.strategy._gp_model import LENGTHSCALE_RATE, MIN_NOISE, NOISE_PRIOR, OUTPUTSCALE_PRIOR
+from hypernas.strategy._bo.gp_math import cholesky, half_log_det, matern52
+from hypernas.strategy._bo.gp_model import LENGTHSCALE_RATE, MIN_NOISE, NOISE_PRIOR, OUTPUTSCALE_PRIOR
 
 _LOG_BOUND = 7.0  # lengthscales and output scales within e^-7..e^7 of the unit box / unit variance
 _MAX_LOG_NOISE = 1.0
@@ -38,15 +39,14 @@ def negative_log_posterior(theta: np.ndarray, sq_diff: np.ndarray, y: np.ndarray
     lengthscale, outputscale, noise = np.exp(theta[:d]), math.exp(theta[d]), math.exp(theta[d + 1])
     inv_sq = 1.0 / (lengthscale * lengthscale)
     r5 = np.sqrt((5.0 * inv_sq) @ sq_diff.reshape(d, -1)).reshape(n, n)  # sqrt(5) r, r the scaled distance
-    decay = np.exp(-r5)
-    K = outputscale * (1.0 + r5 + r5 * r5 / 3.0) * decay
+    K = matern52(r5, outputscale)
     K_noisy = K.copy()
     K_noisy.flat[::n + 1] += noise + 1e-8 * max(outputscale, 1.0)
-    chol, info = dpotrf(K_noisy, lower=1, clean=0, overwrite_a=1)
-    if info != 0:
+    chol = cholesky(K_noisy)
+    if chol is None:
         return math.inf, np.zeros_like(theta)
     alpha, _ = dpotrs(chol, y, lower=1)
-    log_likelihood = -0.5 * y @ alpha - np.log(np.diag(chol)).sum() - 0.5 * n * math.log(2 * math.pi)
+    log_likelihood = -0.5 * y @ alpha - half_log_det(chol) - 0.5 * n * math.log(2 * math.pi)
     shape, rate = OUTPUTSCALE_PRIOR
     noise_shape, noise_rate = NOISE_PRIOR
     log_prior = (-LENGTHSCALE_RATE * (lengthscale ** 2 + inv_sq).sum()
@@ -56,7 +56,7 @@ def negative_log_posterior(theta: np.ndarray, sq_diff: np.ndarray, y: np.ndarray
     W = np.tril(inverse)
     W += np.tril(inverse, -1).T
     W -= np.outer(alpha, alpha)  # W = K^-1 - a a^T = -2 d(log lik)/dK
-    slope = W * ((5.0 / 3.0) * outputscale * (1.0 + r5) * decay)  # dK/d log l_j = that * sq_diff_j / l_j^2
+    slope = W * ((5.0 / 3.0) * outputscale * (1.0 + r5) * np.exp(-r5))  # dK/d log l_j = that * sq_diff_j / l_j^2
     grad = np.empty_like(theta)
     grad[:d] = 0.5 * (sq_diff.reshape(d, -1) @ slope.reshape(-1)) * inv_sq
     grad[:d] += LENGTHSCALE_RATE * 2.0 * (lengthscale ** 2 - inv_sq)

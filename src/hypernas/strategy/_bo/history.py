@@ -7,11 +7,10 @@ everywhere; its violation is the sum of the positive parts.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import math
 
 import numpy as np
 
@@ -89,7 +88,7 @@ def nondominated_ranks(y: np.ndarray) -> np.ndarray:
         return ranks
     le = (y[:, None, :] <= y[None, :, :]).all(axis=2)
     lt = (y[:, None, :] < y[None, :, :]).any(axis=2)
-    dominates = le & lt  # dominates[i, j]: i dominates j
+    dominates = np.asarray(le & lt)  # dominates[i, j]: i dominates j
     n_dominators = dominates.sum(axis=0)
     rank = 0
     current = np.flatnonzero(n_dominators == 0)
@@ -140,7 +139,7 @@ def quality_order(values: np.ndarray, violations: np.ndarray) -> np.ndarray:
     return np.lexsort((np.arange(n), secondary, primary, violations, ~feasible))
 
 
-def check_params(strategy: str, space: Space, allowed: Sequence[type] = _SUPPORTED,
+def check_params(strategy: str, space: Space, allowed: Sequence[type[Param]] = _SUPPORTED,
                  alternatives: str = "'random' or an evolution strategy") -> None:
     """Raise StrategyError naming the first parameter whose type ``strategy`` cannot model."""
     for name, p in space.items():

@@ -1,15 +1,14 @@
-"""The LSTM controller of :mod:`hypernas.strategy.reinforce`, and (de)serialization of its state."""
+"""The LSTM controller of :mod:`hypernas.strategy.reinforce`, and its training state as JSON data."""
 
 from __future__ import annotations
 
-import base64
-import io
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import nn
 
-from hypernas.strategy.tokens import TokenPlan
+from hypernas.strategy._nas.tokens import TokenPlan
 
 
 class Controller(nn.Module):
@@ -49,11 +48,28 @@ class Controller(nn.Module):
         return params, logp, entropy
 
 
-def dump_state(obj: Any) -> str:
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+def training_state(controller: Controller, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """The controller's weights and the optimizer's state as JSON data (tensors as lists of numbers, exact)."""
+    saved = optimizer.state_dict()
+    return {"model": {name: _tensor_to_json(t) for name, t in controller.state_dict().items()},
+            "optimizer": {"state": {str(i): {k: _tensor_to_json(v) if isinstance(v, torch.Tensor) else v
+                                             for k, v in s.items()} for i, s in saved["state"].items()},
+                          "param_groups": saved["param_groups"]}}
 
 
-def load_state(text: str) -> Any:
-    return torch.load(io.BytesIO(base64.b64decode(text)), weights_only=True)
+def load_training_state(controller: Controller, optimizer: torch.optim.Optimizer, data: Mapping[str, Any]) -> None:
+    """Restore what :func:`training_state` saved."""
+    controller.load_state_dict({name: _tensor_from_json(t) for name, t in data["model"].items()})
+    saved = data["optimizer"]
+    optimizer.load_state_dict({
+        "state": {int(i): {k: _tensor_from_json(v) if isinstance(v, dict) else v for k, v in s.items()}
+                  for i, s in saved["state"].items()},
+        "param_groups": saved["param_groups"]})
+
+
+def _tensor_to_json(t: torch.Tensor) -> dict[str, Any]:
+    return {"dtype": str(t.dtype).removeprefix("torch."), "shape": list(t.shape), "values": t.reshape(-1).tolist()}
+
+
+def _tensor_from_json(data: Mapping[str, Any]) -> torch.Tensor:
+    return torch.tensor(data["values"], dtype=getattr(torch, data["dtype"])).reshape(data["shape"])

@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg import cho_solve
 from scipy.optimize import minimize
 
 from hypernas.space import Categorical, Fixed, Space, Tokenizable
+from hypernas.strategy._bo.gp_math import cholesky, half_log_det
 
 INACTIVE = -1.0  # the gene of a parameter that a condition switched off
 _PRIOR_WEIGHT, _PRIOR_SD = np.log(0.5), 2.0  # log w ~ N(log 0.5, 2^2); log s2 ~ N(0, 2^2)
@@ -93,16 +94,15 @@ class GeneGP:
         w, s2, noise = np.exp(theta[:g]), np.exp(theta[g]), np.exp(theta[g + 1])
         k_signal = s2 * np.exp(-(d @ w))
         k = k_signal + (noise + _JITTER) * np.eye(len(z))
-        try:
-            factor = cho_factor(k, lower=True)
-        except np.linalg.LinAlgError:
+        chol = cholesky(k)
+        if chol is None:
             return 1e10, np.zeros_like(theta)
-        k_inv = cho_solve(factor, np.eye(len(z)))
+        k_inv = cho_solve((chol, True), np.eye(len(z)))
         alpha = k_inv @ z
         outer = k_inv - np.outer(alpha, alpha)  # d(nll)/dK = outer / 2
         weighted = outer * k_signal
         prior_w, prior_s = (theta[:g] - _PRIOR_WEIGHT) / _PRIOR_SD**2, theta[g] / _PRIOR_SD**2
-        value = 0.5 * z @ alpha + np.log(np.diag(factor[0])).sum() + 0.5 * (
+        value = 0.5 * z @ alpha + half_log_det(chol) + 0.5 * (
             ((theta[:g] - _PRIOR_WEIGHT) ** 2).sum() + theta[g] ** 2) / _PRIOR_SD**2
         grad = np.empty_like(theta)
         grad[:g] = -0.5 * w * np.einsum("ij,ijk->k", weighted, d) + prior_w
@@ -122,7 +122,10 @@ class GeneGP:
         theta = result.x
         self.weights, self.scale, self.noise = np.exp(theta[:g]), float(np.exp(theta[g])), float(np.exp(theta[g + 1]))
         k = self.scale * np.exp(-(d @ self.weights)) + (self.noise + _JITTER) * np.eye(len(z))
-        self.factor = cho_factor(k, lower=True)
+        chol = cholesky(k)
+        if chol is None:
+            raise np.linalg.LinAlgError("gene GP: the fitted covariance is not positive definite")
+        self.factor = (chol, True)
         self.alpha = cho_solve(self.factor, z)
 
     def _standardized(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
