@@ -42,3 +42,19 @@ def test_the_docs_import_hypernas_only_from_the_top_level():
             deep += [f"{path.name}: {line.strip()}" for line in block.splitlines()
                      if re.match(r"\s*(from|import)\s+hypernas\.", line)]
     assert deep == []
+
+
+def test_the_extension_example_in_concepts_runs(capsys):
+    from hypernas.space import PARAM_TYPES
+    from hypernas.strategy import STRATEGIES
+
+    code = "\n".join(python_blocks(ROOT / "docs" / "concepts.md"))
+    assert "register_strategy" in code and "register_param_type" in code
+    try:
+        exec(compile(code, "docs/concepts.md", "exec"), {"__name__": "concepts_example"})
+    finally:
+        STRATEGIES.unregister("mutate-best")
+        PARAM_TYPES.unregister("op_chain")
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 3
+    assert all(line.count("conv3x3") >= 2 for line in printed), printed  # each found a good architecture

@@ -60,6 +60,7 @@ from hypernas.space import (
     Param,
     Space,
     Tokenizable,
+    TokenOneHot,
     register_param_type,
 )
 from hypernas.strategy import (
@@ -139,7 +140,7 @@ __all__ = [
     "PercentilePruner", "PredictorGuidedEvolution", "Pruner", "QLearning", "RandomSearch", "Registry", "Reinforce",
     "SQLStorage", "SearchExhausted", "Space", "SpaceError", "Storage", "StorageError", "Strategy", "StrategyError",
     "Study", "StudyHandle", "StudyNotFoundError", "StudyView", "SuccessiveHalvingPruner", "ThresholdPruner",
-    "Tokenizable", "TrainConfig", "Trainer", "TrainingObjective", "Trial", "TrialPruned", "TrialState",
+    "TokenOneHot", "Tokenizable", "TrainConfig", "Trainer", "TrainingObjective", "Trial", "TrialPruned", "TrialState",
     "TrialStateError", "WorkerCrashedError", "build_model", "cell_edge", "count_flops", "count_params",
     "create_study", "delete_study", "load_dataset", "load_study", "make_pruner", "make_strategy", "measure_latency",
     "register_param_type", "register_strategy", "study_names"

@@ -64,16 +64,16 @@ def _strategy_raising(error: Exception, *, in_tell: bool = False) -> type[Strate
     return Raising
 
 
-def _run_with_strategy(monkeypatch: pytest.MonkeyPatch, strategy: type[Strategy]) -> tuple[int, str, str]:
-    monkeypatch.setitem(STRATEGIES, "raising", strategy)
+def _run_with_strategy(strategy: type[Strategy]) -> tuple[int, str, str]:
     Path("raising.yaml").write_text(CONFIG.replace("strategy: random", "strategy: raising"))
-    return run_cli("run", "raising.yaml", "--storage", "s.db", "--quiet")
+    with STRATEGIES.temporarily("raising", strategy):
+        return run_cli("run", "raising.yaml", "--storage", "s.db", "--quiet")
 
 
 @pytest.mark.parametrize("error", [RuntimeError("proposal bug"), InternalError("bookkeeping bug"),
                                    WorkerCrashedError("worker 2 died")], ids=lambda e: type(e).__name__)
-def test_a_bug_shows_its_traceback_and_exits_1(workdir: Path, monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
-    code, _, err = _run_with_strategy(monkeypatch, _strategy_raising(error))
+def test_a_bug_shows_its_traceback_and_exits_1(workdir: Path, error: Exception) -> None:
+    code, _, err = _run_with_strategy(_strategy_raising(error))
     assert code == 1
     assert err.startswith("Traceback (most recent call last):")
     assert err.rstrip().endswith(f"{type(error).__name__}: {error}")
@@ -83,15 +83,14 @@ def test_a_bug_shows_its_traceback_and_exits_1(workdir: Path, monkeypatch: pytes
 @pytest.mark.parametrize("error", [NoCompleteTrialError("study 'raising' has no complete trial yet"),
                                    StrategyError("tpe: gamma must be a number in (0, 1], got 2")],
                          ids=lambda e: type(e).__name__)
-def test_a_state_or_mistake_the_user_can_act_on_is_one_line(workdir: Path, monkeypatch: pytest.MonkeyPatch,
-                                                             error: Exception) -> None:
-    code, _, err = _run_with_strategy(monkeypatch, _strategy_raising(error))
+def test_a_state_or_mistake_the_user_can_act_on_is_one_line(workdir: Path, error: Exception) -> None:
+    code, _, err = _run_with_strategy(_strategy_raising(error))
     assert code == 2
     assert err == f"hypernas: error: {error}\n"
 
 
-def test_a_strategy_crashing_in_tell_is_a_bug(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    code, _, err = _run_with_strategy(monkeypatch, _strategy_raising(RuntimeError("tell bug"), in_tell=True))
+def test_a_strategy_crashing_in_tell_is_a_bug(workdir: Path) -> None:
+    code, _, err = _run_with_strategy(_strategy_raising(RuntimeError("tell bug"), in_tell=True))
     assert code == 1
     assert err.startswith("Traceback (most recent call last):") and "RuntimeError: tell bug" in err
 

@@ -1,6 +1,6 @@
 """What can be searched: hyperparameters and architectures, with conditions; what architecture spaces offer."""
 
-from hypernas.space.arch import ChainSpace, DARTSCell, HierarchicalSpace, MobileNetSpace, NB201Cell
+from hypernas.space.arch import ChainSpace, DARTSCell, HierarchicalSpace, MobileNetSpace, NB201Cell, TokenOneHot
 from hypernas.space.capabilities import Crossable, Growable, HasDistance, HasFeatures, Tokenizable, missing_capability
 from hypernas.space.params import (
     PARAM_TYPES,
@@ -33,6 +33,7 @@ __all__ = [
     "NumericParam",
     "Param",
     "Space",
+    "TokenOneHot",
     "Tokenizable",
     "missing_capability",
     "param_from_config",

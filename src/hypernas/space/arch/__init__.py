@@ -5,5 +5,7 @@ from hypernas.space.arch.darts import DARTS_OPS, DARTSCell
 from hypernas.space.arch.hierarchical import HIERARCHICAL_OPS, HierarchicalSpace
 from hypernas.space.arch.mobilenet import MobileNetSpace
 from hypernas.space.arch.nb201 import NB201_OPS, NB201Cell
+from hypernas.space.arch.token_encoding import TokenOneHot
 
-__all__ = ["DARTS_OPS", "HIERARCHICAL_OPS", "NB201_OPS", "ChainSpace", "DARTSCell", "HierarchicalSpace", "MobileNetSpace", "NB201Cell"]
+__all__ = ["DARTS_OPS", "HIERARCHICAL_OPS", "NB201_OPS", "ChainSpace", "DARTSCell", "HierarchicalSpace", "MobileNetSpace", "NB201Cell",
+           "TokenOneHot"]
