@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import hypernas as hn  # noqa: E402
+import hypernas as hn
 
 # --- test functions (minimized) -------------------------------------------------------------
 _H3_A = np.array([[3.0, 10, 30], [0.1, 10, 35], [3.0, 10, 30], [0.1, 10, 35]])
@@ -71,7 +71,7 @@ def _hartmann6_int_optimum() -> float:
         for j in range(5):
             head = np.array([i / 4, j / 4])
             for _ in range(8):
-                res = minimize(lambda z: hartmann6(np.concatenate((head, z))), rng.random(4), method="L-BFGS-B",
+                res = minimize(lambda z, head=head: hartmann6(np.concatenate((head, z))), rng.random(4), method="L-BFGS-B",
                                bounds=[(0, 1)] * 4)
                 best = min(best, float(res.fun))
     return best

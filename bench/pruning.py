@@ -23,6 +23,7 @@ no-pruning accuracy (median over seeds, as a fraction of the budget); trials run
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import functools
 import json
@@ -187,10 +188,8 @@ def run_hypernas(space: Space, seed: int, data: dict[str, torch.Tensor], budget:
             raise hn.TrialPruned()
         return val
 
-    try:
+    with contextlib.suppress(BudgetSpent):
         study.optimize(objective, space, n_trials=MAX_CONFIGS)
-    except BudgetSpent:
-        pass
     return run
 
 
@@ -220,10 +219,8 @@ def run_optuna(space: Space, seed: int, data: dict[str, torch.Tensor], budget: i
             raise optuna.TrialPruned()
         return val
 
-    try:
+    with contextlib.suppress(BudgetSpent):
         study.optimize(objective, n_trials=MAX_CONFIGS)
-    except BudgetSpent:
-        pass
     return run
 
 

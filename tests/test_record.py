@@ -38,7 +38,7 @@ def test_frozen_trial_properties():
     empty = FrozenTrial(0, 1, TrialState.RUNNING)
     assert empty.value is None and empty.duration is None and empty.last_step is None
     with pytest.raises(ConfigError, match="trial 2 has 2 objective values; use .values"):
-        FrozenTrial(2, 1, TrialState.COMPLETE, values=[1.0, 2.0]).value
+        _ = FrozenTrial(2, 1, TrialState.COMPLETE, values=[1.0, 2.0]).value
 
 
 def test_dominates():

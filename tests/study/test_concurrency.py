@@ -9,7 +9,6 @@ import textwrap
 import time
 from pathlib import Path
 
-
 import hypernas
 from hypernas import Categorical, Float, Int, Space, TrialState
 from hypernas.study.workers import HOSTNAME
