@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from hypernas.errors import SpaceError
-from hypernas.estimate.models.ops import EdgeFactory, SepConv, dag_edges, motif_edge
+from hypernas.estimate.models.ops import EdgeFactory, SepConv, dag_edges, motif_edge, three_stages
 from hypernas.estimate.models.registry import MODELS
 from hypernas.space.arch.hierarchical import HierarchicalSpace
 from hypernas.validate import check_int
@@ -47,14 +47,8 @@ class HierarchicalNetwork(nn.Module):
         super().__init__()
         check_int("hierarchical network", "channels", channels, 1, error=SpaceError)
         check_int("hierarchical network", "cells", cells, 1, error=SpaceError)
-        layers: list[nn.Module] = [nn.Conv2d(in_channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels)]
-        c = channels
-        for stage in range(3):
-            if stage:
-                layers.append(SepConv(c, 2 * c, 3, 2))
-                c *= 2
-            for _ in range(cells):
-                layers.append(self._top(motifs, top, c, edge))
+        layers, c = three_stages(in_channels, channels, lambda c_in, c_out: SepConv(c_in, c_out, 3, 2),
+                                 lambda width: [self._top(motifs, top, width, edge) for _ in range(cells)])
         layers += [nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten()]
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(c, num_classes)

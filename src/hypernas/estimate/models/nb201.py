@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from hypernas.errors import SpaceError
-from hypernas.estimate.models.ops import EdgeFactory, cell_edge, dag_edges
+from hypernas.estimate.models.ops import EdgeFactory, cell_edge, dag_edges, three_stages
 from hypernas.estimate.models.registry import MODELS
 from hypernas.space.arch.nb201 import NB201Cell
 from hypernas.validate import check_int
@@ -58,13 +58,8 @@ class NB201Network(nn.Module):
         super().__init__()
         check_int("nb201 network", "channels", channels, 1, error=SpaceError)
         check_int("nb201 network", "cells", cells, 1, error=SpaceError)
-        layers: list[nn.Module] = [nn.Conv2d(in_channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels)]
-        c = channels
-        for stage in range(3):
-            if stage:
-                layers.append(_ResidualReduce(c, 2 * c))
-                c *= 2
-            layers.extend(_Cell(cell, c, edge) for _ in range(cells))
+        layers, c = three_stages(in_channels, channels, _ResidualReduce,
+                                 lambda width: [_Cell(cell, width, edge) for _ in range(cells)])
         layers += [nn.BatchNorm2d(c), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten()]
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(c, num_classes)

@@ -10,7 +10,7 @@ skeleton's stem, reductions and channel bookkeeping.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol
 
 import torch
@@ -44,6 +44,23 @@ def dag_edges(n_edges: int) -> list[tuple[int, int]]:
 
 
 # --- NAS-Bench-201 and DARTS cell operations ---------------------------------------------------
+
+def three_stages(in_channels: int, channels: int, reduce: Callable[[int, int], nn.Module],
+                 cells: Callable[[int], list[nn.Module]]) -> tuple[list[nn.Module], int]:
+    """The layers of a cell network's body: a 3x3 conv-BN stem to ``channels``, then three stages of
+    ``cells(c)`` at c, 2c and 4c channels with ``reduce(c, 2c)`` between them (halving the resolution).
+
+    Returns the layers and the last stage's channels.
+    """
+    layers: list[nn.Module] = [nn.Conv2d(in_channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels)]
+    c = channels
+    for stage in range(3):
+        if stage:
+            layers.append(reduce(c, 2 * c))
+            c *= 2
+        layers.extend(cells(c))
+    return layers, c
+
 
 class Zero(nn.Module):
     """The ``none`` operation: no signal (a missing edge), downsampled when ``stride`` is 2."""
