@@ -2,29 +2,22 @@
 
 Parameters are modelled in the space's unit scale (log scales unfolded, integers relaxed then
 snapped) by a zero-mean Matérn-5/2 GP with priors on its lengthscales, scale and noise
-(``_gp_model``); categorical ones through a categorical kernel (BoTorch's ``MixedSingleTaskGP``).
-The first ``n_startup_trials`` are independent random samples (``startup="sobol"``: a scrambled
-Sobol design instead; random start-up points led the GP into Hartmann6's global basin more often).
-With one objective, the values are warped first (``_warping``: a
-Yeo-Johnson transform fitted by maximum likelihood that compresses a tail of bad values; on
-Rosenbrock-4d it cut the median regret sixfold); ``warp_outputs=False`` models them as they are.
-The GP learns the noise level. Improvement is measured against the best observation by default;
-``noisy=True`` measures it against the model's best mean at the observations instead, so that a
-lucky observation of a noisy objective does not stall the search. (On a deterministic objective
-that mean sits a little below the best observation, so the incumbent itself looks improvable and
-the search keeps re-sampling it: Hartmann6 stopped in its local optimum in every seed that way.)
-Acquisitions: ``logei`` (default),
-``ei`` and ``ucb``; ``exploration`` is UCB's beta, or for (log) EI a margin, in standard
-deviations of the observations, that an improvement must exceed. Still-running trials are
-passed as pending points (Monte-Carlo acquisitions), so parallel asks spread out. Several
-directions use qLogNEHVI (noisy expected hypervolume improvement); a user attribute
-``constraint_attr`` (<= 0 is feasible) is modelled by extra outputs and weighs the acquisition.
+(``_bo.gp_model``), categorical ones through a categorical kernel (BoTorch's ``MixedSingleTaskGP``).
+The first ``n_startup_trials`` are random samples (``startup="sobol"``: a scrambled Sobol design).
+With one objective the values are first warped (``_bo.warping``: a Yeo-Johnson transform that
+compresses a tail of bad values; ``warp_outputs=False`` models them as they are).
 
-Hyperparameters are refitted at every proposal, warm-started from the last fit, which is kept with
-the study so that a resumed study proposes exactly what it would have. The Matérn model is fitted by
-a lean maximum-a-posteriori fit (``_gp_fit``, ~10x faster than going through GPyTorch's modules), the
-categorical one by BoTorch's scipy fit; ``refit_growth=0.1`` refits only when the number of complete
-trials has grown by 10% since the last fit.
+Acquisitions: ``logei`` (default), ``ei`` and ``ucb``; ``exploration`` is UCB's beta, or for (log)
+EI a margin in standard deviations that an improvement must exceed. Improvement is measured
+against the best observation; ``noisy=True`` measures it against the model's best mean at the
+observations, so that a lucky observation of a noisy objective does not stall the search.
+Still-running trials are pending points, so parallel asks spread out. Several directions use
+qLogNEHVI; a user attribute ``constraint_attr`` (<= 0 is feasible) is modelled by extra outputs.
+
+Hyperparameters are refitted at every proposal (``refit_growth``: only when the history has grown
+by that fraction), warm-started from the last fit, which is part of the strategy's saved state so
+that a resumed study proposes exactly what it would have. The Matérn model is fitted by a lean
+maximum-a-posteriori fit (``_bo.gp_fit``), the categorical one by BoTorch's scipy fit.
 """
 
 from __future__ import annotations

@@ -1,29 +1,21 @@
-"""Predictor-guided evolution (NPENAS / BANANAS-like).
+"""Predictor-guided evolution (NPENAS / BANANAS-like): a model of accuracy decides what to train next.
 
 After ``n_initial`` random configurations, every ask fits an accuracy predictor on the history and
-uses it to score candidates: in a finite space of at most ``whole_space_limit`` configurations,
-such as NB201, every unseen one; otherwise many made by mutating the best configurations so far
-(every neighbour of the top ``n_parents`` plus random mutations and a few random samples). Only the
-most promising candidate is evaluated: by the predictor's expected improvement over the best reward
-(default), by an upper confidence bound ``mean + kappa * std`` (``acquisition="ucb"``), or by the
-best of a Thompson draw (``"thompson"``: the predictions of one random ensemble member, or for
-the GP an independent posterior sample per candidate). Proposals come
-in batches of ``batch_size`` (queued with the study, so the predictor is refitted every
-``batch_size`` asks), of which a ``local_share`` are the incumbent's neighbours with the best
-predicted mean: the search keeps checking around the best architecture found, like local search,
-while the rest of the batch follows the acquisition.
+scores candidates with it: in a finite space of at most ``whole_space_limit`` configurations (such
+as NB201) every unseen one, otherwise mutants of the best ``n_parents`` configurations plus a few
+random samples. Only the most promising candidate is evaluated, by expected improvement over the
+best reward (default), an upper confidence bound ``mean + kappa * std`` (``"ucb"``) or a Thompson
+draw (``"thompson"``). Proposals come in batches of ``batch_size``, of which a ``local_share`` are
+the incumbent's neighbours with the best predicted mean.
 
-When progress stalls (``patience`` finished trials without a new best; 0 turns this off), the
-incumbent's unseen neighbours are swept in the order of the predictor's predicted mean (one fit
-per sweep); a neighbour that improves becomes the new incumbent and its neighbourhood is swept at
-once (local search, first improvement). When the incumbent's neighbourhood is exhausted the
-predictor's proposals resume, so a run that stalls ends at a local optimum of its search signal.
+When progress stalls (``patience`` finished trials without a new best; 0 turns this off) the
+incumbent's unseen neighbours are swept in the order of the predicted mean (local search, first
+improvement), so a stalled run ends at a local optimum of its search signal.
 
-Predictors: ``"gp"`` (default: a Gaussian process over genes, ``_gene_gp``: an exponentiated
-Hamming kernel with a learned weight per architecture token or categorical choice, an RBF on
-numeric parameters) or ``"mlp"`` (an ensemble of small neural networks on ``features``, e.g. the
-NB201 path encoding; the spread of the ensemble is the uncertainty). The defaults were tuned on
-NAS-Bench-201 (see docs/benchmarks.md).
+Predictors: ``"gp"`` (default: a Gaussian process over genes, ``_bo.gene_gp``, with a learned weight
+per architecture token or categorical choice and an RBF on numbers) or ``"mlp"`` (an ensemble of
+small networks on the space's ``features``, e.g. the NB201 path encoding; the ensemble's spread is
+the uncertainty). docs/benchmarks.md has how the defaults compare on NAS-Bench-201.
 """
 
 from __future__ import annotations

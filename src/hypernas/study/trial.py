@@ -8,7 +8,7 @@ from hypernas.errors import TrialStateError
 from hypernas.estimate.pruners import Pruner, PrunerStudyView
 from hypernas.record import FrozenTrial, TrialState, as_finite_float, as_json_value
 from hypernas.study.storage import Storage
-from hypernas.validate import is_integer
+from hypernas.validate import check_int
 
 
 class TrialStudy(PrunerStudyView, Protocol):
@@ -56,9 +56,7 @@ class Trial:
 
     def report(self, step: int, value: float) -> None:
         """Record the intermediate ``value`` at ``step`` (an epoch, a budget); a repeated step overwrites."""
-        if not is_integer(step) or step < 0:
-            raise TrialStateError(f"trial {self.number}: report step must be an integer >= 0, got {step!r}")
-        step = int(step)
+        step = check_int(f"trial {self.number}", "report step", step, 0, error=TrialStateError)
         f = as_finite_float(value)
         if f is None:
             raise TrialStateError(f"trial {self.number}: reported value at step {step} must be a finite number, got {value!r}")

@@ -1,13 +1,10 @@
-"""A lean maximum-a-posteriori fit of ``_gp_model``'s Matérn model, cheap enough to run at every trial.
+"""A lean maximum-a-posteriori fit of ``gp_model``'s Matérn model, cheap enough to run at every trial.
 
 It maximizes the same objective as GPyTorch's ``ExactMarginalLogLikelihood`` with the model's
-priors (log marginal likelihood of the standardized outputs plus the log prior densities of the
-lengthscales, output scale and noise), but writes the Matérn-5/2 covariance directly from
-precomputed per-dimension squared differences, with its analytic gradient, and lets L-BFGS-B
-work on log hyperparameters. At 300 points one evaluation costs ~6 ms (~19 ms through GPyTorch's
-modules and autograd) and a warm-started refit needs ~11 of them, so refitting at every proposal
-stays cheap. Each output column is fitted on its own (the batched model has independent
-hyperparameters per output).
+priors, but writes the Matérn-5/2 covariance directly from precomputed per-dimension squared
+differences, with its analytic gradient, and lets L-BFGS-B work on log hyperparameters (about 3x
+cheaper per evaluation than going through GPyTorch's modules and autograd). Each output column is
+fitted on its own (the batched model has independent hyperparameters per output).
 """
 
 from __future__ import annotations

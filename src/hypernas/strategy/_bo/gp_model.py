@@ -2,13 +2,9 @@
 
 A zero-mean GP on standardized outputs, with an ARD Matérn-5/2 kernel times an output scale. The
 lengthscale prior ``log p(l) = -0.1 (l^2 + 1/l^2)`` favours lengthscales of the order of the unit
-box and penalizes very short ones hard, so a few close observations do not make the model jagged;
-the output scale has a Gamma(2, 1) prior and the noise a Gamma(1.1, 30) prior above a floor of 1e-8.
-(These are the shapes Optuna's GPSampler uses; BoTorch's default RBF model with its dimension-scaled
-lengthscale prior converged an order of magnitude less precisely in the optimum's basin. The floor
-is lower than Optuna's 1e-6: on a deterministic objective the fitted noise sits at the floor once
-the search is in the optimum's basin, and a noise of 1e-6 (standard deviation 1e-3 of the
-standardized values) hid the differences that locate the optimum more precisely.)
+box and penalizes very short ones, so a few close observations do not make the model jagged; the
+output scale has a Gamma(2, 1) prior and the noise a Gamma(1.1, 30) prior above a floor of 1e-8
+(low, so that on a deterministic objective the model can still resolve the optimum's basin).
 """
 
 from __future__ import annotations
