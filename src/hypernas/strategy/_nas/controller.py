@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -49,7 +51,7 @@ class Controller(nn.Module):
 
 
 def training_state(controller: Controller, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
-    """The controller's weights and the optimizer's state as JSON data (tensors as lists of numbers, exact)."""
+    """The controller's weights and the optimizer's state as JSON data (tensors as base64 bytes, exact)."""
     saved = optimizer.state_dict()
     return {"model": {name: _tensor_to_json(t) for name, t in controller.state_dict().items()},
             "optimizer": {"state": {str(i): {k: _tensor_to_json(v) if isinstance(v, torch.Tensor) else v
@@ -67,9 +69,18 @@ def load_training_state(controller: Controller, optimizer: torch.optim.Optimizer
         "param_groups": saved["param_groups"]})
 
 
+# the dtypes a controller's state holds: the name saved with a tensor -> (torch dtype, NumPy dtype, little-endian)
+_DTYPES = {"float32": (torch.float32, "<f4"), "float64": (torch.float64, "<f8"), "int64": (torch.int64, "<i8")}
+
+
 def _tensor_to_json(t: torch.Tensor) -> dict[str, Any]:
-    return {"dtype": str(t.dtype).removeprefix("torch."), "shape": list(t.shape), "values": t.reshape(-1).tolist()}
+    """A tensor as its dtype, shape and raw little-endian bytes in base64: exact, and fast to save and load."""
+    name = str(t.dtype).removeprefix("torch.")
+    raw = t.detach().cpu().contiguous().numpy().astype(_DTYPES[name][1], copy=False).tobytes()
+    return {"dtype": name, "shape": list(t.shape), "base64": base64.b64encode(raw).decode("ascii")}
 
 
 def _tensor_from_json(data: Mapping[str, Any]) -> torch.Tensor:
-    return torch.tensor(data["values"], dtype=getattr(torch, data["dtype"])).reshape(data["shape"])
+    dtype, layout = _DTYPES[data["dtype"]]
+    values = np.frombuffer(base64.b64decode(data["base64"]), dtype=layout).astype(layout[1:], copy=True)
+    return torch.from_numpy(values).to(dtype).reshape(data["shape"])
