@@ -15,13 +15,14 @@ import math
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from scipy.stats import yeojohnson
 
 MIN_EXPONENT, MAX_EXPONENT = 1.0, 2.0
 
 
 def warp(values: np.ndarray) -> np.ndarray:
     """Monotone increasing transform of ``values`` (larger is better), standardized then power-transformed."""
+    from scipy.stats import yeojohnson  # scipy.stats takes ~0.4 s to import: only when a GP runs
+
     values = np.asarray(values, dtype=float)
     spread = float(values.std())
     if len(values) < 3 or spread <= 0.0 or not np.isfinite(spread):
