@@ -68,3 +68,9 @@ def test_a_registered_executor_runs_the_loop_on_reopened_studies(sqlite_url):
 def test_the_built_in_executors_are_registered(name):
     assert issubclass(EXECUTORS.get(name), Executor)
     assert EXECUTORS.get(name).name == name
+
+
+def test_an_executor_object_is_used_as_it_is(sqlite_url):
+    study = create_study("s", sqlite_url, seed=0, space=SPACE)
+    study.optimize(lambda t: t.params["x"], n_trials=3, n_workers=2, executor=ReopeningExecutor())
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 3

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from hypernas.errors import ConfigError
 from hypernas.study.contracts import Callback, Objective, RunningStudy
-from hypernas.study.executors import EXECUTORS, Job
+from hypernas.study.executors import EXECUTORS, Executor, Job
 from hypernas.study.loop import keep_alive
 from hypernas.study.progress import ProgressBar
 from hypernas.validate import check_int, check_number
@@ -25,12 +26,12 @@ def _check_catch(catch: type[BaseException] | Sequence[type[BaseException]]) -> 
 def run_optimization(study: RunningStudy, objective: Objective, *, n_trials: int | None, timeout: float | None,
                      n_workers: int, catch: type[BaseException] | Sequence[type[BaseException]],
                      callbacks: Sequence[Callback], show_progress: bool, requeue_lost: bool,
-                     executor: str = "thread") -> None:
+                     executor: str | Mapping[str, Any] | Executor = "thread") -> None:
     """Run trials for ``study`` until the budget is spent; see :meth:`Study.optimize`."""
     n_trials = check_int(OWNER, "n_trials", n_trials, 0, optional=True)
     timeout = check_number(OWNER, "timeout", timeout, 0, low_open=True, optional=True)
     n_workers = check_int(OWNER, "n_workers", n_workers, 1)
-    runner = EXECUTORS.build(executor)
+    runner = executor if isinstance(executor, Executor) else EXECUTORS.build(executor)
     if not callable(objective):
         raise ConfigError(f"{OWNER}: objective must be callable as objective(trial), got {objective!r}")
     job = Job(study.handle(), objective, _check_catch(catch), n_trials, timeout, n_workers)

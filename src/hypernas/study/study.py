@@ -23,6 +23,7 @@ from hypernas.record import Direction, FrozenTrial, TrialState, as_finite_float,
 from hypernas.space import Space, value_key
 from hypernas.strategy import Strategy, make_strategy
 from hypernas.study.contracts import Callback, Objective
+from hypernas.study.executors import Executor
 from hypernas.study.loop import describe_exception
 from hypernas.study.optimize import run_optimization
 from hypernas.study.storage import Storage, get_storage
@@ -377,12 +378,14 @@ class Study:
     def optimize(self, objective: Objective, space: Space | Mapping[str, Any] | None = None, *,
                  n_trials: int | None = None, timeout: float | None = None, n_workers: int = 1,
                  catch: tuple[type[BaseException], ...] = (Exception,), callbacks: Sequence[Callback[Study]] = (),
-                 show_progress: bool = False, requeue_lost: bool = False, executor: str = "thread") -> None:
+                 show_progress: bool = False, requeue_lost: bool = False,
+                 executor: str | Mapping[str, Any] | Executor = "thread") -> None:
         """Run trials until ``n_trials`` more are finished, ``timeout`` seconds pass, or the strategy is exhausted.
 
         ``n_workers`` evaluate trials at once: threads (``executor="thread"``, for objectives that release
         the GIL, as PyTorch training does) or processes (``executor="process"``, for any picklable
-        objective; the study must be in a SQL database); see :mod:`hypernas.study.executors`. Exceptions
+        objective; the study must be in a SQL database), or any registered executor, by name or as an
+        :class:`~hypernas.study.executors.Executor` object; see :mod:`hypernas.study.executors`. Exceptions
         of the types in ``catch`` make a trial FAILED and the study goes on; others are recorded the same
         way and then raised. Ctrl-C marks the running trial(s) FAILED as interrupted.
         """
