@@ -16,6 +16,9 @@ from typing import Any
 
 from hypernas.errors import ConfigError
 
+DECISIONS_ATTR = "decisions"
+"""The trial system attribute holding what the strategy decided for the trial beyond its parameters."""
+
 
 class TrialState(str, enum.Enum):
     """Where a trial is in its life. WAITING: enqueued, not started. RUNNING: being evaluated."""

@@ -167,3 +167,24 @@ def test_hyperband_base_strategy_state_goes_through_the_budget_view():
     study = hn.create_study(direction="minimize", space={"x": hn.Float(0, 1)}, strategy=scheduler)
     study.optimize(quadratic, n_trials=6)
     assert study.strategy_state("gp")["n"] >= 2 and study.strategy_state("hyperband")["budgets"]
+
+
+def test_a_requeued_lost_trial_keeps_the_budget_it_was_given(tmp_path):
+    from hypernas.study.workers import mark_done
+
+    study = hn.create_study("hb", f"sqlite:///{tmp_path / 'hb.db'}", direction="minimize", seed=0,
+                            space={"x": hn.Float(0, 1)}, strategy={"type": "hyperband", "max_resource": 9})
+    lost = study.ask()
+    mark_done(study.storage, lost.trial_id)  # its worker stopped without finishing it
+    assert study.fail_lost_trials(requeue=True) == [lost.number]
+    again = study.ask()
+    assert again.number != lost.number and again.params == lost.params
+    assert again.budget == lost.budget == 1
+
+
+def test_parallel_threads_update_a_learning_strategy_safely():
+    space = hn.Space({"cell": NB201Cell()})
+    for name in ("reinforce", "qlearning"):
+        study = hn.create_study(direction="maximize", seed=0, strategy={"type": name})
+        study.optimize(lambda t: float(str(t.params["cell"]).count("conv")), space, n_trials=16, n_workers=4, catch=())
+        assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 16

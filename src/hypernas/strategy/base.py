@@ -84,12 +84,15 @@ class Strategy(Configurable, ABC):
         - an enqueued trial whose given parameters are incomplete: it is in the history, RUNNING
           with the given parameters; the proposal fills only the missing ones.
 
-        The study holds its ask lock meanwhile: no other ask of the same study runs, so state read
-        and saved here stays consistent (``tell`` runs without that lock).
+        The study holds its lock meanwhile: no other ask or tell of the same study runs, so state
+        read and saved here stays consistent.
         """
 
     def tell(self, study: StudyView, trial: FrozenTrial) -> None:
-        """Hear that ``trial`` finished (COMPLETE, PRUNED or FAILED). Default: nothing to update."""
+        """Hear that ``trial`` finished (COMPLETE, PRUNED or FAILED), under the same lock as :meth:`ask`.
+
+        The trial is recorded before this runs, so an error here loses nothing. Default: nothing to update.
+        """
 
     def decisions(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
         """What this strategy decided for ``trial`` beyond its parameters (JSON values, e.g. ``{"budget": 9}``).

@@ -19,7 +19,7 @@ from hypernas.errors import (
     TrialStateError,
 )
 from hypernas.estimate.pruners import Pruner, make_pruner
-from hypernas.record import Direction, FrozenTrial, TrialState, as_finite_float, as_json_value, pareto_front
+from hypernas.record import DECISIONS_ATTR, Direction, FrozenTrial, TrialState, as_finite_float, as_json_value, pareto_front
 from hypernas.space import Space, value_key
 from hypernas.strategy import Strategy, make_strategy
 from hypernas.study.contracts import Callback, Objective
@@ -40,7 +40,7 @@ _STRATEGY_KEY = "strategy"
 _PRUNER_KEY = "pruner"
 _SEED_KEY = "seed"
 _STRATEGY_STATE_PREFIX = "strategy_state:"  # + the strategy's state key: its declared, JSON state
-_DECISIONS_KEY = "decisions"  # trial system attribute: what the strategy decided for the trial beyond its params
+_RESERVED_COLUMNS = ("number", "state", "value", "values", "datetime_start", "datetime_complete", "duration", "error")
 
 
 class BadResult(ValueError):
@@ -194,8 +194,8 @@ class Study:
                     params, decisions = self._complete_enqueued(space, frozen)
                     self.storage.set_trial_params(frozen.trial_id, params)
                     if decisions:
-                        self.storage.set_trial_attr(frozen.trial_id, _DECISIONS_KEY, decisions, system=True)
-                        frozen = frozen.replace(system_attrs={**frozen.system_attrs, _DECISIONS_KEY: decisions})
+                        self.storage.set_trial_attr(frozen.trial_id, DECISIONS_ATTR, decisions, system=True)
+                        frozen = frozen.replace(system_attrs={**frozen.system_attrs, DECISIONS_ATTR: decisions})
                 except Exception as exc:
                     self.storage.finish_trial(frozen.trial_id, TrialState.FAILED,
                                               error=f"enqueued parameters rejected: {exc}")
@@ -206,7 +206,7 @@ class Study:
                 decisions = self._decisions(provisional)
                 params = space.validate(proposal)
                 frozen = self.storage.create_trial(self.study_id, TrialState.RUNNING, params=params, worker=worker,
-                                                   system_attrs={_DECISIONS_KEY: decisions} if decisions else None)
+                                                   system_attrs={DECISIONS_ATTR: decisions} if decisions else None)
             mark_live(self.storage, frozen.trial_id)  # under the lock: fail_lost_trials never sees it RUNNING and not live
         return Trial(self, frozen.replace(params=params))
 
@@ -228,8 +228,14 @@ class Study:
 
     def _decisions(self, trial: FrozenTrial) -> dict[str, Any]:
         """What the strategy decided for ``trial`` beyond its parameters (e.g. a budget), as JSON data."""
-        decisions = self.strategy.decisions(self, trial)
-        return as_json_value(decisions, f"strategy {self.strategy.name!r}: decisions for trial {trial.number}")
+        owner = f"strategy {self.strategy.name!r}: decisions for trial {trial.number}"
+        decisions = as_json_value(self.strategy.decisions(self, trial), owner)
+        if not isinstance(decisions, dict):
+            raise InternalError(f"{owner} must be a dict of JSON values, got {decisions!r}")
+        clash = [k for k in decisions if k in _RESERVED_COLUMNS or k.startswith(("params_", "user_attrs_", "values_"))]
+        if clash:
+            raise InternalError(f"{owner}: {clash[0]!r} is a column of the trial's record; use another name")
+        return decisions
 
     def tell(self, trial: Trial | FrozenTrial | int, values: Any = None, *, state: TrialState | str | None = None,
              error: str | None = None) -> FrozenTrial:
@@ -263,7 +269,8 @@ class Study:
         finally:
             mark_done(self.storage, trial_id)
         try:
-            self.strategy.tell(self, frozen)
+            with self.storage.ask_lock(self.study_id):  # a strategy's state is read and saved under one lock
+                self.strategy.tell(self, frozen)
         except HypernasError:
             raise  # a mistake the strategy reports on purpose, e.g. a space it cannot learn from
         except Exception as exc:  # a bug in the strategy: the trial is recorded already, nothing is lost
@@ -368,8 +375,9 @@ class Study:
                 done = {t.system_attrs.get("requeued_from") for t in trials}
                 for t in trials:
                     if t.state is TrialState.FAILED and t.system_attrs.get("lost") and t.number not in done and t.params:
+                        kept = {DECISIONS_ATTR: t.system_attrs[DECISIONS_ATTR]} if DECISIONS_ATTR in t.system_attrs else {}
                         self.storage.create_trial(self.study_id, TrialState.WAITING, params=dict(t.params),
-                                                  system_attrs={"requeued_from": t.number})
+                                                  system_attrs={"requeued_from": t.number, **kept})
                         if t.number not in touched:
                             touched.append(t.number)
         return touched
@@ -416,7 +424,7 @@ class Study:
             row: dict[str, Any] = {"number": t.number, "state": t.state.value}
             for i, name in enumerate(names):
                 row[name] = t.values[i] if t.values is not None and i < len(t.values) else None
-            row.update(t.system_attrs.get(_DECISIONS_KEY) or {})
+            row.update(t.system_attrs.get(DECISIONS_ATTR) or {})
             row.update({f"params_{k}": v for k, v in t.params.items()})
             row.update({f"user_attrs_{k}": v for k, v in t.user_attrs.items()})
             row["datetime_start"] = _iso(t.datetime_start)

@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 from hypernas.errors import TrialStateError
 from hypernas.estimate.pruners import Pruner, PrunerStudyView
-from hypernas.record import FrozenTrial, TrialState, as_finite_float, as_json_value
+from hypernas.record import DECISIONS_ATTR, FrozenTrial, TrialState, as_finite_float, as_json_value
 from hypernas.study.storage import Storage
 from hypernas.validate import check_int
 
@@ -51,7 +51,7 @@ class Trial:
         """The budget (epochs, data fraction) that a multi-fidelity strategy such as ``hyperband`` gave this
         trial up front (recorded with the trial); ``None`` when the strategy sets none and the objective uses
         its full budget."""
-        decisions: dict[str, Any] = self._system_attrs.get("decisions") or {}
+        decisions: dict[str, Any] = self._system_attrs.get(DECISIONS_ATTR) or {}
         return decisions.get("budget")
 
     def report(self, step: int, value: float) -> None:
