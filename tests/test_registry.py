@@ -55,9 +55,22 @@ def test_lazy_paths_load_on_first_use_and_entries_with_kwargs_take_any_option():
         things.register_path("bad", "json.dumps")
 
 
-def test_temporarily_registers_and_names_for_the_block_only():
+def test_temporarily_registers_for_the_block_only():
     widgets: Registry[type[Widget]] = Registry("widget")
     with widgets.temporarily("temp", Widget):
         assert "temp" in widgets
-        assert widgets.build("temp").to_config()["type"] == "temp"
     assert "temp" not in widgets
+
+
+def test_a_registered_class_keeps_its_first_name_and_temporarily_restores_names():
+    widgets: Registry[type[Widget]] = Registry("widget")
+    widgets.register("widget")(Widget)
+    with widgets.temporarily("alias", Widget):
+        assert widgets.build("alias").to_config()["type"] == "widget"
+
+    class Fresh(Widget):
+        pass
+
+    with widgets.temporarily("fresh", Fresh):
+        assert Fresh.name == "fresh"
+    assert Fresh.name == "widget" and "name" not in vars(Fresh)

@@ -82,10 +82,16 @@ class Registry(Generic[T]):
     def temporarily(self, name: str, entry: T) -> Iterator[T]:
         """Register ``entry`` under ``name`` for the duration of a ``with`` block (tests, experiments)."""
         previous = self._entries.get(name)
+        own_name = vars(entry).get("name") if isinstance(entry, type) else None
         self._entries[name] = _named(entry, name)
         try:
             yield entry
         finally:
+            if isinstance(entry, type) and vars(entry).get("name") != own_name:
+                if own_name is None:
+                    delattr(entry, "name")
+                else:
+                    entry.name = own_name  # type: ignore[attr-defined]
             if previous is None:
                 self._entries.pop(name, None)
             else:
@@ -103,7 +109,7 @@ class Registry(Generic[T]):
         entry = self._entries[key]
         if isinstance(entry, str):
             module, _, attr = entry.partition(":")
-            entry = getattr(importlib.import_module(module), attr)
+            entry = _named(getattr(importlib.import_module(module), attr), key)
             self._entries[key] = entry
         return entry
 
@@ -137,8 +143,9 @@ class Registry(Generic[T]):
         """Call the entry named by ``spec`` with ``args`` and its options.
 
         ``defaults`` fill options the spec does not give (only those the entry accepts);
-        ``overrides`` are passed as they are. An unknown option, or a ``TypeError`` from the call,
-        becomes ``self.error`` naming the entry and its allowed options.
+        ``overrides`` are added to the spec's options and checked with them. An unknown option, or a
+        ``TypeError`` from the call itself, becomes ``self.error`` naming the entry and its allowed
+        options; a ``TypeError`` raised inside the entry is a bug and propagates.
         """
         name, options = self.parse(spec)
         entry = self.get(name)
@@ -159,8 +166,9 @@ class Registry(Generic[T]):
 
 
 def _named(entry: Any, name: str) -> Any:
-    """A Configurable class learns the name it is registered under, so its ``to_config`` says its type."""
-    if isinstance(entry, type) and issubclass(entry, Configurable):
+    """A Configurable class learns the name it is first registered under, so its ``to_config`` says its type
+    (a subclass of a registered class gets a name of its own; a second name for a class is an alias)."""
+    if isinstance(entry, type) and issubclass(entry, Configurable) and not vars(entry).get("name"):
         entry.name = name
     return entry
 
