@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hypernas.errors import ConfigError, StorageError
-from hypernas.validate import check_bool, check_choice, check_int, check_number
+from hypernas.validate import check_bool, check_choice, check_int, check_int_list, check_number
 
 
 def test_integers_pass_and_bad_ones_name_the_owner_option_and_range():
@@ -34,3 +34,12 @@ def test_choices_booleans_and_the_error_class():
         check_choice("gp", "acquisition", "pi", ("ei", "ucb"), error=StorageError)
     with pytest.raises(ConfigError, match="must be true or false, got 1"):
         check_bool("grid", "shuffle", 1)
+
+
+def test_integer_lists_and_booleans_among_choices():
+    assert check_int_list("chain", "filters", (16, np.int64(32)), 1) == [16, 32]
+    with pytest.raises(ConfigError, match=r"filters must be a non-empty list of integers >= 1, got \[\]"):
+        check_int_list("chain", "filters", [], 1)
+    with pytest.raises(ConfigError, match="must be one of 1, 2, got True"):
+        check_choice("mobilenet", "stem_stride", True, (1, 2))
+    assert check_choice("x", "flag", True, (True, False)) is True

@@ -70,10 +70,22 @@ def check_number(owner: str, name: str, value: Any, low: float = -math.inf, high
     return float(value)
 
 
+def check_int_list(owner: str, name: str, values: Any, low: int | None = None, *,
+                   error: type[HypernasError] = ConfigError) -> list[int]:
+    """``values`` as a list of ints, each ``>= low``: a non-empty sequence (not a string)."""
+    ok = not isinstance(values, (str, bytes)) and isinstance(values, Sequence) and len(values) > 0 and all(
+        is_integer(v) and (low is None or v >= low) for v in values)
+    if not ok:
+        bound = "" if low is None else f" >= {low}"
+        raise _fail(owner, name, f"a non-empty list of integers{bound}", values, error)
+    return [int(v) for v in values]
+
+
 def check_choice(owner: str, name: str, value: Any, allowed: Sequence[T], *,
                  error: type[HypernasError] = ConfigError) -> T:
-    """``value`` if it is one of ``allowed``."""
-    if value not in allowed:
+    """``value`` if it is one of ``allowed`` (``True`` is not ``1`` here, nor ``False`` ``0``)."""
+    is_bool = isinstance(value, (bool, np.bool_))
+    if value not in allowed or (is_bool and not any(isinstance(a, (bool, np.bool_)) and a == value for a in allowed)):
         raise error(f"{owner}: {name} must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}")
     return value
 

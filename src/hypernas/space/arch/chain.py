@@ -22,10 +22,9 @@ from typing import Any
 import numpy as np
 
 from hypernas.errors import SpaceError
-from hypernas.space._checks import check_int_list
 from hypernas.space.capabilities import Crossable, Growable, HasDistance, Tokenizable
 from hypernas.space.params import Param, register_param_type, value_key
-from hypernas.validate import check_int
+from hypernas.validate import check_int, check_int_list
 
 _MAX_GRID = 1_000_000
 
@@ -45,10 +44,10 @@ class ChainSpace(Param, Tokenizable, Crossable, HasDistance, Growable):
         self.max_dense = check_int(owner, "max_dense", max_dense, 0, error=SpaceError)
         if min_layers > max_layers:
             raise SpaceError(f"{owner}: min_layers {min_layers} is greater than max_layers {max_layers}")
-        self.filters = sorted(set(check_int_list(owner, "filters", filters, 1)))
-        self.kernels = sorted(set(check_int_list(owner, "kernels", kernels, 1)))
-        self.pool_sizes = sorted(set(check_int_list(owner, "pool_sizes", pool_sizes, 1)))
-        self.units = sorted(set(check_int_list(owner, "units", units, 1)))
+        self.filters = sorted(set(check_int_list(owner, "filters", filters, 1, error=SpaceError)))
+        self.kernels = sorted(set(check_int_list(owner, "kernels", kernels, 1, error=SpaceError)))
+        self.pool_sizes = sorted(set(check_int_list(owner, "pool_sizes", pool_sizes, 1, error=SpaceError)))
+        self.units = sorted(set(check_int_list(owner, "units", units, 1, error=SpaceError)))
         self.vocabulary: list[dict[str, Any]] = (
             [{"type": "conv", "filters": f, "kernel": k} for f in self.filters for k in self.kernels]
             + [{"type": "pool", "size": s} for s in self.pool_sizes]

@@ -23,7 +23,7 @@ import numpy as np
 from hypernas.errors import SpaceError
 from hypernas.space.capabilities import Crossable, HasDistance, Tokenizable
 from hypernas.space.params import Param, register_param_type
-from hypernas.validate import check_int
+from hypernas.validate import check_int, is_integer
 
 DARTS_OPS = ("none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5",
              "dil_conv_3x3", "dil_conv_5x5")
@@ -67,7 +67,7 @@ class DARTSCell(Param, Tokenizable, Crossable, HasDistance):
                 op, src = pair
                 if op not in self._op_index:
                     raise SpaceError(f"parameter {self.label}: unknown operation {op!r} in cell {cell!r}; allowed: {', '.join(self.ops)}")
-                if isinstance(src, bool) or not isinstance(src, (int, np.integer)) or not 0 <= src < self._inputs(e):
+                if not is_integer(src) or not 0 <= src < self._inputs(e):
                     raise SpaceError(f"parameter {self.label}: edge {e} of cell {cell!r} (node {e // 2 + 2}) reads node {src!r}; "
                                      f"allowed: 0 .. {self._inputs(e) - 1}")
                 clean.append([op, int(src)])
