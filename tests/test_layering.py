@@ -28,8 +28,7 @@ LAYERS: dict[str, tuple[int, tuple[str, ...]]] = {
     "oneshot": (3, ("hypernas.oneshot",)),
     "study": (4, ("hypernas.study",)),
     "viz": (5, ("hypernas.viz",)),  # below the CLI, whose report and dashboard commands show the views
-    # the command-line tool; config.py and nasbench.py belong to it until they move into cli/
-    "cli": (6, ("hypernas.cli", "hypernas.config", "hypernas.nasbench")),
+    "cli": (6, ("hypernas.cli",)),  # the command-line tool
     # the package's front door may import anything; nothing inside the package imports it
     "top": (7, ("hypernas.__main__",)),
 }
@@ -40,11 +39,6 @@ FORBIDDEN_EXTERNAL: dict[str, tuple[str, ...]] = {
     "space": ("torch",),
 }
 
-# Known violations in folders being reorganised by other branches of issue 13, as
-# (importer, imported) module pairs. Each is a bug to fix, not a permission: empty this after the
-# merge; a listed pair that no longer occurs fails the test so that the list only shrinks.
-KNOWN_VIOLATIONS: set[tuple[str, str]] = set()
-KNOWN_CYCLES: set[frozenset[str]] = set()
 
 LAZY_PATH = re.compile(r"^(hypernas(?:\.\w+)+):\w+(?:\.\w+)*$")
 
@@ -211,20 +205,15 @@ def test_every_module_has_a_layer():
 
 def test_no_import_cycles():
     found = cycles(import_graph())
-    new = [(group, cycle) for group, cycle in found if frozenset(group) not in KNOWN_CYCLES]
-    assert not new, "import cycles:\n" + "\n".join(
+    assert not found, "import cycles:\n" + "\n".join(
         f"{' -> '.join(cycle)}" + (f" (and through {', '.join(sorted(set(group) - set(cycle)))})"
-                                   if len(group) > len(set(cycle)) else "") for group, cycle in new)
-    gone = KNOWN_CYCLES - {frozenset(group) for group, _ in found}
-    assert not gone, f"fixed cycles still listed in KNOWN_CYCLES: {sorted(map(sorted, gone))}"
+                                   if len(group) > len(set(cycle)) else "") for group, cycle in found)
 
 
 def test_imports_follow_the_layers():
     found = list(upward_imports(import_graph()))
-    new = [f"{a} imports {b}: {why}" for a, b, why in found if (a, b) not in KNOWN_VIOLATIONS]
-    assert not new, "imports against the layering (DESIGN.md):\n" + "\n".join(new)
-    gone = KNOWN_VIOLATIONS - {(a, b) for a, b, _ in found}
-    assert not gone, f"fixed violations still listed in KNOWN_VIOLATIONS: {sorted(gone)}"
+    assert not found, "imports against the layering (DESIGN.md):\n" + "\n".join(
+        f"{a} imports {b}: {why}" for a, b, why in found)
 
 
 def test_forbidden_external_imports():

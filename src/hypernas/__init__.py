@@ -8,6 +8,7 @@ Everything public is importable from here. The training names (``Trainer``, ``Tr
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 from hypernas.errors import (
@@ -87,6 +88,7 @@ from hypernas.study import (
     EXECUTORS,
     Executor,
     InMemoryStorage,
+    Job,
     SQLStorage,
     Storage,
     Study,
@@ -114,7 +116,7 @@ if TYPE_CHECKING:
     )
     from hypernas.estimate.train import DATASETS, TrainConfig, Trainer, TrainingObjective, load_dataset
 
-__version__ = "0.1.0"
+__version__ = version("hypernas")
 
 # name -> module, imported on first use because it loads PyTorch
 _MODELS = ("MODELS", "DARTSNetwork", "EdgeFactory", "HierarchicalNetwork", "MobileNetNetwork", "NB201Network",
@@ -135,7 +137,7 @@ __all__ = [
     "DARTSCell", "DARTSNetwork", "Direction", "DuplicateStudyError", "EdgeFactory", "Executor", "Fixed", "Float",
     "FrozenTrial", "GaussianProcess", "GridSearch", "Growable", "HasDistance", "HasFeatures", "HierarchicalNetwork",
     "HierarchicalSpace", "HyperbandPruner", "HyperbandScheduler", "HypernasError", "InMemoryStorage", "Int",
-    "InternalError", "LocalSearch", "MedianPruner", "MobileNetNetwork", "MobileNetSpace", "NB201Benchmark",
+    "InternalError", "Job", "LocalSearch", "MedianPruner", "MobileNetNetwork", "MobileNetSpace", "NB201Benchmark",
     "NB201Cell", "NB201Network", "NoCompleteTrialError", "NoPruner", "ObjectiveError", "Param", "PatiencePruner",
     "PercentilePruner", "PredictorGuidedEvolution", "Pruner", "QLearning", "RandomSearch", "Registry", "Reinforce",
     "SQLStorage", "SearchExhausted", "Space", "SpaceError", "Storage", "StorageError", "Strategy", "StrategyError",

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from hypernas import Categorical, ConfigError, Float, GridSearch, Int, Space, Trial, TrialState, create_study, load_study
-from hypernas.study import describe_exception
+from hypernas.study.loop import describe_exception
 
 SPACE = Space({"x": Float(-1, 1), "k": Int(0, 3)})
 

@@ -21,8 +21,8 @@ OBJECTIVES.register_path("nb201", "hypernas.estimate.tabular:NB201Benchmark")
 def make_objective(spec: str | Mapping[str, Any]) -> Callable[..., Any]:
     """Build a built-in objective from ``{type: name, **options}``.
 
-    The options go to the factory as they are: the built-in objectives check their own (the
-    training objective takes any training option as a keyword).
+    Option names are checked against the factory's signature, except for a factory that takes any
+    keyword (the training objective accepts every training option) and checks its own.
     """
     name, _ = OBJECTIVES.parse(spec)
     if not isinstance(name, str) or name.lower() not in OBJECTIVES:

@@ -21,7 +21,8 @@ Objective = Callable[[Trial], Any]
 StudyT = TypeVar("StudyT")
 
 Callback = Callable[[StudyT, FrozenTrial], None]
-"""``callback(study, trial)`` runs in the calling process after each trial finished during a run."""
+"""``callback(study, trial)`` runs in the calling process after each trial finished during a run; with
+the thread executor it runs in the worker thread that finished the trial, so it must be thread-safe."""
 
 
 class StopFlag(Protocol):

@@ -38,12 +38,12 @@ def dag_edges(n_edges: int) -> list[tuple[int, int]]:
         edges += [(i, j) for i in range(j)]
         j += 1
     if len(edges) != n_edges:
-        raise ValueError(f"{n_edges} edges do not make a cell in which every node feeds every later one "
+        raise SpaceError(f"{n_edges} edges do not make a cell in which every node feeds every later one "
                          "(1, 3, 6, 10, ... edges)")
     return edges
 
 
-# --- NAS-Bench-201 and DARTS cell operations ---------------------------------------------------
+# --- cell network bodies ----------------------------------------------------------------------
 
 def three_stages(in_channels: int, channels: int, reduce: Callable[[int, int], nn.Module],
                  cells: Callable[[int], list[nn.Module]]) -> tuple[list[nn.Module], int]:
@@ -61,6 +61,8 @@ def three_stages(in_channels: int, channels: int, reduce: Callable[[int, int], n
         layers.extend(cells(c))
     return layers, c
 
+
+# --- NAS-Bench-201 and DARTS cell operations ---------------------------------------------------
 
 class Zero(nn.Module):
     """The ``none`` operation: no signal (a missing edge), downsampled when ``stride`` is 2."""
@@ -115,7 +117,7 @@ class FactorizedReduce(nn.Module):
 def cell_edge(op: str, channels: int, stride: int) -> nn.Module:
     """The NAS-Bench-201 or DARTS operation named ``op``: the default edge of those cells."""
     if not isinstance(op, str):
-        raise ValueError(f"cell_edge builds one named operation, got {op!r}; a searchable edge needs a factory "
+        raise SpaceError(f"cell_edge builds one named operation, got {op!r}; a searchable edge needs a factory "
                          "that mixes its candidates")
     c = channels
     if op == "none":
@@ -133,7 +135,7 @@ def cell_edge(op: str, channels: int, stride: int) -> nn.Module:
         return DilConv(c, c, int(op[-1]), stride, 2)
     if op.startswith("conv_"):  # e.g. conv_3x3
         return ReLUConvBN(c, c, int(op[-1]), stride)
-    raise ValueError(f"unknown operation {op!r}")
+    raise SpaceError(f"unknown operation {op!r}")
 
 
 # --- hierarchical motif primitives -------------------------------------------------------------
@@ -220,5 +222,8 @@ class InvertedResidual(nn.Module):
 
 def mobile_edge(op: MobileBlock, channels: tuple[int, int], stride: int) -> nn.Module:
     """The inverted-residual block ``op`` from ``channels[0]`` to ``channels[1]`` channels."""
+    if not isinstance(op, MobileBlock):
+        raise SpaceError(f"mobile_edge builds one block, got {op!r}; a searchable block needs a factory "
+                         "that mixes its candidates")
     c_in, c_out = channels
     return InvertedResidual(c_in, c_out, stride, op.expansion, op.kernel, op.se)

@@ -1,8 +1,7 @@
 """A lean (log) expected improvement for the common case: one objective, no constraints, nothing pending.
 
-BoTorch's posterior goes through GPyTorch's lazy tensors, which costs ~40 ms of Python per call
-whatever the batch size; the acquisition optimizer calls it a few hundred times per proposal.
-Here the fitted model's hyperparameters are read once and the posterior of an RBF or Matérn-5/2
+BoTorch's posterior goes through GPyTorch's lazy tensors, a fixed Python cost per call that adds
+up over the few hundred calls of one acquisition search. Here the fitted model's hyperparameters are read once and the posterior of an RBF or Matérn-5/2
 GP (optionally with an output scale, constant or zero mean) is computed directly from a cached
 Cholesky factor, in the model's standardized output scale.
 """

@@ -5,8 +5,7 @@ trainings, NAS cells that do not learn); a model fitted to them spends its flexi
 and sees the good region as flat. A Yeo-Johnson power transform, its exponent fitted by maximum
 likelihood (as HEBO does), makes the values closer to normal. Here the exponent is held to
 [1, 2] for values where larger is better: the transform never stretches the bad tail, and at most
-compresses it logarithmically. (Unbounded, the fitted exponent grew with every repeat of a good
-value and froze a Branin run at a boundary point.)
+compresses it logarithmically, so repeats of a good value cannot push the fit to an extreme.
 """
 
 from __future__ import annotations
