@@ -43,3 +43,18 @@ def test_best_before_any_complete_trial_says_so(workdir: Path) -> None:
     assert code == 0 and out.endswith("No complete trial yet.\n")
     assert run_cli("best", "broken", "--storage", "s.db") == (0, "No complete trial yet.\n", "")
     assert run_cli("best", "broken", "--storage", "s.db", "--json") == (0, "null\n", "")
+
+
+def test_reading_a_study_needs_not_its_strategy(workdir: Path) -> None:
+    from hypernas import RandomSearch, create_study
+    from hypernas.strategy import STRATEGIES
+
+    class Private(RandomSearch):
+        pass
+
+    with STRATEGIES.temporarily("private", Private):
+        study = create_study("p", "s.db", strategy="private", space={"x": {"type": "float", "low": 0, "high": 1}})
+        study.optimize(lambda t: t.params["x"], n_trials=3)
+    for command in (["show", "p"], ["best", "p"], ["export", "p"], ["delete", "p"]):
+        code, _, err = run_cli(*command, "--storage", "s.db")
+        assert code == 0, (command, err)
