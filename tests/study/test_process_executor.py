@@ -28,6 +28,8 @@ def objectives_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         "    if trial.number == 1:\n"
         "        os.kill(os.getpid(), 9)\n"
         "    return trial.params['x']\n"
+        "def two_values(trial):\n"
+        "    return trial.params['x'], 1 - trial.params['x']\n"
         "def exits_on_trial_0(trial):\n"
         "    if trial.number == 0:\n"
         "        os._exit(3)\n"
@@ -104,3 +106,12 @@ def test_an_uncaught_objective_error_ends_its_worker_process(objectives_module: 
                                                  r"last trial error: ValueError: no data for [01]$"):
         study.optimize(proc_objectives.broken, n_trials=4, n_workers=2, executor="process", catch=())
     assert {t.state for t in study.trials} == {TrialState.FAILED}  # the other worker stops (it may have run one)
+
+
+def test_a_user_mistake_in_a_worker_is_raised_as_it_is(objectives_module: str, sqlite_url: str) -> None:
+    import proc_objectives  # type: ignore[import-not-found]
+
+    study = hn.create_study("mistake", sqlite_url, directions=["minimize", "minimize"], strategy="cmaes", space=SPACE)
+    with pytest.raises(hn.StrategyError, match="cmaes"):
+        study.optimize(proc_objectives.two_values, n_trials=4, n_workers=2, executor="process")
+    assert study.trials == []

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from hypernas.errors import ConfigError, WorkerCrashedError
+import hypernas.errors as error_classes
+from hypernas.errors import ConfigError, HypernasError, InternalError, WorkerCrashedError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.study.contracts import Callback, RunningStudy
 from hypernas.study.executors.base import EXECUTORS, Executor, FinishedTrials, Job
@@ -47,14 +48,23 @@ class SharedBudget:
             return True
 
 
-def _worker(payload: bytes, budget: SharedBudget, threads: int) -> None:
+def _worker(payload: bytes, budget: SharedBudget, threads: int, mistakes: Any) -> None:
     # a fair share of the cores for each worker's math libraries (read when the objective's modules load, below)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(threads))
-    objective, handle, catch = pickle.loads(payload)
-    study = handle.open()
-    with contextlib.suppress(KeyboardInterrupt):  # the interrupted trial is already recorded; the parent reports
-        worker_loop(study, objective, budget, catch, ())
+    try:
+        objective, handle, catch = pickle.loads(payload)  # what the parent pickled for this run, not the record
+        study = handle.open()
+        with contextlib.suppress(KeyboardInterrupt):  # the interrupted trial is already recorded; the parent reports
+            worker_loop(study, objective, budget, catch, ())
+    except HypernasError as exc:
+        budget.stop.set()
+        if isinstance(exc, InternalError):
+            raise
+        mistakes.put((type(exc).__name__, str(exc)))  # a user mistake: the parent raises it as it is
+    except BaseException:
+        budget.stop.set()
+        raise
 
 
 def _how_it_ended(exitcode: int) -> str:
@@ -77,16 +87,13 @@ class ProcessExecutor(Executor):
         if not isinstance(study.storage, SQLStorage) or ":memory:" in study.storage.url:
             raise ConfigError("executor='process' needs a study in a SQL database file or server (e.g. storage='runs.db'); "
                               "an in-memory study cannot be shared between processes")
-        try:
-            payload = pickle.dumps((job.objective, job.handle, job.catch))
-        except (pickle.PicklingError, AttributeError, TypeError) as exc:
-            raise ConfigError(f"executor='process' needs an objective that can be pickled, such as a module-level "
-                              f"function ({exc}); use executor='thread' otherwise") from None
+        payload = _pickled(job)
         ctx = mp.get_context("spawn")
         budget = SharedBudget(ctx, job.n_trials, None if job.timeout is None else time.time() + job.timeout)
         finished = FinishedTrials(study)
         threads = max(1, (os.cpu_count() or 1) // job.n_workers)
-        procs = [ctx.Process(target=_worker, args=(payload, budget, threads), daemon=False)
+        mistakes = ctx.SimpleQueue()
+        procs = [ctx.Process(target=_worker, args=(payload, budget, threads, mistakes), daemon=False)
                  for _ in range(job.n_workers)]
         for p in procs:
             p.start()
@@ -94,16 +101,45 @@ class ProcessExecutor(Executor):
             while any(p.is_alive() for p in procs):
                 time.sleep(0.2)
                 finished.report(callbacks)
-        except KeyboardInterrupt:
+        except BaseException:  # Ctrl-C, or a callback that raised: the workers finish their trials and stop
             budget.stop.set()
-            for p in procs:
-                p.join(timeout=30)
+            _stop(procs)
             raise
-        finally:
-            for p in procs:
-                p.join()
         finished.report(callbacks)
+        if not mistakes.empty():
+            raise _user_mistake(*mistakes.get())
         _raise_for_crashed(procs, finished.trials)
+
+
+def _pickled(job: Job) -> bytes:
+    """What each worker needs of ``job``, pickled; a part that cannot be pickled is named."""
+    parts = {"objective": job.objective, "strategy and pruner of the study": job.handle, "catch": job.catch}
+    for what, part in parts.items():
+        try:
+            pickle.dumps(part)
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            raise ConfigError(f"executor='process' needs a {what} that can be pickled, such as a module-level "
+                              f"function or a class that can be imported ({exc}); use executor='thread' otherwise") from None
+    return pickle.dumps((job.objective, job.handle, job.catch))
+
+
+def _stop(procs: Sequence[BaseProcess], grace: float = 30.0) -> None:
+    """Wait up to ``grace`` seconds for the workers to finish their trials, then end those still running."""
+    deadline = time.monotonic() + grace
+    for p in procs:
+        p.join(timeout=max(0.0, deadline - time.monotonic()))
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+            p.join()
+
+
+def _user_mistake(name: str, message: str) -> HypernasError:
+    """The error a worker reported, as the same class of :mod:`hypernas.errors` (by name, nothing else)."""
+    cls = getattr(error_classes, name, None)
+    if isinstance(cls, type) and issubclass(cls, HypernasError) and not issubclass(cls, InternalError):
+        return cls(message)
+    return ConfigError(message)
 
 
 def _raise_for_crashed(procs: Sequence[BaseProcess], finished: Sequence[FrozenTrial]) -> None:
