@@ -72,7 +72,7 @@ OLD_STATE = {  # what studies made before the state was declared hold: never unp
     ({"type": "hyperband", "max_resource": 9}, SPACE),
     ({"type": "grid", "resolution": 3}, SPACE),
 ])
-def test_a_study_with_old_format_state_resumes_from_its_history(tmp_path, config, space):
+def test_a_study_with_old_format_state_resumes_from_its_history(tmp_path, config, space, caplog):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     study = hn.create_study("old", url, strategy=config, space=space, seed=0)
     study.optimize(lambda t: 0.0, n_trials=2)
@@ -81,6 +81,7 @@ def test_a_study_with_old_format_state_resumes_from_its_history(tmp_path, config
     old_config = {k: v for k, v in study.system_attrs["strategy"].items() if v is not None}  # as written before
     study.set_system_attr("strategy", old_config)
     resumed = hn.load_study("old", url)
+    assert "strategy state in an old format" in caplog.text and "is ignored" in caplog.text
     resumed.optimize(lambda t: 0.0, n_trials=3)
     assert [t.state for t in resumed.trials] == [TrialState.COMPLETE] * 5
     assert resumed.strategy.to_config() == study.strategy.to_config()

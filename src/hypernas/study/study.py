@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,11 @@ _STRATEGY_KEY = "strategy"
 _PRUNER_KEY = "pruner"
 _SEED_KEY = "seed"
 _STRATEGY_STATE_PREFIX = "strategy_state:"  # + the strategy's state key: its declared, JSON state
+# where strategies kept their state before it was declared (some of it pickled): never read, only reported
+_UNDECLARED_STATE_KEYS = ("cmaes:state", "gp:hyperparameters", "grid:stages", "hyperband:plan", "local:center",
+                          "neat:generation:", "predictor:", "qlearning:q", "reinforce:state")
+
+logger = logging.getLogger("hypernas")
 _RESERVED_COLUMNS = ("number", "state", "value", "values", "datetime_start", "datetime_complete", "duration", "error")
 
 
@@ -534,6 +540,10 @@ def load_study(name: str, storage: Storage | str | None, *, strategy: Strategy |
     except StrategyError as exc:
         raise StrategyError(f"study {name!r}: its strategy cannot be rebuilt ({exc}); pass strategy= to load_study") from None
     prun = make_pruner(pruner if pruner is not None else attrs.get(_PRUNER_KEY))
+    undeclared = sorted(k for k in attrs if k.startswith(_UNDECLARED_STATE_KEYS))
+    if undeclared:
+        logger.warning("study %r: strategy state in an old format (%s) is ignored; the strategy continues from the "
+                       "trial history", name, ", ".join(undeclared))
     space = Space.from_config(attrs[_SPACE_KEY]) if attrs.get(_SPACE_KEY) else None
     return Study(store, info, strat, prun, space, seed)
 

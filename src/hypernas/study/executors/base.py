@@ -45,7 +45,10 @@ class Executor(Configurable, ABC):
     process once for each trial finished during the run (:class:`FinishedTrials` finds them in the
     record for workers that run elsewhere); and return once every worker has stopped. If a worker
     raises, stop the others and raise that error; if a worker process dies, raise
-    :class:`~hypernas.errors.WorkerCrashedError` naming it and how it ended.
+    :class:`~hypernas.errors.WorkerCrashedError` naming it and how it ended. A worker in another
+    process runs :func:`~hypernas.study.loop.worker_loop` inside
+    :func:`~hypernas.study.loop.keep_alive`, so its running trials keep a heartbeat (without one, a
+    trial of a worker on another machine counts as lost after 300 s).
     """
 
     @abstractmethod

@@ -25,7 +25,7 @@ from hypernas.record import FrozenTrial, TrialState
 from hypernas.study.contracts import Callback, RunningStudy
 from hypernas.study.executors.base import EXECUTORS, Executor, FinishedTrials, Job
 from hypernas.study.executors.thread import ThreadExecutor
-from hypernas.study.loop import worker_loop
+from hypernas.study.loop import keep_alive, worker_loop
 from hypernas.study.storage import SQLStorage
 
 
@@ -55,7 +55,8 @@ def _worker(payload: bytes, budget: SharedBudget, threads: int, mistakes: Any) -
     try:
         objective, handle, catch = pickle.loads(payload)  # what the parent pickled for this run, not the record
         study = handle.open()
-        with contextlib.suppress(KeyboardInterrupt):  # the interrupted trial is already recorded; the parent reports
+        # the interrupted trial is already recorded; the parent reports
+        with contextlib.suppress(KeyboardInterrupt), keep_alive(study, requeue_lost=False):
             worker_loop(study, objective, budget, catch, ())
     except HypernasError as exc:
         budget.stop.set()
