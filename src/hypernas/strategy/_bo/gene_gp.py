@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 from scipy.linalg import cho_solve
-from scipy.optimize import minimize
 
 from hypernas.space import Categorical, Fixed, Space, Tokenizable
 from hypernas.strategy._bo.gp_math import cholesky, half_log_det
@@ -111,6 +110,8 @@ class GeneGP:
         return float(value), grad
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> None:
+        from scipy.optimize import minimize  # ~0.3 s to import: only when a predictor fits, not on import hypernas
+
         self.x = np.asarray(x, dtype=float)
         self.mu, self.sd = float(np.mean(y)), float(np.std(y) or 1.0)
         z = (np.asarray(y, dtype=float) - self.mu) / self.sd

@@ -13,14 +13,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 MIN_EXPONENT, MAX_EXPONENT = 1.0, 2.0
 
 
 def warp(values: np.ndarray) -> np.ndarray:
     """Monotone increasing transform of ``values`` (larger is better), standardized then power-transformed."""
-    from scipy.stats import yeojohnson  # scipy.stats takes ~0.4 s to import: only when a GP runs
+    from scipy.optimize import minimize_scalar  # scipy's optimizers and statistics take ~0.5 s to import:
+    from scipy.stats import yeojohnson  # only when a GP runs, not on import hypernas
 
     values = np.asarray(values, dtype=float)
     spread = float(values.std())
