@@ -74,3 +74,14 @@ def test_a_registered_class_keeps_its_first_name_and_temporarily_restores_names(
     with widgets.temporarily("fresh", Fresh):
         assert Fresh.name == "fresh"
     assert Fresh.name == "widget" and "name" not in vars(Fresh)
+
+
+def test_a_missing_required_option_is_named_not_a_python_signature():
+    class Needy(Configurable):
+        def __init__(self, data: str, size: int = 1) -> None:
+            self.data, self.size = data, size
+
+    things: Registry[type[Needy]] = Registry("thing")
+    things.register("needy")(Needy)
+    with pytest.raises(ConfigError, match=r"^thing 'needy' needs the option 'data'; allowed: data, size$"):
+        things.build("needy")

@@ -121,6 +121,12 @@ class Registry(Generic[T]):
         """The option names the entry ``name`` accepts."""
         return signature_options(self._signature_target(name), self.skip)
 
+    def required_options(self, name: str) -> list[str]:
+        """The options the entry ``name`` cannot do without (no default)."""
+        params = list(inspect.signature(self._signature_target(name)).parameters.values())[self.skip:]
+        return [p.name for p in params if p.default is p.empty and p.name != "self"
+                and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
     def takes_any_option(self, name: str) -> bool:
         """Whether the entry ``name`` accepts arbitrary keyword options (``**kwargs``)."""
         params = inspect.signature(self._signature_target(name)).parameters.values()
@@ -157,6 +163,9 @@ class Registry(Generic[T]):
         for key, value in (defaults or {}).items():
             if key in allowed and key not in options:
                 options[key] = value
+        missing = [option for option in self.required_options(name) if option not in options]
+        if missing:
+            raise self.error(f"{self.kind} {name!r} needs the option {missing[0]!r}; allowed: {', '.join(allowed)}")
         try:
             return entry(*args, **options)  # type: ignore[operator]
         except TypeError as exc:

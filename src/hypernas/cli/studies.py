@@ -62,7 +62,7 @@ def cmd_studies(args: argparse.Namespace) -> int:
     """A table of the storage's studies: trial counts per state, best values, creation time."""
     from rich.table import Table
 
-    storage = get_storage(args.storage or default_storage())
+    storage = get_storage(args.storage or default_storage(), must_exist=True)
     summaries = storage.summaries()
     if not summaries:
         print(f"no studies in {storage.url}")
@@ -138,7 +138,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_delete(args: argparse.Namespace) -> int:
     """Delete a study and its trials from the storage."""
-    storage = get_storage(args.storage or default_storage())
+    storage = get_storage(args.storage or default_storage(), must_exist=True)
     n = len(_read_study(args.study, storage).trials)
     storage.delete_study(args.study)
     print(f"deleted study {args.study!r} and its {n} trial(s) from {storage.url}")

@@ -530,8 +530,11 @@ def create_study(name: str | None = None, storage: Storage | str | None = None, 
 
 def load_study(name: str, storage: Storage | str | None, *, strategy: Strategy | str | Mapping[str, Any] | None = None,
                pruner: Pruner | str | Mapping[str, Any] | None = None) -> Study:
-    """Reopen a study; its strategy, pruner, seed and space are restored unless given here."""
-    store = get_storage(storage)
+    """Reopen a study; its strategy, pruner, seed and space are restored unless given here.
+
+    Nothing is created: a storage that does not exist or holds no hypernas record is a :class:`StorageError`.
+    """
+    store = get_storage(storage, must_exist=True)
     info = store.get_study(name)
     attrs = info.system_attrs
     seed = attrs.get(_SEED_KEY)
@@ -550,9 +553,9 @@ def load_study(name: str, storage: Storage | str | None, *, strategy: Strategy |
 
 def delete_study(name: str, storage: Storage | str) -> None:
     """Remove a study and all its trials from ``storage``."""
-    get_storage(storage).delete_study(name)
+    get_storage(storage, must_exist=True).delete_study(name)
 
 
 def study_names(storage: Storage | str) -> list[str]:
-    """Names of the studies in ``storage``."""
-    return get_storage(storage).study_names()
+    """Names of the studies in ``storage`` (which must exist)."""
+    return get_storage(storage, must_exist=True).study_names()

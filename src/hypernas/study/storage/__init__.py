@@ -29,10 +29,11 @@ def normalize_url(storage: str) -> str:
     return storage
 
 
-def get_storage(storage: Storage | str | None) -> Storage:
+def get_storage(storage: Storage | str | None, *, must_exist: bool = False) -> Storage:
     """A :class:`Storage` from an object, a SQLAlchemy URL, a SQLite file path, or None/"memory" (in-memory).
 
-    SQL storages are shared per URL within a process, so their trial cache is shared too.
+    SQL storages are shared per URL within a process, so their trial cache is shared too. With
+    ``must_exist`` (reading a record) nothing is created: the database must already hold one.
     """
     if isinstance(storage, Storage):
         return storage
@@ -43,7 +44,7 @@ def get_storage(storage: Storage | str | None) -> Storage:
     url = normalize_url(storage)
     with _open_lock:
         if url not in _open:
-            _open[url] = SQLStorage(url)
+            _open[url] = SQLStorage(url, create=not must_exist)
         return _open[url]
 
 

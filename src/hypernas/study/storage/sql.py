@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, IntegrityError, SQLAlchemyError
 
 from hypernas.errors import DuplicateStudyError, StorageError, StudyNotFoundError, TrialStateError
 from hypernas.record import FrozenTrial, TrialState
@@ -91,7 +91,9 @@ def _sqlite_path(url: sa.engine.URL) -> str | None:
 class SQLStorage(Storage):
     """Study record in a relational database, addressed by a SQLAlchemy URL."""
 
-    def __init__(self, url: str, engine_kwargs: dict[str, Any] | None = None) -> None:
+    def __init__(self, url: str, engine_kwargs: dict[str, Any] | None = None, *, create: bool = True) -> None:
+        """Open the database at ``url``; with ``create=False`` it must already hold a hypernas record
+        (nothing is created or written: a missing file or missing tables is a :class:`StorageError`)."""
         self.url = url
         try:
             parsed = sa.engine.make_url(url)
@@ -103,9 +105,11 @@ class SQLStorage(Storage):
         if self._is_sqlite:
             path = _sqlite_path(parsed)
             if path is not None:
-                folder = Path(path).expanduser().resolve().parent
-                if not folder.is_dir():
-                    raise StorageError(f"storage {url!r}: folder {str(folder)!r} does not exist")
+                file = Path(path).expanduser().resolve()
+                if not file.parent.is_dir():
+                    raise StorageError(f"storage {url!r}: folder {str(file.parent)!r} does not exist")
+                if not create and not file.is_file():
+                    raise StorageError(f"storage {url!r}: no such file {str(file)!r}")
                 self._lock_path = str(Path(path).expanduser().resolve()) + ".lock"
             kwargs.setdefault("connect_args", {"timeout": 120, "check_same_thread": False})
             if path is None:
@@ -117,27 +121,34 @@ class SQLStorage(Storage):
         except SQLAlchemyError as exc:
             raise StorageError(f"storage {url!r} cannot be opened: {exc}") from None
         if self._is_sqlite:
-            self._install_sqlite_hooks()
+            self._install_sqlite_hooks(wal=create)
         self._cache_lock = threading.Lock()
         self._finished: dict[int, dict[int, FrozenTrial]] = {}
         self._watermark: dict[int, int] = {}
         self._thread_locks: dict[int, threading.Lock] = {}
         try:
-            self._create_schema()
-        except OperationalError as exc:
-            raise StorageError(f"storage {url!r} cannot be opened: {str(exc.orig).splitlines()[0]}") from None
+            if create:
+                self._create_schema()
+            else:
+                self._check_schema()
+        except DatabaseError as exc:
+            raise StorageError(f"storage {url!r} cannot be opened as a database: {str(exc.orig).splitlines()[0]}") from None
 
     # --- engine set-up ---------------------------------------------------------------------
     @property
     def key(self) -> str:
         return self.url
 
-    def _install_sqlite_hooks(self) -> None:
+    def _install_sqlite_hooks(self, wal: bool) -> None:
+        """Per connection: our own BEGINs, foreign keys, a long busy timeout; WAL mode when ``wal`` (it is kept
+        in the file, so a record hypernas created has it, and a file only read is left as it was)."""
+
         @sa.event.listens_for(self.engine, "connect")
         def on_connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # let us emit BEGIN ourselves
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            if wal:
+                cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=120000")
@@ -147,6 +158,17 @@ class SQLStorage(Storage):
         def on_begin(conn: Connection) -> None:
             immediate = conn.get_execution_options().get("hn_write", False)
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    def _check_schema(self) -> None:
+        """Refuse a database without hypernas's tables or of another schema version, writing nothing."""
+        with self._read() as conn:
+            missing = sorted(set(metadata.tables) - set(sa.inspect(conn).get_table_names()))
+            if missing:
+                raise StorageError(f"storage {self.url!r} holds no hypernas record (no table {missing[0]!r})")
+            row = conn.execute(sa.select(version_table.c.schema_version)).first()
+        if row is None or row[0] != SCHEMA_VERSION:
+            raise StorageError(f"storage {self.url!r} has schema version {row[0] if row else None}; "
+                               f"this hypernas reads version {SCHEMA_VERSION}")
 
     def _create_schema(self) -> None:
         with self._write() as conn:
