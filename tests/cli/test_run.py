@@ -55,9 +55,9 @@ def test_resume_runs_up_to_the_config_budget_then_more_on_request(workdir: Path)
     study = load_study("study", "s.db")
     assert len(study.trials) == 5
     # the stored config keeps the overridden budget of 5: resume reports it is complete
-    code, out, _ = run_cli("resume", "study", "--storage", "s.db", "--quiet")
+    code, out, _ = run_cli("resume", "study", "--storage", "s.db", "--quiet", "--config", "study.yaml")
     assert code == 0 and "already has its 5 trials" in out
-    code, out, _ = run_cli("resume", "study", "--storage", "s.db", "--n-trials", "4", "--quiet")
+    code, out, _ = run_cli("resume", "study", "--storage", "s.db", "--n-trials", "4", "--quiet", "--trust-stored-objective")
     assert code == 0
     assert len(load_study("study", "s.db").trials) == 9
 
@@ -99,7 +99,8 @@ def test_console_script_runs_as_a_process(workdir: Path) -> None:
     assert "Best trial" in result.stdout
     assert "3/3" in result.stderr  # the progress bar, on stderr
     quiet = subprocess.run([sys.executable, "-m", "hypernas", "resume", "study", "--storage", "p.db",
-                            "--n-trials", "2", "--quiet"], capture_output=True, text=True, timeout=120)
+                            "--n-trials", "2", "--quiet", "--config", "study.yaml"], capture_output=True, text=True,
+                           timeout=120)
     assert quiet.returncode == 0 and "trials" not in quiet.stderr
 
 
@@ -119,7 +120,7 @@ def test_ctrl_c_saves_and_says_how_to_resume(workdir: Path) -> None:
                             capture_output=True, text=True, timeout=120,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert result.returncode == 130
-    assert "hypernas resume slow --storage c.db --requeue" in result.stderr
+    assert "hypernas resume slow --storage c.db --requeue --config slow.yaml" in result.stderr
     assert "Traceback" not in result.stderr
     study = load_study("slow", "c.db")
     states = [t.state for t in study.trials]
@@ -127,8 +128,17 @@ def test_ctrl_c_saves_and_says_how_to_resume(workdir: Path) -> None:
     assert "interrupted" in (study.trials[3].error or "")
     interrupted_params = study.trials[3].params
     # resume re-runs the interrupted configuration first, then completes the budget of 10
-    code, _, _ = run_cli("resume", "slow", "--storage", "c.db", "--requeue", "--quiet")
+    code, _, _ = run_cli("resume", "slow", "--storage", "c.db", "--requeue", "--quiet", "--config", "slow.yaml")
     study = load_study("slow", "c.db")
     assert code == 0
     assert study.trials[4].params == interrupted_params and study.trials[4].state is TrialState.COMPLETE
     assert len([t for t in study.trials if t.state is TrialState.COMPLETE]) == 10
+
+
+def test_resume_imports_no_code_named_in_the_database_unless_trusted(workdir: Path) -> None:
+    run_cli("run", "study.yaml", "--storage", "s.db", "--n-trials", "2", "--quiet")
+    Path("cli_objectives.py").write_text("raise SystemExit('the stored objective module was imported')\n")
+    code, _, err = run_cli("resume", "study", "--storage", "s.db", "--n-trials", "1", "--quiet")
+    assert code == 2 and err.count("\n") == 1
+    assert "runs the objective 'cli_objectives:" in err and "--trust-stored-objective" in err and "--config" in err
+    assert len(load_study("study", "s.db").trials) == 2

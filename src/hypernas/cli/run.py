@@ -44,6 +44,12 @@ def add_parsers(subparsers: Any) -> None:
     resume.add_argument("--timeout", type=float, help="seconds to run")
     resume.add_argument("--requeue", action="store_true", help="run again the trials that were lost or interrupted")
     resume.add_argument("--quiet", action="store_true", help="no progress bar")
+    trust = resume.add_mutually_exclusive_group()
+    trust.add_argument("--config", help="take the objective from this YAML config of yours (and its folder) "
+                                        "instead of the one stored with the study")
+    trust.add_argument("--trust-stored-objective", action="store_true",
+                       help="import the 'module:function' objective stored with the study from the folder stored "
+                            "with it: only for a study file you trust, since that runs its code")
     resume.set_defaults(handler=cmd_resume)
 
 
@@ -68,12 +74,14 @@ def cmd_run(args: argparse.Namespace) -> int:
                           f"'hypernas resume {name} --storage {storage}', or pass --name") from None
     study.set_system_attr(RUN_CONFIG_KEY, dump_config(config))
     study.set_system_attr(CONFIG_DIR_KEY, config_dir)
-    return _optimize(study, config, objective, storage, config.n_trials, config.timeout, args.quiet, config.requeue_lost)
+    trust = f" --config {args.config}" if isinstance(config.objective, str) else ""
+    return _optimize(study, config, objective, storage, config.n_trials, config.timeout, args.quiet,
+                     config.requeue_lost, trust)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     """Continue a study from the config stored with it, up to its ``n_trials`` or as many more as asked."""
-    from hypernas.cli.run_config import load_objective, parse_config
+    from hypernas.cli.run_config import parse_config
 
     storage = args.storage or default_storage()
     study = load_study(args.study, storage)
@@ -82,7 +90,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         raise ConfigError(f"study {args.study!r} was not started with 'hypernas run'; resume it from Python with "
                           "load_study(...).optimize(objective, ...)")
     config = parse_config(attrs[RUN_CONFIG_KEY], f"study {args.study!r}")
-    objective = load_objective(config.objective, attrs.get(CONFIG_DIR_KEY))
+    objective = _resume_objective(args, config, attrs.get(CONFIG_DIR_KEY))
     requeue = args.requeue or config.requeue_lost
     study.fail_lost_trials(requeue=requeue)
     n_trials = args.n_trials
@@ -95,11 +103,27 @@ def cmd_resume(args: argparse.Namespace) -> int:
             print_best(study)
             return 0
     timeout = args.timeout if args.timeout is not None else (None if n_trials is not None else config.timeout)
-    return _optimize(study, config, objective, storage, n_trials, timeout, args.quiet, requeue)
+    trust = f" --config {args.config}" if args.config else (" --trust-stored-objective" if args.trust_stored_objective else "")
+    return _optimize(study, config, objective, storage, n_trials, timeout, args.quiet, requeue, trust)
+
+
+def _resume_objective(args: argparse.Namespace, config: RunConfig, stored_dir: Any) -> Any:
+    """The objective to resume with: a built-in one from the stored config; user code only from the user's
+    own ``--config``, or from the stored folder when the user trusts the study file."""
+    from hypernas.cli.run_config import load_config, load_objective
+
+    if args.config:
+        return load_objective(load_config(args.config).objective, str(Path(args.config).resolve().parent))
+    if isinstance(config.objective, str) and not args.trust_stored_objective:
+        raise ConfigError(f"study {args.study!r} runs the objective {config.objective!r} from {stored_dir!r}, as stored "
+                          "in its database; resuming imports that code: pass --config FILE (your own config) or, "
+                          "for a study file you trust, --trust-stored-objective")
+    return load_objective(config.objective, stored_dir if isinstance(stored_dir, str) else None)
 
 
 def _optimize(study: Study, config: RunConfig, objective: Any, storage: str, n_trials: int | None,
-              timeout: float | None, quiet: bool, requeue: bool) -> int:
+              timeout: float | None, quiet: bool, requeue: bool, trust: str) -> int:
+    """Run the study; on Ctrl-C say what is saved and the command that resumes it (with ``trust``'s flags)."""
     before = len(study.trials)
     try:
         study.optimize(objective, n_trials=n_trials, timeout=timeout, n_workers=config.n_workers,
@@ -107,7 +131,7 @@ def _optimize(study: Study, config: RunConfig, objective: Any, storage: str, n_t
     except KeyboardInterrupt:
         done = len([t for t in study.trials if t.state.is_finished])
         print(f"\nInterrupted: {done} finished trial(s) of study {study.name!r} are saved in {storage}.\n"
-              f"Resume with: hypernas resume {study.name} --storage {storage} --requeue", file=sys.stderr)
+              f"Resume with: hypernas resume {study.name} --storage {storage} --requeue{trust}", file=sys.stderr)
         return EXIT_INTERRUPTED
     ran = len(study.trials) - before
     print(f"Study {study.name!r}: {ran} new trial(s); {state_counts(study.trials)} (in {storage})")
