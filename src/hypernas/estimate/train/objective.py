@@ -19,6 +19,7 @@ Any other parameter is an error (a FAILED trial naming it), so a typo never goes
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -195,7 +196,7 @@ class TrainingObjective:
         if self.checkpoint_dir is None:
             return None
         study = getattr(getattr(trial, "study", None), "name", None) or "study"
-        path = self.checkpoint_dir / re.sub(r"[^A-Za-z0-9_.-]+", "_", str(study)) / f"trial-{trial.number}.pt"
+        path = self.checkpoint_dir / folder_name(str(study)) / f"trial-{trial.number}.pt"
         origin = self._origin_checkpoint(trial, path)
         if not path.exists() and origin != path and origin.exists():
             shutil.copyfile(origin, path)
@@ -213,3 +214,13 @@ class TrainingObjective:
         snapshot = getattr(trial, "snapshot", None)
         origin = snapshot().system_attrs.get("requeued_from") if callable(snapshot) else None
         return path if origin is None else path.with_name(f"trial-{origin}.pt")
+
+
+def folder_name(name: str) -> str:
+    """A folder name for a study that stays inside its parent whatever the study is called (``..``,
+    ``/etc``, separators): other characters become ``_``, leading dots go, and a name that had to change
+    gets a short hash of the original, so two studies never share a folder."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).lstrip(".")
+    if safe == name:
+        return name
+    return f"{safe or 'study'}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
