@@ -456,3 +456,10 @@ def test_returned_trials_are_copies() -> None:
     study.trials[0].params["x"] = 99.0
     study.best_trial.user_attrs["k"] = 1
     assert study.trials[0].params["x"] != 99.0 and study.best_trial.user_attrs == {}
+
+
+def test_a_negative_seed_is_refused_up_front():
+    with pytest.raises(hn.ConfigError, match=r"create_study: seed must be an integer >= 0 or None, got -1"):
+        hn.create_study(seed=-1)
+    with pytest.raises(hn.StrategyError, match=r"tpe: seed must be an integer >= 0 or None, got -3"):
+        hn.make_strategy({"type": "tpe", "seed": -3})

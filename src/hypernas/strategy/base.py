@@ -58,7 +58,7 @@ class Strategy(Configurable, ABC):
     """Where the strategy's state is kept with the study; empty: its registered name."""
 
     def __init__(self, seed: int | None = None) -> None:
-        self.seed = check_int(self.name or type(self).__name__, "seed", seed, optional=True, error=StrategyError)
+        self.seed = check_int(self.name or type(self).__name__, "seed", seed, 0, optional=True, error=StrategyError)
 
     def rng_for(self, study: StudyView, trial: FrozenTrial, purpose: int = 0) -> np.random.Generator:
         """A generator that depends only on the seed and the trial number: resumes reproduce proposals."""

@@ -498,7 +498,7 @@ def create_study(name: str | None = None, storage: Storage | str | None = None, 
     ``{type: name, **options}``. ``metrics`` names the objective values when the objective returns a dict.
     """
     store = get_storage(storage)
-    seed = check_int("create_study", "seed", seed, optional=True)
+    seed = check_int("create_study", "seed", seed, 0, optional=True)
     if name is None:
         name = f"study-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
     dirs = _directions(direction, directions)
