@@ -97,7 +97,7 @@ def test_study_by_sqlite_path(tmp_path):
     (dict(directions="maximize"), "non-empty list"),
     (dict(directions=["max", "min"], metrics=["acc"]), "create_study: metrics must name one value per direction \\(2\\), "
                                                        "got \\['acc'\\]"),
-    (dict(seed="7"), "create_study: seed must be an integer or None, got '7'"),
+    (dict(seed="7"), "create_study: seed must be an integer >= 0 or None, got '7'"),
     (dict(seed=1.5), "seed must be an integer"),
     (dict(pruner="nope"), "unknown pruner 'nope'"),
 ])
