@@ -267,3 +267,15 @@ def test_a_relative_sqlite_path_names_the_file_of_the_working_directory_it_was_g
     monkeypatch.chdir(second)
     assert get_storage("s.db").study_names() == []
     assert get_storage(f"sqlite:///{first / 's.db'}").study_names() == ["only-in-a"]
+
+
+def test_sqlite_urls_are_made_absolute_with_their_options_kept(tmp_path, monkeypatch):
+    from hypernas.study.storage import normalize_url
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert normalize_url("s.db") == f"sqlite:///{tmp_path / 's.db'}"
+    assert normalize_url("~/s.db") == f"sqlite:///{tmp_path / 'home' / 's.db'}"
+    assert normalize_url("sqlite:///s.db?timeout=3") == f"sqlite:///{tmp_path / 's.db'}?timeout=3"
+    for kept in ("sqlite:///:memory:", "sqlite://", "postgresql://user@host/db", f"sqlite:///{tmp_path / 'a.db'}"):
+        assert normalize_url(kept) == kept

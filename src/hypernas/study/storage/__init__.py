@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import threading
 
+import sqlalchemy as sa
+
 from hypernas.errors import StorageError
 from hypernas.study.storage.base import RunningTrial, Storage, StudyInfo, StudySummary
 from hypernas.study.storage.memory import InMemoryStorage
-from hypernas.study.storage.sql import SQLStorage
+from hypernas.study.storage.sql import SQLStorage, sqlite_path
 
 _open: dict[str, SQLStorage] = {}
 _open_lock = threading.Lock()
@@ -17,16 +19,20 @@ _open_lock = threading.Lock()
 def normalize_url(storage: str) -> str:
     """A storage string as a SQLAlchemy URL: a bare file path such as ``runs.db`` means SQLite.
 
-    A relative SQLite path is made absolute, so the URL names the same file whatever the working
-    directory is later (storages are shared per URL within a process, and workers reopen the URL).
+    A SQLite file path is made absolute (``~`` expanded), so the URL names the same file whatever the
+    working directory is later (storages are shared per URL within a process, and workers reopen the URL).
     """
     if "://" not in storage:
-        return f"sqlite:///{os.path.abspath(storage)}"
-    prefix = "sqlite:///"
-    path = storage[len(prefix):]
-    if storage.startswith(prefix) and path and path != ":memory:" and not path.startswith(("/", "file:")) and "?" not in path:
-        return prefix + os.path.abspath(path)
-    return storage
+        return f"sqlite:///{os.path.abspath(os.path.expanduser(storage))}"
+    try:
+        parsed = sa.engine.make_url(storage)
+    except sa.exc.ArgumentError:
+        return storage  # SQLStorage says what is wrong with it
+    path = sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None
+    if path is None:
+        return storage
+    absolute = os.path.abspath(os.path.expanduser(path))
+    return storage if absolute == path else parsed.set(database=absolute).render_as_string(hide_password=False)
 
 
 def get_storage(storage: Storage | str | None, *, must_exist: bool = False) -> Storage:

@@ -83,7 +83,8 @@ version_table = sa.Table(
 _FINISHED = [s.value for s in TrialState if s.is_finished]
 
 
-def _sqlite_path(url: sa.engine.URL) -> str | None:
+def sqlite_path(url: sa.engine.URL) -> str | None:
+    """The file of a SQLite URL; None for an in-memory or ``file:`` URI database."""
     db = url.database
     return None if not db or db == ":memory:" or db.startswith("file:") else db
 
@@ -103,14 +104,14 @@ class SQLStorage(Storage):
         kwargs = dict(engine_kwargs or {})
         self._lock_path: str | None = None
         if self._is_sqlite:
-            path = _sqlite_path(parsed)
+            path = sqlite_path(parsed)
             if path is not None:
                 file = Path(path).expanduser().resolve()
                 if not file.parent.is_dir():
                     raise StorageError(f"storage {url!r}: folder {str(file.parent)!r} does not exist")
                 if not create and not file.is_file():
                     raise StorageError(f"storage {url!r}: no such file {str(file)!r}")
-                self._lock_path = str(Path(path).expanduser().resolve()) + ".lock"
+                self._lock_path = str(file) + ".lock"
             kwargs.setdefault("connect_args", {"timeout": 120, "check_same_thread": False})
             if path is None:
                 kwargs.setdefault("poolclass", sa.pool.StaticPool)
@@ -167,8 +168,7 @@ class SQLStorage(Storage):
                 raise StorageError(f"storage {self.url!r} holds no hypernas record (no table {missing[0]!r})")
             row = conn.execute(sa.select(version_table.c.schema_version)).first()
         if row is None or row[0] != SCHEMA_VERSION:
-            raise StorageError(f"storage {self.url!r} has schema version {row[0] if row else None}; "
-                               f"this hypernas reads version {SCHEMA_VERSION}")
+            raise self._version_error(row[0] if row else None)
 
     def _create_schema(self) -> None:
         with self._write() as conn:
@@ -177,7 +177,10 @@ class SQLStorage(Storage):
             if row is None:
                 conn.execute(version_table.insert().values(schema_version=SCHEMA_VERSION))
             elif row[0] != SCHEMA_VERSION:
-                raise StorageError(f"storage {self.url!r} has schema version {row[0]}; this hypernas reads version {SCHEMA_VERSION}")
+                raise self._version_error(row[0])
+
+    def _version_error(self, found: Any) -> StorageError:
+        return StorageError(f"storage {self.url!r} has schema version {found}; this hypernas reads version {SCHEMA_VERSION}")
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
