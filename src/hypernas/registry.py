@@ -21,10 +21,15 @@ from hypernas.errors import ConfigError
 T = TypeVar("T")
 
 
+def _option_params(target: Callable[..., Any], skip: int = 0) -> list[inspect.Parameter]:
+    """The parameters of ``target`` that can be given by name (after its first ``skip`` positional ones)."""
+    params = list(inspect.signature(target).parameters.values())[skip:]
+    return [p for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "self"]
+
+
 def signature_options(target: Callable[..., Any], skip: int = 0) -> list[str]:
     """The keyword options ``target`` accepts (after its first ``skip`` positional ones)."""
-    params = list(inspect.signature(target).parameters.values())[skip:]
-    return [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "self"]
+    return [p.name for p in _option_params(target, skip)]
 
 
 class Registry(Generic[T]):
@@ -123,9 +128,7 @@ class Registry(Generic[T]):
 
     def required_options(self, name: str) -> list[str]:
         """The options the entry ``name`` cannot do without (no default)."""
-        params = list(inspect.signature(self._signature_target(name)).parameters.values())[self.skip:]
-        return [p.name for p in params if p.default is p.empty and p.name != "self"
-                and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        return [p.name for p in _option_params(self._signature_target(name), self.skip) if p.default is p.empty]
 
     def takes_any_option(self, name: str) -> bool:
         """Whether the entry ``name`` accepts arbitrary keyword options (``**kwargs``)."""
@@ -185,9 +188,7 @@ def _named(entry: Any, name: str) -> Any:
 def _config_value(value: Any) -> Any:
     if isinstance(value, Configurable):
         return value.to_config()
-    if isinstance(value, tuple):
-        return [_config_value(v) for v in value]
-    if isinstance(value, list):
+    if isinstance(value, (tuple, list)):
         return [_config_value(v) for v in value]
     if isinstance(value, Mapping):
         return {k: _config_value(v) for k, v in value.items()}

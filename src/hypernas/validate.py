@@ -76,7 +76,7 @@ def check_int_list(owner: str, name: str, values: Any, low: int | None = None, *
     ok = not isinstance(values, (str, bytes)) and isinstance(values, Sequence) and len(values) > 0 and all(
         is_integer(v) and (low is None or v >= low) for v in values)
     if not ok:
-        bound = "" if low is None else f" >= {low}"
+        bound = "" if low is None else _range_text(low, math.inf, False, False)
         raise _fail(owner, name, f"a non-empty list of integers{bound}", values, error)
     return [int(v) for v in values]
 
@@ -86,7 +86,7 @@ def check_choice(owner: str, name: str, value: Any, allowed: Sequence[T], *,
     """``value`` if it is one of ``allowed`` (``True`` is not ``1`` here, nor ``False`` ``0``)."""
     is_bool = isinstance(value, (bool, np.bool_))
     if value not in allowed or (is_bool and not any(isinstance(a, (bool, np.bool_)) and a == value for a in allowed)):
-        raise error(f"{owner}: {name} must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}")
+        raise _fail(owner, name, f"one of {', '.join(repr(a) for a in allowed)}", value, error)
     return value
 
 
