@@ -113,15 +113,21 @@ class ProcessExecutor(Executor):
 
 
 def _pickled(job: Job) -> bytes:
-    """What each worker needs of ``job``, pickled; a part that cannot be pickled is named."""
-    parts = {"objective": job.objective, "strategy and pruner of the study": job.handle, "catch": job.catch}
-    for what, part in parts.items():
+    """What each worker needs of ``job``, pickled once; if that fails, the part that cannot be pickled is named."""
+    unpicklable = (pickle.PicklingError, AttributeError, TypeError)
+    try:
+        return pickle.dumps((job.objective, job.handle, job.catch))
+    except unpicklable as whole:
+        culprit, reason = "job", whole
+    for what, part in {"objective": job.objective, "strategy and pruner of the study": job.handle,
+                       "catch": job.catch}.items():
         try:
             pickle.dumps(part)
-        except (pickle.PicklingError, AttributeError, TypeError) as exc:
-            raise ConfigError(f"executor='process' needs a {what} that can be pickled, such as a module-level "
-                              f"function or a class that can be imported ({exc}); use executor='thread' otherwise") from None
-    return pickle.dumps((job.objective, job.handle, job.catch))
+        except unpicklable as exc:
+            culprit, reason = what, exc
+            break
+    raise ConfigError(f"executor='process' needs a {culprit} that can be pickled, such as a module-level "
+                      f"function or a class that can be imported ({reason}); use executor='thread' otherwise")
 
 
 def _stop(procs: Sequence[BaseProcess], grace: float = 30.0) -> None:
