@@ -189,3 +189,16 @@ def test_parallel_threads_update_a_learning_strategy_safely():
         study = hn.create_study(direction="maximize", seed=0, strategy={"type": name})
         study.optimize(lambda t: float(str(t.params["cell"]).count("conv")), space, n_trials=16, n_workers=4, catch=())
         assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 16
+
+
+@pytest.mark.parametrize("decision", ["number", "error", "accuracy", "params_x"])
+def test_a_decision_may_not_take_the_name_of_a_record_column(decision):
+    class Deciding(RandomSearch):
+        def decisions(self, study, trial):
+            return {decision: 1}
+
+    with STRATEGIES.temporarily("deciding", Deciding):
+        study = hn.create_study(metrics=["accuracy"], directions=["maximize"], space={"x": hn.Float(0, 1)},
+                                strategy="deciding")
+        with pytest.raises(hn.InternalError, match=f"'{decision}' is a column of the trial's record"):
+            study.ask()

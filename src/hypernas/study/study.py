@@ -238,7 +238,8 @@ class Study:
         decisions = as_json_value(self.strategy.decisions(self, trial), owner)
         if not isinstance(decisions, dict):
             raise InternalError(f"{owner} must be a dict of JSON values, got {decisions!r}")
-        clash = [k for k in decisions if k in _RESERVED_COLUMNS or k.startswith(("params_", "user_attrs_", "values_"))]
+        columns = {*_RESERVED_COLUMNS, *self.value_names()}  # named metrics are columns too
+        clash = [k for k in decisions if k in columns or k.startswith(("params_", "user_attrs_", "values_"))]
         if clash:
             raise InternalError(f"{owner}: {clash[0]!r} is a column of the trial's record; use another name")
         return decisions
