@@ -242,7 +242,7 @@ def test_categorical_bad_definitions():
         Categorical("abc", name="c")
     with pytest.raises(SpaceError, match="appears twice"):
         Categorical(["a", "a"], name="c")
-    with pytest.raises(SpaceError, match="not JSON-serializable"):
+    with pytest.raises(SpaceError, match="not JSON data"):
         Categorical([object()], name="c")
 
 
@@ -269,7 +269,7 @@ def test_fixed():
     assert p.n_dims == 0 and p.encode(p.value) == [] and p.decode([]) == p.value
     assert p.neighbors(p.value) == [] and p.mutate(p.value, rng()) == p.value
     assert p.grid() == [p.value] and p.cardinality == 1
-    with pytest.raises(SpaceError, match="not JSON-serializable"):
+    with pytest.raises(SpaceError, match="not JSON data"):
         Fixed(object(), name="f")
 
 

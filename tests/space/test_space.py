@@ -15,7 +15,7 @@ def make_space() -> Space:
     return Space({
         "lr": Float(1e-4, 1e-1, log=True),
         "optimizer": Categorical(["sgd", "adam"]),
-        "momentum": Float(0.0, 0.99, when={"optimizer": "sgd"}),
+        "momentum": Float(0.0, 0.99, step=0.01, when={"optimizer": "sgd"}),
         "nesterov": Categorical([False, True], when={"momentum": [0.0, 0.5, 0.9]}),
         "depth": Int(1, 3),
         "act": Fixed("relu"),
@@ -145,8 +145,8 @@ def test_neighbors_differ_in_one_parameter_and_respect_conditions():
     assert near and all(space.validate(n) == n for n in near)
     assert len({space.key(n) for n in near}) == len(near) and space.key(c) not in {space.key(n) for n in near}
     switched = [n for n in near if n["optimizer"] == "sgd"]
-    # the child that becomes active takes its default (0.495, under which nesterov stays inactive)
-    assert switched == [{**c, "optimizer": "sgd", "momentum": pytest.approx(0.495)}]
+    # the children that become active take their defaults (momentum 0.5 on its grid, which activates nesterov)
+    assert switched == [{**c, "optimizer": "sgd", "momentum": 0.5, "nesterov": False}]
     for n in near:
         assert sum(n.get(k) != c.get(k) for k in ("lr", "optimizer", "depth")) == 1
 

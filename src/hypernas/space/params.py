@@ -39,7 +39,7 @@ def register_param_type(name: str) -> Callable[[type[Param]], type[Param]]:
 
 def value_key(value: Any) -> str:
     """A canonical string for a JSON-serializable value, used to compare and deduplicate."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def _number(owner: str, field: str, value: Any) -> float:
@@ -197,11 +197,17 @@ class NumericParam(Param):
             raise SpaceError(f"parameter {self.label}: low {low} is greater than high {high}")
         if self.log and self.low <= 0:
             raise SpaceError(f"parameter {self.label}: a log scale needs low > 0, got low={low}")
+        if not math.isfinite(self.high - self.low):
+            raise SpaceError(f"parameter {self.label}: the range [{low}, {high}] is too wide to compute with; "
+                             "keep high - low below 1.7e308")
         if self.step is not None:
             if self.step <= 0:
                 raise SpaceError(f"parameter {self.label}: step must be > 0, got {step}")
             if self.log:
                 raise SpaceError(f"parameter {self.label}: log scale and step cannot be combined")
+            if self.high > self.low and self.step > self.high - self.low:
+                raise SpaceError(f"parameter {self.label}: step {step} is larger than the range [{low}, {high}]; "
+                                 f"allowed: a step of at most {self._fmt(self.high - self.low)}")
         self._default = None if default is None else self.validate(default)
 
     def to_unit(self, value: float) -> float:
@@ -355,6 +361,10 @@ class Float(NumericParam):
         return out
 
 
+MAX_EXACT_INT = 2**53
+"""The largest integer bound of an :class:`Int` (every integer up to it is exact as a float, in models and JSON)."""
+
+
 @register_param_type("int")
 class Int(NumericParam):
     """An integer in ``[low, high]`` (inclusive), on multiples of ``step`` from ``low``; ``log=True`` for scale-free ranges."""
@@ -363,8 +373,12 @@ class Int(NumericParam):
                  when: Mapping[str, Any] | None = None, name: str | None = None) -> None:
         owner = f"parameter {_label(name)}"
         for field, x in (("low", low), ("high", high), ("step", step)):
-            if not _number(owner, field, x).is_integer():
+            number = _number(owner, field, x)
+            if not number.is_integer():
                 raise SpaceError(f"{owner}: {field} must be an integer, got {x!r}")
+            if abs(number) > MAX_EXACT_INT:
+                raise SpaceError(f"{owner}: {field} {x!r} is beyond the integers a parameter can hold exactly; "
+                                 f"allowed: -{MAX_EXACT_INT} to {MAX_EXACT_INT} (2**53)")
         super().__init__(low, high, log=log, step=None if log and step == 1 else step, default=default,
                          when=when, name=name)
         if self.step is None:
@@ -433,9 +447,13 @@ class Categorical(Param):
             try:
                 key = value_key(c)
             except (TypeError, ValueError):
-                raise SpaceError(f"parameter {self.label}: choice {c!r} is not JSON-serializable") from None
+                raise SpaceError(f"parameter {self.label}: choice {c!r} is not JSON data (strings, finite numbers, booleans, None, lists and dicts of them)") from None
             if key in self._index:
-                raise SpaceError(f"parameter {self.label}: choice {c!r} appears twice")
+                raise SpaceError(f"parameter {self.label}: choice {c!r} appears twice; choices must be distinct")
+            same = [d for d in self.choices[:i] if is_number(c) and is_number(d) and float(d) == float(c)]
+            if same:
+                raise SpaceError(f"parameter {self.label}: choices {same[0]!r} and {c!r} are the same number; "
+                                 "choices must be distinct")
             self._index[key] = i
         self._default = None if default is None else self.validate(default)
 
@@ -506,7 +524,7 @@ class Fixed(Param):
         try:
             self._key = value_key(value)
         except (TypeError, ValueError):
-            raise SpaceError(f"parameter {self.label}: value {value!r} is not JSON-serializable") from None
+            raise SpaceError(f"parameter {self.label}: value {value!r} is not JSON data (strings, finite numbers, booleans, None, lists and dicts of them)") from None
         self.value = value
 
     def validate(self, value: Any) -> Any:

@@ -12,7 +12,7 @@ import numpy as np
 import yaml
 
 from hypernas.errors import SpaceError
-from hypernas.space.params import PARAM_TYPES, Categorical, Fixed, Param, value_key
+from hypernas.space.params import PARAM_TYPES, Categorical, Fixed, NumericParam, Param, value_key
 
 
 class YamlLoader(yaml.SafeLoader):
@@ -37,11 +37,12 @@ class Space:
         named: dict[str, Param] = {}
         items: list[tuple[str, Param]] = []
         if isinstance(params, Mapping):
-            items.extend((str(k), v) for k, v in params.items())
+            items.extend(params.items())
         elif params is not None:
             items.extend((p.name, p) for p in params)
         items.extend(kwargs.items())
         for name, param in items:
+            _check_name(name)
             if not isinstance(param, Param):
                 raise SpaceError(f"parameter {name!r}: expected a Float, Int, Categorical, Fixed or architecture space, got {param!r}")
             if not name:
@@ -52,6 +53,8 @@ class Space:
                 raise SpaceError(f"parameter named {param.name!r} was given under the key {name!r}")
             param.name = name
             named[name] = param
+        if not named:
+            raise SpaceError("a space needs at least one parameter, e.g. Space(lr=Float(1e-4, 1e-1, log=True))")
         self._params = self._ordered(named)
         self._slices: dict[str, slice] = {}
         offset = 0
@@ -69,9 +72,14 @@ class Space:
                     raise SpaceError(f"parameter {name!r} is conditioned on {parent!r}, which is not in the space; known: {', '.join(named)}")
                 if parent == name:
                     raise SpaceError(f"parameter {name!r} is conditioned on itself")
+                if named[parent].cardinality is None and isinstance(named[parent], NumericParam):
+                    raise SpaceError(f"parameter {name!r} is conditioned on {parent!r}, a continuous float that almost "
+                                     "never takes one exact value; condition on a categorical, int, fixed or stepped "
+                                     "float parameter")
                 for v in values:
                     if not named[parent].contains(v):
                         raise SpaceError(f"parameter {name!r}: condition value {v!r} can never be taken by {parent!r}")
+                p.when[parent] = [named[parent].validate(v) for v in values]  # 2.0 -> 2 for an int parent
         ordered: dict[str, Param] = {}
         remaining = dict(named)
         while remaining:
@@ -80,6 +88,7 @@ class Space:
                 raise SpaceError(f"conditions form a cycle among: {', '.join(remaining)}")
             for n in ready:
                 ordered[n] = remaining.pop(n)
+        _check_reachable(ordered)
         return ordered
 
     # --- container protocol ----------------------------------------------------------------
@@ -295,7 +304,8 @@ class Space:
             raise SpaceError(f"a space must be a non-empty mapping of parameter name to description, got {config!r}")
         params: dict[str, Param] = {}
         for name, desc in config.items():
-            params[str(name)] = param_from_config(str(name), desc)
+            _check_name(name)
+            params[name] = param_from_config(name, desc)
         return cls(params)
 
     @classmethod
@@ -314,6 +324,27 @@ class Space:
                 raise SpaceError(f"'space' must map parameter names to descriptions, got {data['space']!r}")
             data = data["space"]
         return cls.from_config(data)
+
+
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str):
+        raise SpaceError(f"parameter names must be strings, got {name!r} ({type(name).__name__})")
+
+
+def _check_reachable(ordered: Mapping[str, Param]) -> None:
+    """Refuse a parameter that no configuration activates: its conditions, with those of its parents
+    and their parents, ask one parameter for values that do not overlap (e.g. ``a == 'x'`` and ``a == 'y'``)."""
+    needs: dict[str, dict[str, set[str]]] = {}  # parameter -> ancestor -> the ancestor values that activate it
+    for name, p in ordered.items():
+        own: dict[str, set[str]] = {}
+        for parent, allowed in p.when.items():
+            for ancestor, keys in [*needs[parent].items(), (parent, {value_key(v) for v in allowed})]:
+                common = own.get(ancestor, keys) & keys
+                if not common:
+                    raise SpaceError(f"parameter {name!r} is never active: its conditions and those of its parents "
+                                     f"need {ancestor!r} to take values that exclude each other")
+                own[ancestor] = common
+        needs[name] = own
 
 
 def _is_file(source: str) -> bool:

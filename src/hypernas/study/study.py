@@ -31,7 +31,7 @@ from hypernas.study.storage import Storage, get_storage
 from hypernas.study.storage.base import StudyInfo
 from hypernas.study.trial import Trial
 from hypernas.study.workers import is_lost, mark_done, mark_live, worker_info
-from hypernas.validate import check_int
+from hypernas.validate import check_int, is_integer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -205,6 +205,8 @@ class Study:
                 except Exception as exc:
                     self.storage.finish_trial(frozen.trial_id, TrialState.FAILED,
                                               error=f"enqueued parameters rejected: {exc}")
+                    if isinstance(exc, SpaceError):
+                        raise SpaceError(f"enqueued trial {frozen.number} is rejected (recorded as FAILED): {exc}") from None
                     raise
             else:
                 provisional = FrozenTrial(self.storage.next_trial_number(self.study_id), -1, TrialState.RUNNING)
@@ -219,6 +221,9 @@ class Study:
     def _complete_enqueued(self, space: Space, frozen: FrozenTrial) -> tuple[dict[str, Any], dict[str, Any]]:
         """The enqueued trial's parameters, the missing ones proposed by the strategy, and its decisions."""
         given = dict(frozen.params)
+        unknown = [k for k in given if k not in space]
+        if unknown:
+            raise SpaceError(f"unknown parameter {unknown[0]!r}; the space has: {', '.join(space)}")
         try:
             return space.validate(given), {}
         except SpaceError:
@@ -286,8 +291,22 @@ class Study:
         return frozen
 
     def _resolve(self, trial: Trial | FrozenTrial | int) -> tuple[int, int]:
+        """The id and number of a trial of this study (a trial of another study is refused)."""
+        if isinstance(trial, Trial) and isinstance(trial.study, Study):
+            other = trial.study
+            if other.storage.key == self.storage.key and other.study_id == self.study_id:
+                return trial.trial_id, trial.number
+            raise TrialStateError(f"tell: trial {trial.number} belongs to study {other.name!r}, not to {self.name!r}; "
+                                  "tell it to the study that asked for it")
         if isinstance(trial, (Trial, FrozenTrial)):
+            if any(t.trial_id == trial.trial_id for t in self.get_trials((TrialState.RUNNING,))):
+                return trial.trial_id, trial.number
+            if not any(t.trial_id == trial.trial_id for t in self.get_trials()):
+                raise TrialStateError(f"tell: trial {trial.number} is not a trial of study {self.name!r}; tell it to "
+                                      "the study that asked for it")
             return trial.trial_id, trial.number
+        if not is_integer(trial):
+            raise TrialStateError(f"tell: trial must be a Trial, a FrozenTrial or a trial number, got {trial!r}")
         for t in self.get_trials():
             if t.number == trial:
                 return t.trial_id, t.number
@@ -487,6 +506,27 @@ def _directions(direction: str | Direction | None, directions: Sequence[str | Di
     return [Direction.parse(direction or "minimize").value]
 
 
+MAX_NAME_LENGTH = 512
+
+
+def _check_study_name(name: Any) -> None:
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH or not name.isprintable():
+        raise ConfigError(f"create_study: a study name must be a non-blank string of printable characters, at most "
+                          f"{MAX_NAME_LENGTH} long, got {name!r}"[:300])
+
+
+def _check_metrics(metrics: Any, n_directions: int) -> None:
+    names = [metrics] if isinstance(metrics, str) else list(metrics) if isinstance(metrics, Sequence) else None
+    if names is None or isinstance(metrics, str) or len(names) != n_directions:
+        raise ConfigError(f"create_study: metrics must name one value per direction ({n_directions}), got {metrics!r}")
+    for m in names:
+        if not isinstance(m, str) or not m:
+            raise ConfigError(f"create_study: metric names must be non-empty strings, got {m!r}")
+    if len(set(names)) != len(names):
+        twice = next(m for m in names if names.count(m) > 1)
+        raise ConfigError(f"create_study: metric {twice!r} is named twice; each optimized value needs its own name")
+
+
 def create_study(name: str | None = None, storage: Storage | str | None = None, *,
                  direction: str | Direction | None = None, directions: Sequence[str | Direction] | None = None,
                  strategy: Strategy | str | Mapping[str, Any] | None = None,
@@ -498,13 +538,14 @@ def create_study(name: str | None = None, storage: Storage | str | None = None, 
     ``strategy`` and ``pruner`` may be objects, registered names (``"random"``, ``"grid"``, ...) or
     ``{type: name, **options}``. ``metrics`` names the objective values when the objective returns a dict.
     """
-    store = get_storage(storage)
-    seed = check_int("create_study", "seed", seed, 0, optional=True)
     if name is None:
         name = f"study-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    _check_study_name(name)
+    seed = check_int("create_study", "seed", seed, 0, optional=True)
     dirs = _directions(direction, directions)
-    if metrics is not None and len(metrics) != len(dirs):
-        raise ConfigError(f"create_study: metrics must name one value per direction ({len(dirs)}), got {list(metrics)!r}")
+    if metrics is not None:
+        _check_metrics(metrics, len(dirs))
+    store = get_storage(storage)
     strat = make_strategy(strategy, seed=seed)
     prun = make_pruner(pruner)
     if space is not None and not isinstance(space, Space):
