@@ -28,14 +28,19 @@ def is_integer(x: Any) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
 
+def _bound(x: float) -> str:
+    """A bound as text: integers in full (``9223372036854775807``), other numbers in short form."""
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
 def _range_text(low: float, high: float, low_open: bool, high_open: bool) -> str:
     if math.isinf(low) and math.isinf(high):
         return ""
     if math.isinf(high):
-        return f" {'>' if low_open else '>='} {low:g}"
+        return f" {'>' if low_open else '>='} {_bound(low)}"
     if math.isinf(low):
-        return f" {'<' if high_open else '<='} {high:g}"
-    return f" in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        return f" {'<' if high_open else '<='} {_bound(high)}"
+    return f" in {'(' if low_open else '['}{_bound(low)}, {_bound(high)}{')' if high_open else ']'}"
 
 
 def _fail(owner: str, name: str, allowed: str, value: Any, error: type[HypernasError]) -> HypernasError:
@@ -53,6 +58,15 @@ def check_int(owner: str, name: str, value: Any, low: int | None = None, high: i
         allowed = "an integer" + _range_text(lo, hi, False, False) + (" or None" if optional else "")
         raise _fail(owner, name, allowed, value, error)
     return int(value)
+
+
+MAX_SEED = 2**63 - 1
+"""The largest seed: NumPy and PyTorch generators and the record's integers all take it."""
+
+
+def check_seed(owner: str, value: Any, *, optional: bool = True, error: type[HypernasError] = ConfigError) -> Any:
+    """A seed: an integer in ``[0, 2**63 - 1]`` (None passes when ``optional``)."""
+    return check_int(owner, "seed", value, 0, MAX_SEED, optional=optional, error=error)
 
 
 def check_number(owner: str, name: str, value: Any, low: float = -math.inf, high: float = math.inf, *,

@@ -39,8 +39,9 @@ def test_studies_show_best_export_delete(workdir: Path) -> None:
 
 def test_best_before_any_complete_trial_says_so(workdir: Path) -> None:
     Path("broken.yaml").write_text(CONFIG.replace("cli_objectives:bowl", "cli_objectives:broken"))
-    code, out, _ = run_cli("run", "broken.yaml", "--storage", "s.db", "--n-trials", "2", "--quiet")
-    assert code == 0 and out.endswith("No complete trial yet.\n")
+    code, out, err = run_cli("run", "broken.yaml", "--storage", "s.db", "--n-trials", "2", "--quiet")
+    assert code == 1 and out.endswith("2 new trial(s); 2 failed (in s.db)\n")
+    assert err == "hypernas: every trial of this run failed; the last: RuntimeError: no result\n"
     assert run_cli("best", "broken", "--storage", "s.db") == (0, "No complete trial yet.\n", "")
     assert run_cli("best", "broken", "--storage", "s.db", "--json") == (0, "null\n", "")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -218,3 +219,13 @@ def test_unsupported_setting_is_refused_up_front(name, setting, tmp_path):
     if len(setting.directions) == 1:
         assert any(repr(p) in str(error) for p in setting.make_space().names), "the message names the parameter"
     assert hn.load_study("refused", url).get_trials() == []
+
+
+@pytest.mark.parametrize("name, setting", REFUSED)
+def test_a_refusal_names_only_strategies_that_accept_the_setting(name, setting):
+    """'use X': every strategy a refusal suggests takes that very space (and number of objectives)."""
+    error = str(REFUSALS[name, setting.name])
+    hint = error.split("; use ", 1)[1] if "; use " in error else ""
+    suggested = [s for s in re.findall(r"'([a-z0-9_-]+)'", hint) if s in STRATEGIES]
+    for other in suggested:
+        assert REFUSALS[other, setting.name] is None, f"{name} suggests {other!r}, which refuses {setting.name}: {error}"

@@ -97,7 +97,7 @@ def test_study_by_sqlite_path(tmp_path):
     (dict(directions="maximize"), "non-empty list"),
     (dict(directions=["max", "min"], metrics=["acc"]), "create_study: metrics must name one value per direction \\(2\\), "
                                                        "got \\['acc'\\]"),
-    (dict(seed="7"), "create_study: seed must be an integer >= 0 or None, got '7'"),
+    (dict(seed="7"), "create_study: seed must be an integer in \\[0, 9223372036854775807\\] or None, got '7'"),
     (dict(seed=1.5), "seed must be an integer"),
     (dict(pruner="nope"), "unknown pruner 'nope'"),
 ])
@@ -459,7 +459,7 @@ def test_returned_trials_are_copies() -> None:
 
 
 def test_a_negative_seed_is_refused_up_front():
-    with pytest.raises(hn.ConfigError, match=r"create_study: seed must be an integer >= 0 or None, got -1"):
+    with pytest.raises(hn.ConfigError, match=r"create_study: seed must be an integer in \[0, 9223372036854775807\] or None, got -1"):
         hn.create_study(seed=-1)
-    with pytest.raises(hn.StrategyError, match=r"tpe: seed must be an integer >= 0 or None, got -3"):
+    with pytest.raises(hn.StrategyError, match=r"tpe: seed must be an integer in \[0, 9223372036854775807\] or None, got -3"):
         hn.make_strategy({"type": "tpe", "seed": -3})

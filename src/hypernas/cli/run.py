@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 RUN_CONFIG_KEY = "run_config"
 CONFIG_DIR_KEY = "config_dir"
 EXIT_INTERRUPTED = 130
+EXIT_ALL_FAILED = 1
 
 
 def add_parsers(subparsers: Any) -> None:
@@ -135,5 +136,9 @@ def _optimize(study: Study, config: RunConfig, objective: Any, storage: str, n_t
         return EXIT_INTERRUPTED
     ran = len(study.trials) - before
     print(f"Study {study.name!r}: {ran} new trial(s); {state_counts(study.trials)} (in {storage})")
+    new = study.trials[before:]
+    if new and all(t.state is TrialState.FAILED for t in new):
+        print(f"hypernas: every trial of this run failed; the last: {new[-1].error}", file=sys.stderr)
+        return EXIT_ALL_FAILED
     print_best(study)
     return 0

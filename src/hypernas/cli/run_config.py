@@ -8,15 +8,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hypernas.errors import ConfigError, ObjectiveError
 from hypernas.estimate.pruners import make_pruner
 from hypernas.estimate.registry import make_objective
 from hypernas.space import Space
-from hypernas.space.space import YamlLoader
+from hypernas.space.yaml_loading import read_yaml_file
 from hypernas.strategy import make_strategy
+from hypernas.study.executors import EXECUTORS
 
 DirectionName = Literal["minimize", "maximize"]
 
@@ -43,6 +43,13 @@ class RunConfig(BaseModel):
     requeue_lost: bool = False
 
 
+SPEC_FIELDS = {
+    "strategy": "a strategy name such as 'tpe' or a mapping {type: tpe, ...options}",
+    "pruner": "a pruner name such as 'median' or a mapping {type: asha, ...options}",
+    "objective": "'module:function' or a mapping {type: train, ...options}",
+}
+
+
 def _format_validation_error(source: str, exc: ValidationError) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(x) for x in err["loc"]) or "config"
@@ -51,6 +58,9 @@ def _format_validation_error(source: str, exc: ValidationError) -> str:
         return f"{source}: unknown key {loc!r}; allowed keys: {allowed}"
     if err["type"] == "missing":
         return f"{source}: missing required key {loc!r}"
+    field = str(err["loc"][0]) if err["loc"] else ""
+    if field in SPEC_FIELDS and len(err["loc"]) > 1:  # a name-or-mapping field: pydantic reports each alternative
+        return f"{source}: {field} must be {SPEC_FIELDS[field]}, got {err.get('input')!r}"
     more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
     return f"{source}: {loc}: {err['msg']} (got {err.get('input')!r}){more}"
 
@@ -67,7 +77,7 @@ def parse_config(data: Any, source: str = "config") -> RunConfig:
         raise ConfigError(f"{source}: give either 'direction' or 'directions', not both")
     # fail early on a bad space, strategy or pruner, with the config named
     for build in (lambda: Space.from_config(config.space), lambda: make_strategy(config.strategy, config.seed),
-                  lambda: make_pruner(config.pruner)):
+                  lambda: make_pruner(config.pruner), lambda: EXECUTORS.get(config.executor)):
         try:
             build()
         except ConfigError as exc:
@@ -77,14 +87,7 @@ def parse_config(data: Any, source: str = "config") -> RunConfig:
 
 def load_config(path: str | Path) -> RunConfig:
     """Read and validate a YAML run config."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {str(path)!r} does not exist")
-    try:
-        data = yaml.load(path.read_text(), Loader=YamlLoader)  # safe, and 1e-4 is a float
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
-    return parse_config(data, str(path))
+    return parse_config(read_yaml_file(path, "config file"), str(path))
 
 
 def load_objective(spec: str | Mapping[str, Any], search_path: str | Path | None = None) -> Callable[..., Any]:

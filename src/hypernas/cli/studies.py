@@ -10,10 +10,9 @@ import csv
 import io
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from hypernas.cli.options import STORAGE_HELP, default_storage
+from hypernas.cli.options import STORAGE_HELP, default_storage, output_file
 from hypernas.cli.output import console, param_texts, print_best
 from hypernas.record import TrialState
 from hypernas.space.params import value_text
@@ -114,6 +113,7 @@ def cmd_best(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Every trial as a CSV row or a JSON record, to standard output or ``--output``."""
+    output = output_file("--output", args.output) if args.output else None
     study = _read_study(args.study, args.storage or default_storage())
     records = study.to_records()
     if args.format == "json":
@@ -128,8 +128,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         for r in records:
             writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in r.items()})
         text = buffer.getvalue()
-    if args.output:
-        Path(args.output).write_text(text)
+    if output:
+        output.write_text(text)
         print(f"wrote {len(records)} trial(s) to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from hypernas.errors import SpaceError
 from hypernas.space.params import PARAM_TYPES, Categorical, Fixed, NumericParam, Param, value_key
-
-
-class YamlLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, also reading ``1e-4`` and ``1E5`` as floats (YAML 1.1 wants ``1.0e-4``)."""
-
-
-YamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
-    list("-+0123456789."),
-)
+from hypernas.space.yaml_loading import load_yaml, read_yaml_file
 
 
 class Space:
@@ -311,14 +299,11 @@ class Space:
     @classmethod
     def from_yaml(cls, source: str | Path) -> Space:
         """Build a space from a YAML file path or YAML text (see :meth:`from_config`)."""
-        if (isinstance(source, Path) and not source.is_file()) or (
-                isinstance(source, str) and source.strip().endswith((".yaml", ".yml")) and not _is_file(source)):
-            raise SpaceError(f"space file {str(source)!r} does not exist")
-        text = Path(source).read_text() if isinstance(source, Path) or _is_file(source) else str(source)
-        try:
-            data = yaml.load(text, Loader=YamlLoader)
-        except yaml.YAMLError as exc:
-            raise SpaceError(f"the space is not valid YAML: {str(exc).splitlines()[0]}") from None
+        if isinstance(source, Path) or (isinstance(source, str) and (
+                _is_file(source) or source.strip().endswith((".yaml", ".yml")))):
+            data = read_yaml_file(source, "space file", SpaceError)
+        else:
+            data = load_yaml(str(source), "the space", SpaceError)
         if isinstance(data, Mapping) and "space" in data:
             if not isinstance(data["space"], Mapping):
                 raise SpaceError(f"'space' must map parameter names to descriptions, got {data['space']!r}")

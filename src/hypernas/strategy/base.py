@@ -22,7 +22,7 @@ from hypernas.errors import StrategyError
 from hypernas.record import Direction, FrozenTrial, TrialState
 from hypernas.registry import Configurable
 from hypernas.space import Space
-from hypernas.validate import check_int
+from hypernas.validate import check_seed
 
 
 class StudyView(Protocol):
@@ -58,7 +58,7 @@ class Strategy(Configurable, ABC):
     """Where the strategy's state is kept with the study; empty: its registered name."""
 
     def __init__(self, seed: int | None = None) -> None:
-        self.seed = check_int(self.name or type(self).__name__, "seed", seed, 0, optional=True, error=StrategyError)
+        self.seed = check_seed(self.name or type(self).__name__, seed, error=StrategyError)
 
     def rng_for(self, study: StudyView, trial: FrozenTrial, purpose: int = 0) -> np.random.Generator:
         """A generator that depends only on the seed and the trial number: resumes reproduce proposals."""

@@ -24,7 +24,7 @@ from hypernas.strategy.base import Strategy, StudyView, objective_sign
 from hypernas.strategy.registry import register_strategy
 from hypernas.validate import check_bool, check_int, check_number
 
-_OTHERS = "'tpe', 'gp' or 'nsga2' (they handle categorical and conditional parameters)"
+_OTHERS = "'tpe' or 'nsga2' (they handle categorical and conditional parameters)"
 
 
 @register_strategy("cmaes")

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import traceback
 from collections.abc import Iterator, Sequence
 
-from hypernas.errors import SearchExhausted, TrialPruned, TrialStateError
+from hypernas.errors import ObjectiveError, SearchExhausted, TrialPruned, TrialStateError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.study.contracts import Budget, Callback, Objective, RunningStudy
 from hypernas.study.storage import SQLStorage
@@ -47,7 +48,31 @@ def run_trial(study: RunningStudy, objective: Objective, catch: tuple[type[BaseE
             logger.warning("trial %d failed: %s", trial.number, frozen.error if frozen else exc)
             return frozen  # type: ignore[return-value]
         raise
-    return study.tell(trial, result)
+    told = study.tell(trial, result)
+    if told.state is TrialState.FAILED:  # a result that is no value (None, NaN, a string)
+        logger.warning("trial %d failed: %s", told.number, told.error)
+    return told
+
+
+SAME_FAILURES_TO_STOP = 3
+"""A study none of whose trials has succeeded stops when this many in a row failed with the same error."""
+
+_DIVERGED = re.compile(r"\b(nan|-?inf|diverged)\b|FloatingPointError", re.IGNORECASE)
+
+
+def repeated_failure(trials: Sequence[FrozenTrial]) -> str | None:
+    """The error of a study that looks misconfigured, else ``None``: no trial has succeeded yet and the
+    last :data:`SAME_FAILURES_TO_STOP` failed with one error (a misspelt parameter, a missing option, an
+    objective that returns None). Non-finite results are left out: a diverging training depends on the
+    configuration tried, not on a mistake."""
+    done = [t for t in trials if t.state.is_finished and not t.system_attrs.get("lost")]
+    if len(done) < SAME_FAILURES_TO_STOP or any(t.state is not TrialState.FAILED for t in done):
+        return None
+    errors = {t.error or "" for t in sorted(done, key=lambda t: t.number)[-SAME_FAILURES_TO_STOP:]}
+    if len(errors) != 1:
+        return None
+    error = errors.pop()
+    return None if _DIVERGED.search(error) else error
 
 
 def _record_failure(study: RunningStudy, trial: Trial, error: str, *, tb: str | None = None,
@@ -77,6 +102,13 @@ def worker_loop(study: RunningStudy, objective: Objective, budget: Budget, catch
             raise
         if frozen is None or (budget.stop.is_set() and frozen.state is TrialState.FAILED and frozen.error == INTERRUPTED):
             continue
+        if frozen.state is TrialState.FAILED:
+            error = repeated_failure(study.get_trials())
+            if error is not None:
+                budget.stop.set()
+                raise ObjectiveError(f"the study stops: its trials all failed, the last {SAME_FAILURES_TO_STOP} with "
+                                     f"the same error, which looks like a mistake in the objective or its "
+                                     f"configuration rather than in one trial: {error}")
         for callback in callbacks:
             callback(study, frozen)
 

@@ -31,7 +31,7 @@ from hypernas.study.storage import Storage, get_storage
 from hypernas.study.storage.base import StudyInfo
 from hypernas.study.trial import Trial
 from hypernas.study.workers import is_lost, mark_done, mark_live, worker_info
-from hypernas.validate import check_int, is_integer
+from hypernas.validate import check_seed, is_integer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -541,7 +541,7 @@ def create_study(name: str | None = None, storage: Storage | str | None = None, 
     if name is None:
         name = f"study-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
     _check_study_name(name)
-    seed = check_int("create_study", "seed", seed, 0, optional=True)
+    seed = check_seed("create_study", seed)
     dirs = _directions(direction, directions)
     if metrics is not None:
         _check_metrics(metrics, len(dirs))

@@ -6,13 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from hypernas.cli.bench.harness import SPACES, run_nas_benchmark
-from hypernas.cli.bench.plot import plot_curves
+from hypernas.cli.bench.plot import PLOT_TYPES, plot_curves
+from hypernas.cli.options import output_file
 from hypernas.errors import ConfigError
 from hypernas.estimate.tabular import NB201Benchmark
 
@@ -68,15 +68,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
     strategies = [parse_strategy(s) for s in args.strategies.split(",") if s.strip()]
     if not strategies:
         raise ConfigError("bench nas: --strategies is empty; give e.g. random,evolution,optuna-tpe")
+    for option, value, low in (("--budget", args.budget, 1), ("--seeds", args.seeds, 1), ("--workers", args.workers, 1),
+                               ("--first-seed", args.first_seed, 0)):
+        if value < low:
+            raise ConfigError(f"bench nas: {option} must be at least {low}, got {value}")
+    json_file = output_file("--json", args.json) if args.json else None  # checked before the runs, not after
+    plot_file = output_file("--plot", args.plot, PLOT_TYPES) if args.plot else None
     results = run_nas_benchmark(args.data, args.dataset, strategies, args.budget, args.seeds, args.space, args.workers,
                                 args.first_seed)
     optimum = NB201Benchmark(args.data, dataset=args.dataset).best_test()
     print(f"NAS-Bench-201 {args.dataset}: budget {args.budget}, {args.seeds} seeds, "
           f"returned architecture's {args.dataset}_test_200 (optimum {optimum:.2f})")
     print(format_table(results, optimum))
-    if args.json:
+    if json_file:
         keys = ("strategy", "dataset", "budget", "seeds", "mean", "std", "per_seed")
-        Path(args.json).write_text(json.dumps([{k: r[k] for k in keys} for r in results], indent=2))
-    if args.plot:
-        plot_curves(results, args.plot)
+        json_file.write_text(json.dumps([{k: r[k] for k in keys} for r in results], indent=2))
+    if plot_file:
+        plot_curves(results, plot_file)
     return 0

@@ -8,6 +8,9 @@ from typing import Any
 
 import numpy as np
 
+PLOT_TYPES = ("png", "pdf", "svg", "jpg", "jpeg", "webp", "eps", "ps", "tif", "tiff")
+"""Image file types the plot can be written as (matplotlib's, without importing it to ask)."""
+
 
 def plot_curves(results: Sequence[dict[str, Any]], path: str | Path) -> None:
     """Incumbent test accuracy (mean over seeds) against the number of queries, one line per strategy."""

@@ -11,7 +11,7 @@ from hypernas.errors import ConfigError
 from hypernas.estimate.train.losses import LOSSES
 from hypernas.estimate.train.optim import OPTIMIZERS
 from hypernas.estimate.train.schedules import make_schedule
-from hypernas.validate import check_choice, check_int, check_number
+from hypernas.validate import check_choice, check_int, check_number, check_seed
 
 MONITORS = ("accuracy", "loss", "macro_f1")
 
@@ -67,7 +67,7 @@ class TrainConfig:
             raise ConfigError(f"{owner}: switch_to_sgd switches from Adam/AdamW, but the optimizer is {self.optimizer!r}")
         check_number(owner, "sgd_lr", self.sgd_lr, 0.0, low_open=True, optional=True)
         check_choice(owner, "monitor", self.monitor, MONITORS)
-        check_int(owner, "seed", self.seed)
+        check_seed(owner, self.seed, optional=False)
         check_choice(owner, "amp", self.amp, (True, False, "auto"))
         check_choice(owner, "loss", self.loss, LOSSES)
         if self.class_weights is not None and self.class_weights != "balanced" and (

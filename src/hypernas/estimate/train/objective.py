@@ -36,7 +36,7 @@ from hypernas.estimate.train.config import TrainConfig, field_names
 from hypernas.estimate.train.datasets import DATASETS, Dataset, DataSource, load_dataset
 from hypernas.estimate.train.splits import Splits, make_splits
 from hypernas.estimate.train.trainer import Trainer, resolve_device, seeded
-from hypernas.validate import check_choice
+from hypernas.validate import check_choice, check_number
 
 # metric -> direction; val_* metrics are those of the best validation epoch
 METRICS: dict[str, str] = {
@@ -70,6 +70,7 @@ class TrainingObjective:
                 DATASETS.get(dataset)
             except ConfigError as exc:
                 raise ObjectiveError(f"objective 'train': {exc}") from None
+            _check_dataset_options(dataset, dataset_options)
         elif not isinstance(dataset, (Dataset, DataSource, Splits)):
             raise ObjectiveError(f"objective 'train': dataset must be a name or a Dataset/DataSource/Splits, got {dataset!r}")
         self.metrics = [metric] if isinstance(metric, str) else list(metric)
@@ -79,7 +80,9 @@ class TrainingObjective:
             check_choice("objective 'train'", "metric", m, list(METRICS), error=ObjectiveError)
         self.model = model
         self.model_options = dict(model_options or {})
-        self.aliases = dict(aliases or {})
+        self.aliases = _checked_aliases(aliases)
+        for name, fraction in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+            check_number("objective 'train'", name, fraction, 0.0, 1.0, high_open=True, error=ObjectiveError)
         try:
             accepted = MODELS.options(model)
             for key in [k for k in train_options if k in accepted and k not in field_names()]:
@@ -92,6 +95,7 @@ class TrainingObjective:
             monitor = next((m[4:] for m in self.metrics if m.startswith("val_")), "accuracy")
             self.train_options = {"monitor": monitor, **train_options}
             TrainConfig.from_options(self.train_options)
+            resolve_device(str(self.train_options.get("device", "auto")))
         except ObjectiveError:
             raise
         except ConfigError as exc:
@@ -214,6 +218,29 @@ class TrainingObjective:
         snapshot = getattr(trial, "snapshot", None)
         origin = snapshot().system_attrs.get("requeued_from") if callable(snapshot) else None
         return path if origin is None else path.with_name(f"trial-{origin}.pt")
+
+
+def _check_dataset_options(dataset: str, options: Mapping[str, Any] | None) -> None:
+    if options is None:
+        return
+    if not isinstance(options, Mapping):
+        raise ObjectiveError(f"objective 'train': dataset_options must be a mapping of option to value, got {options!r}")
+    if DATASETS.takes_any_option(dataset):
+        return
+    accepted = [o for o in DATASETS.options(dataset) if o not in ("root", "download")]
+    unknown = [k for k in options if k not in accepted]
+    if unknown:
+        raise ObjectiveError(f"objective 'train': dataset {dataset!r}: unknown option {unknown[0]!r}; "
+                             f"allowed: {', '.join(accepted) or 'none'} (and data_root, download)")
+
+
+def _checked_aliases(aliases: Any) -> dict[str, str]:
+    if aliases is None:
+        return {}
+    if not isinstance(aliases, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()):
+        raise ObjectiveError(f"objective 'train': aliases must map parameter names to option names, e.g. "
+                             f"{{arch: layers}}, got {aliases!r}")
+    return dict(aliases)
 
 
 def folder_name(name: str) -> str:

@@ -20,6 +20,7 @@ from hypernas.space import Categorical, Fixed, Float, Int, Param, Space, value_k
 from hypernas.strategy.base import StudyView, objective_sign
 
 _SUPPORTED = (Float, Int, Categorical, Fixed)
+_FOR_ARCHITECTURES = "'evolution', 'random' or 'nsga2' (they search any architecture space)"
 
 
 @dataclass
@@ -141,12 +142,14 @@ def quality_order(values: np.ndarray, violations: np.ndarray) -> np.ndarray:
 
 def check_params(strategy: str, space: Space, allowed: Sequence[type[Param]] = _SUPPORTED,
                  alternatives: str = "'random' or an evolution strategy") -> None:
-    """Raise StrategyError naming the first parameter whose type ``strategy`` cannot model."""
+    """Raise StrategyError naming the first parameter whose type ``strategy`` cannot model, and strategies that
+    can: ``alternatives`` for a plain parameter, those that search any architecture space for an architecture."""
     for name, p in space.items():
         if not isinstance(p, tuple(allowed)):
             kinds = ", ".join(sorted({c.type_name for c in allowed}))
+            hint = alternatives if isinstance(p, _SUPPORTED) else _FOR_ARCHITECTURES
             raise StrategyError(f"strategy {strategy!r} cannot search parameter {name!r} of type "
-                                f"{p.type_name!r} (it handles: {kinds}); use {alternatives}")
+                                f"{p.type_name!r} (it handles: {kinds}); use {hint}")
 
 
 def check_single_objective(strategy: str, study: StudyView, alternatives: str) -> None:
