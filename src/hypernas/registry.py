@@ -32,6 +32,11 @@ def signature_options(target: Callable[..., Any], skip: int = 0) -> list[str]:
     return [p.name for p in _option_params(target, skip)]
 
 
+def required_options(target: Callable[..., Any], skip: int = 0) -> list[str]:
+    """The keyword options ``target`` cannot do without (no default)."""
+    return [p.name for p in _option_params(target, skip) if p.default is p.empty]
+
+
 class Registry(Generic[T]):
     """Named entries of one kind (``kind`` is used in messages: ``"strategy"``, ``"model"``, ...).
 
@@ -128,7 +133,7 @@ class Registry(Generic[T]):
 
     def required_options(self, name: str) -> list[str]:
         """The options the entry ``name`` cannot do without (no default)."""
-        return [p.name for p in _option_params(self._signature_target(name), self.skip) if p.default is p.empty]
+        return required_options(self._signature_target(name), self.skip)
 
     def takes_any_option(self, name: str) -> bool:
         """Whether the entry ``name`` accepts arbitrary keyword options (``**kwargs``)."""

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from hypernas.errors import SpaceError
-from hypernas.registry import Registry, signature_options
+from hypernas.registry import Registry, required_options, signature_options
 from hypernas.validate import check_int, check_number, is_integer, is_number
 
 PARAM_TYPES: Registry[type[Param]] = Registry("type", error=SpaceError)
@@ -78,6 +78,9 @@ class Param(ABC):
     def __init__(self, *, when: Mapping[str, Any] | None = None, name: str | None = None) -> None:
         self.name = name or ""
         self.when: dict[str, list[Any]] = {}
+        if when is not None and not isinstance(when, Mapping):
+            raise SpaceError(f"parameter {self.label}: when must map parent names to values, e.g. "
+                             f"{{optimizer: sgd}}, got {when!r}")
         for parent, allowed in (when or {}).items():
             values = list(allowed) if isinstance(allowed, (list, tuple)) else [allowed]
             if not values:
@@ -166,10 +169,11 @@ class Param(ABC):
             raise SpaceError(
                 f"parameter {name!r} ({cls.type_name}): unknown key {unknown[0]!r}; allowed: {', '.join(allowed)}"
             )
-        try:
-            return cls(**config, name=name)
-        except TypeError as exc:
-            raise SpaceError(f"parameter {name!r} ({cls.type_name}): {exc}; allowed keys: {', '.join(allowed)}") from None
+        missing = [option for option in required_options(cls.__init__) if option not in config and option != "name"]
+        if missing:
+            raise SpaceError(f"parameter {name!r} ({cls.type_name}): missing key {missing[0]!r}; allowed keys: "
+                             f"{', '.join(allowed)}")
+        return cls(**config, name=name)
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self.to_config().items() if k != "type")
@@ -376,7 +380,7 @@ class Int(NumericParam):
             number = _number(owner, field, x)
             if not number.is_integer():
                 raise SpaceError(f"{owner}: {field} must be an integer, got {x!r}")
-            if abs(number) > MAX_EXACT_INT:
+            if abs(int(x) if is_integer(x) else number) > MAX_EXACT_INT:
                 raise SpaceError(f"{owner}: {field} {x!r} is beyond the integers a parameter can hold exactly; "
                                  f"allowed: -{MAX_EXACT_INT} to {MAX_EXACT_INT} (2**53)")
         super().__init__(low, high, log=log, step=None if log and step == 1 else step, default=default,
