@@ -76,6 +76,17 @@ def test_searched_model_chain_genotype_and_multi_metric():
     assert trial.values[1] == (4 * 9 + 4) + (4 * 4 * 4 * 16 + 16) + (16 * 10 + 10)
 
 
+def test_a_darts_space_with_two_steps_trains_with_the_darts_model():
+    """The model builder reads the steps from the genotype, so a non-default DARTS space needs no model option."""
+    objective = TrainingObjective("digits", "darts", epochs=1, channels=4, layers=3, **SMALL)
+    space = hypernas.Space.from_config({"genotype": {"type": "darts", "steps": 2,
+                                                     "ops": ["skip_connect", "conv_3x3", "max_pool_3x3"]}})
+    study = hypernas.create_study(direction="maximize", seed=0)
+    study.optimize(objective, space, n_trials=2)
+    assert [t.state for t in study.trials] == [hypernas.TrialState.COMPLETE] * 2, [t.error for t in study.trials]
+    assert all(len(t.params["genotype"]["normal"]) == 4 for t in study.trials)
+
+
 @pytest.mark.parametrize("params, reason", [
     ({"model": "chain", "layers": [{"type": "pool"}] * 4},
      "ConfigError: chain genotype layer 3 ({\"type\": \"pool\"}): the feature map is 1x1 after 3 pooling(s)"),

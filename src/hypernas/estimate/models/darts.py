@@ -80,8 +80,11 @@ class DARTSNetwork(nn.Module):
 
 def build_darts(genotype: Mapping[str, Any], num_classes: int = 10, channels: int = 16, layers: int = 8,
                 in_channels: int = 3, space: DARTSCell | None = None) -> DARTSNetwork:
-    """A DARTS network for a genotype of :class:`~hypernas.space.DARTSCell` (the paper used 36 channels, 20 layers)."""
-    space = space or DARTSCell()
+    """A DARTS network for a genotype of :class:`~hypernas.space.DARTSCell` (the paper used 36 channels, 20 layers).
+
+    Without ``space`` the genotype is checked against every cell operation, with as many steps as it has nodes.
+    """
+    space = space or DARTSCell.for_genotype(genotype, name="genotype")
     genotype = space.validate(genotype)
 
     def nodes(edges: Sequence[Sequence[Any]]) -> list[Node]:
@@ -94,5 +97,5 @@ def build_darts(genotype: Mapping[str, Any], num_classes: int = 10, channels: in
 @MODELS.register("darts")
 def darts_model(input_shape: Sequence[int], num_classes: int, genotype: Mapping[str, Any], channels: int = 16,
                 layers: int = 8) -> nn.Module:
-    """``model: darts``: the network of the trial's ``genotype`` (normal and reduction cells)."""
+    """``model: darts``: the network of the trial's ``genotype`` (normal and reduction cells of any number of steps)."""
     return build_darts(genotype, num_classes, channels, layers, in_channels=int(input_shape[0]))

@@ -68,14 +68,26 @@ class HierarchicalNetwork(nn.Module):
 
 def build_hierarchical(genotype: Mapping[str, Any], num_classes: int = 10, channels: int = 16, cells: int = 1,
                        in_channels: int = 3, space: HierarchicalSpace | None = None) -> HierarchicalNetwork:
-    """A network whose cells are the genotype's top motif (each edge a copy of a level-2 motif)."""
-    g = (space or HierarchicalSpace()).validate(genotype)
+    """A network whose cells are the genotype's top motif (each edge a copy of a level-2 motif).
+
+    Without ``space`` the genotype is checked against every primitive, with as many motifs and nodes as it has.
+    """
+    g = (space or HierarchicalSpace.for_genotype(genotype, name="genotype")).validate(genotype)
     return HierarchicalNetwork(g["motifs"], g["top"], num_classes, channels, cells, in_channels)
 
 
 @MODELS.register("hierarchical")
-def hierarchical_model(input_shape: Sequence[int], num_classes: int, genotype: Mapping[str, Any], n_motifs: int = 6,
-                       motif_nodes: int = 4, top_nodes: int = 5, channels: int = 16, cells: int = 1) -> nn.Module:
-    """``model: hierarchical``: the network of the trial's ``genotype`` in a space of that many motifs and nodes."""
-    space = HierarchicalSpace(n_motifs=n_motifs, motif_nodes=motif_nodes, top_nodes=top_nodes)
+def hierarchical_model(input_shape: Sequence[int], num_classes: int, genotype: Mapping[str, Any],
+                       n_motifs: int | None = None, motif_nodes: int | None = None, top_nodes: int | None = None,
+                       channels: int = 16, cells: int = 1) -> nn.Module:
+    """``model: hierarchical``: the network of the trial's ``genotype``, of as many motifs and nodes as it has.
+
+    ``n_motifs``, ``motif_nodes`` and ``top_nodes``, if given, must be the genotype's.
+    """
+    space = HierarchicalSpace.for_genotype(genotype, name="genotype")
+    space.validate(genotype)
+    for option, given in (("n_motifs", n_motifs), ("motif_nodes", motif_nodes), ("top_nodes", top_nodes)):
+        if given is not None and given != getattr(space, option):
+            raise SpaceError(f"model 'hierarchical': option {option}={given!r} contradicts the genotype, whose "
+                             f"{option} is {getattr(space, option)}")
     return build_hierarchical(genotype, num_classes, channels, cells, int(input_shape[0]), space)

@@ -54,8 +54,11 @@ class MobileNetNetwork(nn.Module):
 
 def build_mobilenet(genotype: Sequence[Mapping[str, Any]], num_classes: int = 10, in_channels: int = 3,
                     width: float = 1.0, stem_stride: int = 1, space: MobileNetSpace | None = None) -> MobileNetNetwork:
-    """A MobileNetV2/MnasNet-style network for a genotype of ``space`` (one block setting per stage)."""
-    space = space or MobileNetSpace()
+    """A MobileNetV2/MnasNet-style network for a genotype of ``space`` (one block setting per stage).
+
+    Without ``space`` the genotype's stages sit on the default skeleton and may take any block settings.
+    """
+    space = space or MobileNetSpace.for_genotype(genotype, name="stages")
     stages = [MobileStage(c, s, g["depth"], MobileBlock(g["expansion"], tuple(g["kernel"]), g["se"]))
               for (c, s), g in zip(space.stages, space.validate(genotype))]
     return MobileNetNetwork(stages, num_classes, in_channels, width, stem_stride)
@@ -64,6 +67,14 @@ def build_mobilenet(genotype: Sequence[Mapping[str, Any]], num_classes: int = 10
 @MODELS.register("mobilenet")
 def mobilenet_model(input_shape: Sequence[int], num_classes: int, stages: Sequence[Mapping[str, Any]],
                     skeleton: Sequence[Sequence[int]] = DEFAULT_STAGES, width: float = 1.0, stem_stride: int = 1) -> nn.Module:
-    """``model: mobilenet``: the network of the trial's ``stages`` on the ``skeleton`` of (channels, stride) stages."""
+    """``model: mobilenet``: the network of the trial's ``stages`` on the ``skeleton`` of (channels, stride) stages.
+
+    The genotype holds each stage's block settings but not its channels and stride: ``skeleton`` gives
+    them, one pair per stage of the genotype (the space's ``stages``).
+    """
+    if isinstance(stages, Sequence) and not isinstance(stages, str) and isinstance(skeleton, Sequence) \
+            and len(stages) != len(skeleton):
+        raise SpaceError(f"model 'mobilenet': the genotype has {len(stages)} stage(s) but the option skeleton has "
+                         f"{len(skeleton)} ({list(skeleton)!r}); set skeleton to the space's stages")
     return build_mobilenet(list(stages), num_classes, int(input_shape[0]), width, stem_stride,
-                           MobileNetSpace(stages=skeleton))
+                           MobileNetSpace.for_genotype(stages, skeleton, name="stages"))

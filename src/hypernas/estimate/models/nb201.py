@@ -70,12 +70,15 @@ class NB201Network(nn.Module):
 
 def build_nb201(genotype: str, num_classes: int = 10, channels: int = 16, cells: int = 5,
                 in_channels: int = 3, space: NB201Cell | None = None) -> NB201Network:
-    """A NAS-Bench-201 network for a cell string (the benchmark used ``channels=16, cells=5``)."""
-    space = space or NB201Cell()
+    """A NAS-Bench-201 network for a cell string (the benchmark used ``channels=16, cells=5``).
+
+    Without ``space`` the cell is checked against every cell operation, with as many nodes as it has.
+    """
+    space = space or NB201Cell.for_genotype(genotype, name="cell")
     return NB201Network(space.to_ops(space.validate(genotype)), num_classes, channels, cells, in_channels)
 
 
 @MODELS.register("nb201")
 def nb201_model(input_shape: Sequence[int], num_classes: int, cell: str, channels: int = 16, cells: int = 5) -> nn.Module:
-    """``model: nb201``: the network of the trial's ``cell`` string."""
+    """``model: nb201``: the network of the trial's ``cell`` string (any number of nodes)."""
     return build_nb201(cell, num_classes, channels, cells, in_channels=int(input_shape[0]))

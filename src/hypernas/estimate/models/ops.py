@@ -114,28 +114,58 @@ class FactorizedReduce(nn.Module):
         return self.bn(torch.cat([self.a(x), self.b(y)], dim=1))
 
 
+Build = Callable[[int, int], nn.Module]
+"""``build(channels, stride) -> module``: one operation of a vocabulary."""
+
+
+def _skip(c: int, stride: int) -> nn.Module:
+    return nn.Identity() if stride == 1 else FactorizedReduce(c, c)
+
+
+def _avg_pool(c: int, stride: int) -> nn.Module:
+    return nn.AvgPool2d(3, stride, 1, count_include_pad=False)
+
+
+def _max_pool(c: int, stride: int) -> nn.Module:
+    return nn.MaxPool2d(3, stride, 1)
+
+
+def _conv(k: int) -> Build:
+    return lambda c, stride: ReLUConvBN(c, c, k, stride)
+
+
+def _sep_conv(k: int) -> Build:
+    return lambda c, stride: SepConv(c, c, k, stride)
+
+
+def _dil_conv(k: int) -> Build:
+    return lambda c, stride: DilConv(c, c, k, stride, 2)
+
+
+CELL_BUILDERS: dict[str, Build] = {
+    "none": lambda c, stride: Zero(stride),
+    "skip_connect": _skip,
+    "avg_pool_3x3": _avg_pool,
+    "max_pool_3x3": _max_pool,
+    **{f"{name}_{k}x{k}": _conv(k) for name in ("nor_conv", "conv") for k in (1, 3, 5, 7)},
+    **{f"sep_conv_{k}x{k}": _sep_conv(k) for k in (3, 5, 7)},
+    **{f"dil_conv_{k}x{k}": _dil_conv(k) for k in (3, 5)},
+}
+"""How every operation of :data:`~hypernas.space.arch.vocabulary.CELL_OPS` is built."""
+
+
+def _build(table: dict[str, Build], what: str, op: Any, channels: int, stride: int) -> nn.Module:
+    if not isinstance(op, str):
+        raise SpaceError(f"{what} builds one named operation, got {op!r}; a searchable edge needs a factory "
+                         "that mixes its candidates")
+    if op not in table:
+        raise SpaceError(f"{what}: unknown operation {op!r}; allowed: {', '.join(table)}")
+    return table[op](channels, stride)
+
+
 def cell_edge(op: str, channels: int, stride: int) -> nn.Module:
     """The NAS-Bench-201 or DARTS operation named ``op``: the default edge of those cells."""
-    if not isinstance(op, str):
-        raise SpaceError(f"cell_edge builds one named operation, got {op!r}; a searchable edge needs a factory "
-                         "that mixes its candidates")
-    c = channels
-    if op == "none":
-        return Zero(stride)
-    if op == "skip_connect":
-        return nn.Identity() if stride == 1 else FactorizedReduce(c, c)
-    if op in ("avg_pool_3x3", "max_pool_3x3"):
-        return nn.AvgPool2d(3, stride, 1, count_include_pad=False) if op.startswith("avg") else nn.MaxPool2d(3, stride, 1)
-    if op.startswith("nor_conv_"):
-        k = int(op.rsplit("_", 1)[1].split("x")[0])
-        return ReLUConvBN(c, c, k, stride)
-    if op.startswith("sep_conv_"):
-        return SepConv(c, c, int(op[-1]), stride)
-    if op.startswith("dil_conv_"):
-        return DilConv(c, c, int(op[-1]), stride, 2)
-    if op.startswith("conv_"):  # e.g. conv_3x3
-        return ReLUConvBN(c, c, int(op[-1]), stride)
-    raise SpaceError(f"unknown operation {op!r}")
+    return _build(CELL_BUILDERS, "cell_edge", op, channels, stride)
 
 
 # --- hierarchical motif primitives -------------------------------------------------------------
@@ -145,22 +175,21 @@ class ConvBNReLU(nn.Sequential):
         super().__init__(nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, bias=False), nn.BatchNorm2d(c_out), nn.ReLU())
 
 
+MOTIF_BUILDERS: dict[str, Build] = {
+    "identity": _skip,
+    "conv_1x1": lambda c, stride: ConvBNReLU(c, c, 1, stride),
+    "dw_conv_3x3": lambda c, stride: DilConv(c, c, 3, stride, 1),
+    "sep_conv_3x3": lambda c, stride: SepConv(c, c, 3, stride),
+    "max_pool_3x3": _max_pool,
+    "avg_pool_3x3": _avg_pool,
+    "conv_3x3": lambda c, stride: ConvBNReLU(c, c, 3, stride),
+}
+"""How every primitive of :data:`~hypernas.space.arch.hierarchical.HIERARCHICAL_OPS` is built."""
+
+
 def motif_edge(op: str, channels: int, stride: int) -> nn.Module:
     """The hierarchical primitive named ``op`` (:data:`~hypernas.space.arch.hierarchical.HIERARCHICAL_OPS`)."""
-    c = channels
-    if op == "identity":
-        return nn.Identity() if stride == 1 else FactorizedReduce(c, c)
-    if op in ("conv_1x1", "conv_3x3"):
-        return ConvBNReLU(c, c, int(op[-1]), stride)
-    if op == "dw_conv_3x3":
-        return DilConv(c, c, 3, stride, 1)
-    if op == "sep_conv_3x3":
-        return SepConv(c, c, 3, stride)
-    if op == "max_pool_3x3":
-        return nn.MaxPool2d(3, stride, 1)
-    if op == "avg_pool_3x3":
-        return nn.AvgPool2d(3, stride, 1, count_include_pad=False)
-    raise SpaceError(f"hierarchical network: unknown primitive {op!r}")
+    return _build(MOTIF_BUILDERS, "motif_edge", op, channels, stride)
 
 
 # --- mobile inverted-residual blocks -----------------------------------------------------------

@@ -6,6 +6,7 @@ from hypernas.space.arch.hierarchical import HIERARCHICAL_OPS, HierarchicalSpace
 from hypernas.space.arch.mobilenet import MobileNetSpace
 from hypernas.space.arch.nb201 import NB201_OPS, NB201Cell
 from hypernas.space.arch.token_encoding import TokenOneHot
+from hypernas.space.arch.vocabulary import CELL_OPS
 
-__all__ = ["DARTS_OPS", "HIERARCHICAL_OPS", "NB201_OPS", "ChainSpace", "DARTSCell", "HierarchicalSpace", "MobileNetSpace", "NB201Cell",
+__all__ = ["CELL_OPS", "DARTS_OPS", "HIERARCHICAL_OPS", "NB201_OPS", "ChainSpace", "DARTSCell", "HierarchicalSpace", "MobileNetSpace", "NB201Cell",
            "TokenOneHot"]

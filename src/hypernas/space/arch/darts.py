@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from hypernas.errors import SpaceError
+from hypernas.space.arch.vocabulary import CELL_OPS, check_ops
 from hypernas.space.capabilities import Crossable, HasDistance, Tokenizable
 from hypernas.space.params import Param, register_param_type
 from hypernas.validate import check_int, is_integer
@@ -32,18 +33,34 @@ CELLS = ("normal", "reduce")
 
 @register_param_type("darts")
 class DARTSCell(Param, Tokenizable, Crossable, HasDistance):
-    """A DARTS genotype: normal and reduction cells of ``steps`` nodes with 2 inputs each over ``ops``."""
+    """A DARTS genotype: normal and reduction cells of ``steps`` nodes with 2 inputs each over ``ops`` (from :data:`CELL_OPS`)."""
 
     def __init__(self, ops: Sequence[str] = DARTS_OPS, steps: int = 4, *, when: Mapping[str, Any] | None = None,
                  name: str | None = None) -> None:
         super().__init__(when=when, name=name)
-        if isinstance(ops, str) or not isinstance(ops, Sequence) or len(ops) < 1 or len(set(ops)) != len(ops):
-            raise SpaceError(f"parameter {self.label} (darts): ops must be a list of distinct operation names, got {ops!r}")
-        self.steps = check_int(f"parameter {self.label} (darts)", "steps", steps, 1, 8, error=SpaceError)
-        self.ops = [str(o) for o in ops]
+        owner = f"parameter {self.label} (darts)"
+        if isinstance(ops, str) or not isinstance(ops, Sequence) or len(ops) < 1 or any(list(ops).count(o) > 1 for o in ops):
+            raise SpaceError(f"{owner}: ops must be a list of distinct operation names, got {ops!r}")
+        self.ops = check_ops(owner, ops, CELL_OPS)
+        self.steps = check_int(owner, "steps", steps, 1, 8, error=SpaceError)
         self._op_index = {o: k for k, o in enumerate(self.ops)}
         self.n_edges = 2 * steps
         self._max_inputs = steps + 1  # node k + 2 may read nodes 0 .. k + 1
+
+    @classmethod
+    def for_genotype(cls, value: Any, *, name: str | None = None) -> DARTSCell:
+        """The space of every cell operation (:data:`CELL_OPS`) with as many steps as the genotype ``value`` has nodes.
+
+        What a network builder checks a genotype against: the genotype alone says how it is built.
+        """
+        edges = value.get("normal") if isinstance(value, Mapping) else None
+        steps = 4  # a genotype without a list of normal edges fails validation, which says what it needs
+        if isinstance(edges, Sequence) and not isinstance(edges, str):
+            if not edges or len(edges) % 2 or len(edges) > 16:
+                raise SpaceError(f"parameter {cls(CELL_OPS, name=name).label}: cell 'normal' has {len(edges)} [op, input] "
+                                 "pair(s); a DARTS cell has 2 per node and 1 to 8 nodes")
+            steps = len(edges) // 2
+        return cls(CELL_OPS, steps, name=name)
 
     def _inputs(self, edge: int) -> int:
         """How many nodes edge ``edge`` may read from."""

@@ -15,12 +15,13 @@ can appear and disappear); genotypes whose output cannot be reached from their i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
 from hypernas.errors import SpaceError
 from hypernas.space.arch.token_encoding import TokenOneHot
+from hypernas.space.arch.vocabulary import check_ops
 from hypernas.space.capabilities import Crossable, Growable, HasDistance
 from hypernas.space.params import register_param_type
 from hypernas.validate import check_int
@@ -30,6 +31,18 @@ HIERARCHICAL_OPS = ("identity", "conv_1x1", "dw_conv_3x3", "sep_conv_3x3", "max_
 
 def _edges(nodes: int) -> list[tuple[int, int]]:
     return [(i, j) for j in range(1, nodes) for i in range(j)]
+
+
+def _nodes(n_edges: int) -> int | None:
+    """How many nodes a motif of ``n_edges`` edges has (every node feeding every later one), or None if none."""
+    nodes = 2
+    while len(_edges(nodes)) < n_edges:
+        nodes += 1
+    return nodes if len(_edges(nodes)) == n_edges else None
+
+
+def _is_list(x: Any) -> TypeGuard[Sequence[Any]]:
+    return isinstance(x, Sequence) and not isinstance(x, str)
 
 
 def _connected(edges: list[tuple[int, int]], present: Sequence[bool], nodes: int) -> bool:
@@ -47,18 +60,42 @@ class HierarchicalSpace(TokenOneHot, Crossable, HasDistance, Growable):
     def __init__(self, ops: Sequence[str] = HIERARCHICAL_OPS, n_motifs: int = 6, motif_nodes: int = 4, top_nodes: int = 5,
                  init_mutations: int = 50, *, when: Mapping[str, Any] | None = None, name: str | None = None) -> None:
         super().__init__(when=when, name=name)
-        if isinstance(ops, str) or not isinstance(ops, Sequence) or not ops or len(set(ops)) != len(ops) or "none" in ops:
-            raise SpaceError(f"parameter {self.label} (hierarchical): ops must be distinct operation names without 'none', got {ops!r}")
         owner = f"parameter {self.label} (hierarchical)"
+        if not _is_list(ops) or not ops or any(list(ops).count(o) > 1 for o in ops) or "none" in ops:
+            raise SpaceError(f"{owner}: ops must be distinct operation names without 'none', got {ops!r}")
+        self.ops = check_ops(owner, ops, HIERARCHICAL_OPS)
         self.n_motifs = check_int(owner, "n_motifs", n_motifs, 1, error=SpaceError)
         self.motif_nodes = check_int(owner, "motif_nodes", motif_nodes, 2, error=SpaceError)
         self.top_nodes = check_int(owner, "top_nodes", top_nodes, 2, error=SpaceError)
         self.init_mutations = check_int(owner, "init_mutations", init_mutations, 0, error=SpaceError)
-        self.ops = list(ops)
         self.motif_edges = _edges(motif_nodes)
         self.top_edges = _edges(top_nodes)
         self._motif_choices = ["none"] + self.ops
         self._top_choices: list[Any] = ["none"] + list(range(n_motifs))
+
+    @classmethod
+    def for_genotype(cls, value: Any, *, name: str | None = None) -> HierarchicalSpace:
+        """The space of every primitive (:data:`HIERARCHICAL_OPS`) with as many motifs and nodes as the genotype ``value``.
+
+        What a network builder checks a genotype against: the genotype alone says how it is built.
+        """
+        n_motifs, motif_nodes, top_nodes = 6, 4, 5  # a malformed genotype fails validation, which says why
+        motifs, top = (value.get("motifs"), value.get("top")) if isinstance(value, Mapping) else (None, None)
+        if _is_list(motifs) and motifs:
+            n_motifs = len(motifs)
+            if _is_list(motifs[0]):
+                motif_nodes = cls._nodes_of(f"motif 0 has {len(motifs[0])} edge(s)", len(motifs[0]), name)
+        if _is_list(top):
+            top_nodes = cls._nodes_of(f"'top' has {len(top)} edge(s)", len(top), name)
+        return cls(HIERARCHICAL_OPS, n_motifs, motif_nodes, top_nodes, init_mutations=0, name=name)
+
+    @classmethod
+    def _nodes_of(cls, what: str, n_edges: int, name: str | None) -> int:
+        nodes = _nodes(n_edges)
+        if nodes is None:
+            raise SpaceError(f"parameter {cls(name=name).label}: {what}; a motif of n nodes has n(n-1)/2 edges "
+                             "(1, 3, 6, 10, ...)")
+        return nodes
 
     # --- slots: (level, motif, edge) with their choices ------------------------------------------
     def _slots(self) -> list[tuple[str, int, int, list[Any]]]:

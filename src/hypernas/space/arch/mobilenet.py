@@ -22,6 +22,7 @@ from hypernas.errors import SpaceError
 from hypernas.space.arch.token_encoding import TokenOneHot
 from hypernas.space.capabilities import Crossable, Growable, HasDistance
 from hypernas.space.params import register_param_type
+from hypernas.validate import is_integer
 
 DEFAULT_STAGES = ((16, 1), (24, 2), (40, 2), (80, 2), (112, 1), (192, 2))
 DEFAULT_KERNELS = ((3,), (5,), (7,), (3, 5), (3, 5, 7))
@@ -53,6 +54,28 @@ class MobileNetSpace(TokenOneHot, Crossable, HasDistance, Growable):
         for field, values in self.choices.items():
             if not values or (field in ("expansion", "depth") and min(values) < 1):
                 raise SpaceError(f"parameter {self.label} (mobilenet): {field} choices must be non-empty (and >= 1), got {values!r}")
+
+    @classmethod
+    def for_genotype(cls, value: Any, stages: Sequence[Sequence[int]] = DEFAULT_STAGES, *,
+                     name: str | None = None) -> MobileNetSpace:
+        """The space on the skeleton ``stages`` whose choices are the genotype ``value``'s own settings.
+
+        What a network builder checks a genotype against: only the skeleton (channels and strides,
+        which the genotype does not hold) comes from elsewhere.
+        """
+        space = cls(stages, name=name)
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence) or not all(
+                isinstance(stage, Mapping) and set(stage) == set(_FIELDS) for stage in value):
+            return space  # its validation says what a genotype needs
+        kernels = [stage["kernel"] if isinstance(stage["kernel"], (list, tuple)) else [stage["kernel"]] for stage in value]
+        for i, (stage, ks) in enumerate(zip(value, kernels)):
+            if not (is_integer(stage["expansion"]) and stage["expansion"] >= 1 and is_integer(stage["depth"])
+                    and stage["depth"] >= 1 and isinstance(stage["se"], bool) and ks
+                    and all(is_integer(k) and k >= 1 and k % 2 for k in ks)):
+                raise SpaceError(f"parameter {space.label}: stage {i} {stage!r} needs an integer expansion and depth >= 1, "
+                                 "a list of odd kernel sizes and a boolean se")
+        return cls(stages, [stage["expansion"] for stage in value], kernels, [stage["depth"] for stage in value],
+                   [stage["se"] for stage in value], name=name)
 
     def _index(self, field: str, value: Any) -> int:
         try:

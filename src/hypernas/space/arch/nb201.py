@@ -13,6 +13,7 @@ sequences of operations).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from hypernas.errors import SpaceError
+from hypernas.space.arch.vocabulary import CELL_OPS, check_ops
 from hypernas.space.capabilities import Crossable, Growable, HasDistance, HasFeatures, Tokenizable
 from hypernas.space.params import Param, register_param_type
 from hypernas.validate import check_int
@@ -30,24 +32,36 @@ _MAX_GRID = 1_000_000
 
 @register_param_type("nb201")
 class NB201Cell(Param, Tokenizable, Crossable, HasDistance, HasFeatures, Growable):
-    """A NAS-Bench-201 cell genotype (a string); ``ops[0]`` must be the edge-removing ``none`` if present."""
+    """A NAS-Bench-201 cell genotype (a string) over ``ops`` (from :data:`CELL_OPS`); ``ops[0]`` must be the
+    edge-removing ``none`` if present."""
 
     def __init__(self, ops: Sequence[str] = NB201_OPS, nodes: int = 4, *, default: str | None = None,
                  when: Mapping[str, Any] | None = None, name: str | None = None) -> None:
         super().__init__(when=when, name=name)
+        owner = f"parameter {self.label} (nb201)"
         if isinstance(ops, str) or not isinstance(ops, Sequence) or len(ops) < 2:
-            raise SpaceError(f"parameter {self.label} (nb201): ops must be a list of at least 2 operation names, got {ops!r}")
-        if len(set(ops)) != len(ops) or not all(isinstance(o, str) and o and not set(o) & set("|~+") for o in ops):
-            raise SpaceError(f"parameter {self.label} (nb201): ops must be distinct names without '|', '~' or '+', got {list(ops)!r}")
-        self.nodes = check_int(f"parameter {self.label} (nb201)", "nodes", nodes, 2, error=SpaceError)
-        self.ops = list(ops)
+            raise SpaceError(f"{owner}: ops must be a list of at least 2 operation names, got {ops!r}")
+        if any(list(ops).count(o) > 1 for o in ops):
+            raise SpaceError(f"{owner}: ops must be distinct operation names, got {list(ops)!r}")
+        self.ops = check_ops(owner, ops, CELL_OPS)
+        self.nodes = check_int(owner, "nodes", nodes, 2, error=SpaceError)
         self.edges = [(i, j) for j in range(1, nodes) for i in range(j)]
         self._op_index = {o: k for k, o in enumerate(self.ops)}
         self._template = "+".join("|" + "|".join(f"{{}}~{i}" for i in range(j)) + "|" for j in range(1, nodes))
         self._parsed: dict[str, tuple[str, ...]] = {}
         self._features: dict[str, list[float]] = {}
         self._default = None if default is None else self.validate(default)
-        self._path_index = self._path_vocabulary()
+
+    @classmethod
+    def for_genotype(cls, value: Any, *, name: str | None = None) -> NB201Cell:
+        """The space of every cell operation (:data:`CELL_OPS`) with as many nodes as the cell string ``value``.
+
+        What a network builder checks a cell against: the cell alone says how it is built.
+        """
+        nodes = value.count("+") + 2 if isinstance(value, str) else 4
+        if nodes * (nodes - 1) // 2 * len("op~0|") > len(str(value)):
+            nodes = 4  # too short for that many edges: validation says what the cell lacks
+        return cls(CELL_OPS, nodes, name=name)
 
     # --- genotype <-> operations per edge ---------------------------------------------------
     def to_ops(self, value: str) -> list[str]:
@@ -187,7 +201,8 @@ class NB201Cell(Param, Tokenizable, Crossable, HasDistance, HasFeatures, Growabl
         return self.from_ops(ops)
 
     # --- path encoding (BANANAS) --------------------------------------------------------------
-    def _path_vocabulary(self) -> dict[tuple[str, ...], int]:
+    @functools.cached_property
+    def _path_index(self) -> dict[tuple[str, ...], int]:
         real = [o for o in self.ops if o != "none"]
         index: dict[tuple[str, ...], int] = {}
         for length in range(1, self.nodes):
