@@ -13,7 +13,7 @@ def assert_clear(message: str) -> None:
     text = message.rstrip("\n")
     assert text.strip(), "empty message"
     assert "\n" not in text, f"more than one line: {text!r}"
-    assert len(text) <= 600, f"too long ({len(text)} characters): {text[:200]}..."
+    assert len(text) <= 1000, f"too long ({len(text)} characters): {text[:200]}..."
     assert not INTERNALS.search(text), f"Python internals in the message: {text}"
 
 

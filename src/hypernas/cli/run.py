@@ -15,6 +15,7 @@ from hypernas.cli.options import STORAGE_HELP, default_storage
 from hypernas.cli.output import print_best, state_counts
 from hypernas.errors import ConfigError, DuplicateStudyError
 from hypernas.record import TrialState
+from hypernas.space import Space
 from hypernas.study import Study, create_study, load_study
 
 if TYPE_CHECKING:
@@ -67,6 +68,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     storage = config.storage or default_storage()
     config_dir = str(Path(args.config).resolve().parent)
     objective = load_objective(config.objective, config_dir)
+    check_space = getattr(objective, "check_space", None)
+    if callable(check_space):  # before the study is created: a fixed config then runs under the same name
+        check_space(Space.from_config(config.space))
     try:
         study = create_study(name, storage, directions=directions_of(config, objective), strategy=config.strategy,
                              pruner=config.pruner, seed=config.seed, space=config.space, metrics=config.metrics)

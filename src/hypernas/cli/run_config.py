@@ -68,7 +68,8 @@ def _format_validation_error(source: str, exc: ValidationError) -> str:
 def parse_config(data: Any, source: str = "config") -> RunConfig:
     """Validate a config mapping; errors become one-line :class:`ConfigError` messages."""
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{source}: a run config must be a mapping of keys (space, objective, ...), got {type(data).__name__}")
+        got = "an empty file" if data is None else f"{type(data).__name__} {data!r}"[:80]
+        raise ConfigError(f"{source}: a run config must be a mapping of keys (space, objective, ...), got {got}")
     try:
         config = RunConfig.model_validate(dict(data))
     except ValidationError as exc:

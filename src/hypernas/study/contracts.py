@@ -16,7 +16,12 @@ from hypernas.study.storage import Storage
 from hypernas.study.trial import Trial
 
 Objective = Callable[[Trial], Any]
-"""``objective(trial)`` returns a number, a sequence of numbers, or a dict of named metrics."""
+"""``objective(trial)`` returns a number, a sequence of numbers, or a dict of named metrics.
+
+An objective may also have a method ``check_space(space)``: ``optimize`` calls it before any trial
+runs, and it raises a :class:`~hypernas.errors.ConfigError` for a space it cannot evaluate (a parameter
+it does not read, an architecture its builder cannot build), so that a configuration mistake stops the
+run at once instead of failing every trial."""
 
 StudyT = TypeVar("StudyT")
 

@@ -34,6 +34,9 @@ def run_optimization(study: RunningStudy, objective: Objective, *, n_trials: int
     runner = executor if isinstance(executor, Executor) else EXECUTORS.build(executor)
     if not callable(objective):
         raise ConfigError(f"{OWNER}: objective must be callable as objective(trial), got {objective!r}")
+    check_space = getattr(objective, "check_space", None)
+    if callable(check_space):
+        check_space(study.space)
     job = Job(study.handle(), objective, _check_catch(catch), n_trials, timeout, n_workers)
     study.fail_lost_trials(requeue=requeue_lost)
     progress = ProgressBar(study, n_trials, timeout, enabled=show_progress)

@@ -36,6 +36,7 @@ from hypernas.estimate.train.config import TrainConfig, field_names
 from hypernas.estimate.train.datasets import DATASETS, Dataset, DataSource, load_dataset
 from hypernas.estimate.train.splits import Splits, make_splits
 from hypernas.estimate.train.trainer import Trainer, resolve_device, seeded
+from hypernas.space import Space
 from hypernas.validate import check_choice, check_number
 
 # metric -> direction; val_* metrics are those of the best validation epoch
@@ -137,6 +138,31 @@ class TrainingObjective:
                 self._splits = data if isinstance(data, Splits) else make_splits(data, **self.split_options)
             return self._splits
 
+    def check_space(self, space: Space) -> None:
+        """Refuse, before any trial runs, a space with a parameter this objective does not read, or a model
+        choice that is not a registered model."""
+        keys = {name: self.aliases.get(name, name) for name in space.names}
+        chooser = next((name for name, key in keys.items() if key == "model"), None)
+        models = space[chooser].grid() if chooser is not None else [self.model]
+        for model in models:
+            try:
+                MODELS.get(str(model))
+            except ConfigError as exc:
+                raise ObjectiveError(f"objective 'train': parameter {chooser!r}: {exc}") from None
+            read = [key for name, key in keys.items()  # those that can be active with this model
+                    if chooser is None or chooser not in space[name].when or model in space[name].when[chooser]]
+            self._unread(read, str(model))
+
+    def _unread(self, keys: Sequence[str], model: str) -> None:
+        """Raise for the first of ``keys`` that is neither a training option nor an option of ``model``."""
+        accepted = MODELS.options(model)
+        fields = set(field_names())
+        for key in keys:
+            if key != "model" and key not in fields and key not in accepted:
+                raise ObjectiveError(f"trial parameter {key!r} is not read by the train objective: it is neither a "
+                                     f"training option ({', '.join(sorted(fields))}) nor an option of model "
+                                     f"{model!r} ({', '.join(accepted)}); rename it with aliases=")
+
     def configure(self, params: Mapping[str, Any]) -> tuple[str, dict[str, Any], TrainConfig]:
         """``(model name, model options, train config)`` for a trial's parameters."""
         params = {self.aliases.get(k, k): v for k, v in params.items()}
@@ -145,15 +171,12 @@ class TrainingObjective:
         model_kwargs = {k: v for k, v in self.model_options.items() if k in accepted}
         train = dict(self.train_options)
         fields = set(field_names())
+        self._unread(list(params), model)
         for key, value in params.items():
             if key in fields:
                 train[key] = value
             elif key in accepted:
                 model_kwargs[key] = list(value) if isinstance(value, tuple) else value
-            else:
-                raise ObjectiveError(f"trial parameter {key!r} is not read by the train objective: it is neither a "
-                                     f"training option ({', '.join(sorted(fields))}) nor an option of model "
-                                     f"{model!r} ({', '.join(accepted)}); rename it with aliases=")
         return model, model_kwargs, TrainConfig.from_options(train)
 
     def __call__(self, trial: Any) -> float | dict[str, float]:

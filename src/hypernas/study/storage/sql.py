@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DatabaseError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
 from hypernas.errors import DuplicateStudyError, StorageError, StudyNotFoundError, TrialStateError
 from hypernas.record import FrozenTrial, TrialState
@@ -117,6 +117,10 @@ class SQLStorage(Storage):
                 kwargs.setdefault("poolclass", sa.pool.StaticPool)
         try:
             self.engine: Engine = sa.create_engine(url, **kwargs)
+        except NoSuchModuleError:
+            raise StorageError(f"storage {url!r}: unknown database kind {parsed.get_backend_name()!r}; use a SQLite "
+                               "file (runs.db, sqlite:///runs.db) or a server URL such as "
+                               "postgresql://user@host/db") from None
         except (ImportError, ModuleNotFoundError) as exc:
             raise StorageError(f"storage {url!r} needs a database driver that is not installed: {exc}") from None
         except SQLAlchemyError as exc:
