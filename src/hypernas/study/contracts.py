@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from hypernas.record import Direction, FrozenTrial, TrialState
+from hypernas.space import Space
 from hypernas.study.storage import Storage
 from hypernas.study.trial import Trial
 
@@ -62,6 +63,9 @@ class RunningStudy(Protocol):
     name: str
     storage: Storage
     directions: list[Direction]
+
+    @property
+    def space(self) -> Space: ...
 
     @property
     def is_multi_objective(self) -> bool: ...
