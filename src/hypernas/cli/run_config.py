@@ -15,7 +15,7 @@ from hypernas.errors import ConfigError, ObjectiveError
 from hypernas.estimate.pruners import make_pruner
 from hypernas.estimate.registry import make_objective
 from hypernas.space import Space
-from hypernas.space.space import YamlLoader
+from hypernas.space.yaml_loader import YamlLoader
 from hypernas.strategy import make_strategy
 
 DirectionName = Literal["minimize", "maximize"]

@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from hypernas.errors import SpaceError
 from hypernas.space.params import PARAM_TYPES, Categorical, Fixed, Param, value_key
-
-
-class YamlLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, also reading ``1e-4`` and ``1E5`` as floats (YAML 1.1 wants ``1.0e-4``)."""
-
-
-YamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
-    list("-+0123456789."),
-)
 
 
 class Space:
@@ -304,6 +291,10 @@ class Space:
         if (isinstance(source, Path) and not source.is_file()) or (
                 isinstance(source, str) and source.strip().endswith((".yaml", ".yml")) and not _is_file(source)):
             raise SpaceError(f"space file {str(source)!r} does not exist")
+        import yaml
+
+        from hypernas.space.yaml_loader import YamlLoader
+
         text = Path(source).read_text() if isinstance(source, Path) or _is_file(source) else str(source)
         try:
             data = yaml.load(text, Loader=YamlLoader)
