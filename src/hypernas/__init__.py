@@ -1,14 +1,14 @@
 """hypernas: neural architecture search and hyperparameter optimization for PyTorch.
 
 One interface for every classic search strategy, and a study record that never loses a trial.
-Everything public is importable from here. The training names (``Trainer``, ``TrainingObjective``,
-``MODELS``, ...) load PyTorch when first used, so ``import hypernas`` stays light.
+Everything public is importable from here. What needs a heavy library loads it when first used, so
+``import hypernas`` stays light: the training names (``Trainer``, ``TrainingObjective``, ``MODELS``,
+...) PyTorch, ``SQLStorage`` SQLAlchemy, ``__version__`` the package metadata.
 """
 
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 from hypernas.errors import (
@@ -89,7 +89,6 @@ from hypernas.study import (
     Executor,
     InMemoryStorage,
     Job,
-    SQLStorage,
     Storage,
     Study,
     StudyHandle,
@@ -115,19 +114,26 @@ if TYPE_CHECKING:
         measure_latency,
     )
     from hypernas.estimate.train import DATASETS, TrainConfig, Trainer, TrainingObjective, load_dataset
+    from hypernas.study.storage.sql import SQLStorage
 
-__version__ = version("hypernas")
+__version__: str
 
-# name -> module, imported on first use because it loads PyTorch
+# name -> module, imported on first use because it loads PyTorch (or SQLAlchemy)
 _MODELS = ("MODELS", "DARTSNetwork", "EdgeFactory", "HierarchicalNetwork", "MobileNetNetwork", "NB201Network",
            "build_model", "cell_edge", "count_flops", "count_params", "measure_latency")
 _TRAIN = ("DATASETS", "TrainConfig", "Trainer", "TrainingObjective", "load_dataset")
-_TORCH_NAMES = {**dict.fromkeys(_MODELS, "hypernas.estimate.models"), **dict.fromkeys(_TRAIN, "hypernas.estimate.train")}
+_LAZY_NAMES = {**dict.fromkeys(_MODELS, "hypernas.estimate.models"), **dict.fromkeys(_TRAIN, "hypernas.estimate.train"),
+               "SQLStorage": "hypernas.study.storage.sql"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _TORCH_NAMES:
-        return getattr(importlib.import_module(_TORCH_NAMES[name]), name)
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+    if name == "__version__":  # importlib.metadata takes ~50 ms to import: only when the version is asked
+        from importlib.metadata import version
+
+        globals()["__version__"] = version("hypernas")
+        return globals()["__version__"]
     raise AttributeError(f"module 'hypernas' has no attribute {name!r}")
 
 

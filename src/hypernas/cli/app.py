@@ -11,8 +11,7 @@ import argparse
 import sys
 import traceback
 from collections.abc import Sequence
-from importlib.metadata import version
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from hypernas.cli.bench.command import add_parsers as add_bench_parsers
 from hypernas.cli.run import add_parsers as add_run_parsers
@@ -30,10 +29,25 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"hypernas: error: {message} (see '{self.prog} --help')\n")
 
 
+class _Version(argparse.Action):
+    """``--version``: reads the installed version (importlib.metadata) only when asked, not to build the parser."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show the version number and exit", **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> NoReturn:
+        from importlib.metadata import version
+
+        print(f"hypernas {version('hypernas')}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``hypernas`` parser; each command's parser sets ``handler``, the function that runs it."""
     parser = _Parser(prog="hypernas", description="Neural architecture search and hyperparameter optimization.")
-    parser.add_argument("--version", action="version", version=f"hypernas {version('hypernas')}")
+    parser.add_argument("--version", action=_Version)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     add_run_parsers(subparsers)
     add_study_parsers(subparsers)

@@ -11,7 +11,6 @@ import numpy as np
 
 from hypernas.errors import SpaceError
 from hypernas.space.params import PARAM_TYPES, Categorical, Fixed, NumericParam, Param, value_key
-from hypernas.space.yaml_loading import load_yaml, read_yaml_file
 
 
 class Space:
@@ -299,6 +298,8 @@ class Space:
     @classmethod
     def from_yaml(cls, source: str | Path) -> Space:
         """Build a space from a YAML file path or YAML text (see :meth:`from_config`)."""
+        from hypernas.space.yaml_loading import load_yaml, read_yaml_file  # PyYAML only when YAML is read
+
         if isinstance(source, Path) or (isinstance(source, str) and (
                 _is_file(source) or source.strip().endswith((".yaml", ".yml")))):
             data = read_yaml_file(source, "space file", SpaceError)

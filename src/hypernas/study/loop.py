@@ -17,7 +17,6 @@ from collections.abc import Iterator, Sequence
 from hypernas.errors import ObjectiveError, SearchExhausted, TrialPruned, TrialStateError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.study.contracts import Budget, Callback, Objective, RunningStudy
-from hypernas.study.storage import SQLStorage
 from hypernas.study.trial import Trial
 from hypernas.study.workers import Heartbeat, live_trial_ids
 
@@ -127,7 +126,7 @@ def interrupt_running(study: RunningStudy) -> None:
 def keep_alive(study: RunningStudy, requeue_lost: bool) -> Iterator[None]:
     """While the block runs, mark this process's trials alive in a shared (SQL) record, and fail (or
     re-queue, with ``requeue_lost``) the trials of workers found dead meanwhile."""
-    if not isinstance(study.storage, SQLStorage):
+    if not study.storage.shared:
         yield
         return
     with Heartbeat(study.storage, on_beat=lambda: study.fail_lost_trials(requeue=requeue_lost)):

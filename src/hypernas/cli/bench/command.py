@@ -8,8 +8,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import yaml
-
 from hypernas.cli.bench.harness import SPACES, run_nas_benchmark
 from hypernas.cli.bench.plot import PLOT_TYPES, plot_curves
 from hypernas.cli.options import output_file
@@ -42,6 +40,8 @@ def parse_strategy(text: str) -> str | dict[str, Any]:
     name, *options = text.strip().split(":")
     if not options:
         return name
+    import yaml  # only to read options: building the parser (``hypernas --help``) does without PyYAML
+
     spec: dict[str, Any] = {"type": name}
     for option in options:
         key, sep, value = option.partition("=")

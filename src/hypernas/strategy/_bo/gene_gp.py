@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy.linalg import cho_solve
 
 from hypernas.space import Categorical, Fixed, Space, Tokenizable
 from hypernas.strategy._bo.gp_math import cholesky, half_log_det
@@ -89,6 +88,8 @@ class GeneGP:
 
     def negative_log_posterior(self, theta: np.ndarray, d: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
         """The objective of the fit and its gradient in the log parameters ``theta = (log w, log s2, log noise)``."""
+        from scipy.linalg import cho_solve  # scipy loads when a predictor fits, not on import hypernas
+
         g = len(self.categorical)
         w, s2, noise = np.exp(theta[:g]), np.exp(theta[g]), np.exp(theta[g + 1])
         k_signal = s2 * np.exp(-(d @ w))
@@ -110,6 +111,7 @@ class GeneGP:
         return float(value), grad
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> None:
+        from scipy.linalg import cho_solve
         from scipy.optimize import minimize  # ~0.3 s to import: only when a predictor fits, not on import hypernas
 
         self.x = np.asarray(x, dtype=float)
@@ -131,6 +133,8 @@ class GeneGP:
 
     def _standardized(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation of the standardized objective at the rows of ``x``."""
+        from scipy.linalg import cho_solve
+
         k = self.scale * np.exp(-weighted_distance(x, self.x, self.categorical, self.weights))
         var = self.scale - (k * cho_solve(self.factor, k.T).T).sum(1)
         return k @ self.alpha, np.sqrt(np.clip(var, 1e-12, None))

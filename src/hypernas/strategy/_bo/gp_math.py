@@ -11,12 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy.linalg.lapack import dpotrf
 
 
 def cholesky(K: np.ndarray) -> np.ndarray | None:
     """The lower Cholesky factor of the symmetric ``K`` (LAPACK ``dpotrf``, what ``cho_factor`` runs; the
     upper triangle keeps ``K``'s values), or None when ``K`` is not positive definite. ``K`` may be overwritten."""
+    from scipy.linalg.lapack import dpotrf  # scipy loads when a GP fits, not on import hypernas
+
     chol, info = dpotrf(K, lower=1, clean=0, overwrite_a=1)
     return chol if info == 0 else None
 

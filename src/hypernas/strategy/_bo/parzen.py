@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import log_ndtr, ndtr, ndtri
 
 CONTINUOUS, DISCRETE, CATEGORICAL = "continuous", "discrete", "categorical"
 
@@ -31,6 +30,8 @@ class Dim:
 
 def _log_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """log(Phi(b) - Phi(a)) for a < b, accurate in both tails."""
+    from scipy.special import log_ndtr  # scipy loads when a TPE model is built, not on import hypernas
+
     flip = a > 0
     a, b = np.where(flip, -b, a), np.where(flip, -a, b)
     la, lb = log_ndtr(a), log_ndtr(b)
@@ -100,6 +101,8 @@ class ParzenEstimator:
                 u = rng.random(size)[:, None]
                 out[:, j] = np.minimum((u > cum).sum(axis=1), dim.size - 1)
                 continue
+            from scipy.special import ndtr, ndtri
+
             lo, hi = -dim.half_bin, 1.0 + dim.half_bin
             mu, sd = self.mus[j][comp], self.sigmas[j][comp]
             pa, pb = ndtr((lo - mu) / sd), ndtr((hi - mu) / sd)

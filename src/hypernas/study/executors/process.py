@@ -26,7 +26,6 @@ from hypernas.study.contracts import Callback, RunningStudy
 from hypernas.study.executors.base import EXECUTORS, Executor, FinishedTrials, Job
 from hypernas.study.executors.thread import ThreadExecutor
 from hypernas.study.loop import keep_alive, worker_loop
-from hypernas.study.storage import SQLStorage
 
 
 class SharedBudget:
@@ -85,7 +84,7 @@ class ProcessExecutor(Executor):
         if job.n_workers == 1:
             ThreadExecutor().run(study, job, callbacks)
             return
-        if not isinstance(study.storage, SQLStorage) or ":memory:" in study.storage.url:
+        if not study.storage.shared or ":memory:" in study.storage.url:
             raise ConfigError("executor='process' needs a study in a SQL database file or server (e.g. storage='runs.db'); "
                               "an in-memory study cannot be shared between processes")
         payload = _pickled(job)

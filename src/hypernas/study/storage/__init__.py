@@ -1,16 +1,22 @@
-"""Where the study record lives: in memory, or in any SQL database SQLAlchemy reaches."""
+"""Where the study record lives: in memory, or in any SQL database SQLAlchemy reaches.
+
+:class:`SQLStorage` (and SQLAlchemy with it) is imported when first used, so an in-memory study
+and ``import hypernas`` do without SQLAlchemy.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from hypernas.errors import StorageError
 from hypernas.study.storage.base import RunningTrial, Storage, StudyInfo, StudySummary
 from hypernas.study.storage.memory import InMemoryStorage
-from hypernas.study.storage.sql import SQLStorage, sqlite_path
+
+if TYPE_CHECKING:
+    from hypernas.study.storage.sql import SQLStorage
 
 _open: dict[str, SQLStorage] = {}
 _open_lock = threading.Lock()
@@ -24,6 +30,10 @@ def normalize_url(storage: str) -> str:
     """
     if "://" not in storage:
         return f"sqlite:///{os.path.abspath(os.path.expanduser(storage))}"
+    import sqlalchemy as sa
+
+    from hypernas.study.storage.sql import sqlite_path
+
     try:
         parsed = sa.engine.make_url(storage)
     except sa.exc.ArgumentError:
@@ -47,11 +57,19 @@ def get_storage(storage: Storage | str | None, *, must_exist: bool = False) -> S
         return InMemoryStorage()
     if not isinstance(storage, str):
         raise StorageError(f"storage must be a URL string, a file path or a Storage object, got {storage!r}")
+    from hypernas.study.storage.sql import SQLStorage
+
     url = normalize_url(storage)
     with _open_lock:
         if url not in _open:
             _open[url] = SQLStorage(url, create=not must_exist)
         return _open[url]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SQLStorage":  # imports SQLAlchemy: only when a SQL storage is used
+        return importlib.import_module("hypernas.study.storage.sql").SQLStorage
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["InMemoryStorage", "RunningTrial", "SQLStorage", "Storage", "StudyInfo", "StudySummary",

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 from hypernas.record import FrozenTrial, TrialState
 
@@ -59,6 +59,9 @@ class Storage(ABC):
     """Reads and writes studies and trials. Every method that changes state is one transaction."""
 
     url: str = "memory"
+    shared: ClassVar[bool] = False
+    """Whether the record is a database that other processes open by ``url`` (the process executor's
+    workers, several machines), so the loop keeps its trials alive with heartbeats."""
 
     @property
     def key(self) -> str:

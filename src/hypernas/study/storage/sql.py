@@ -92,6 +92,8 @@ def sqlite_path(url: sa.engine.URL) -> str | None:
 class SQLStorage(Storage):
     """Study record in a relational database, addressed by a SQLAlchemy URL."""
 
+    shared = True
+
     def __init__(self, url: str, engine_kwargs: dict[str, Any] | None = None, *, create: bool = True) -> None:
         """Open the database at ``url``; with ``create=False`` it must already hold a hypernas record
         (nothing is created or written: a missing file or missing tables is a :class:`StorageError`)."""
