@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e ".[all,dev]"
+	$(PY) -m compileall -q src  # bytecode ahead, as an installed package has it (even with PYTHONDONTWRITEBYTECODE)
 	touch $(STAMP)
 
 demo: setup
