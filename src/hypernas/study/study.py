@@ -171,6 +171,8 @@ class Study:
 
         Parameters may be partial: the missing ones are proposed by the strategy when the trial starts.
         """
+        if not isinstance(params, Mapping):
+            raise SpaceError(f"enqueue: parameters must be a mapping of name to value, got {params!r}"[:200])
         params = dict(params)
         if self._space is not None:
             unknown = [k for k in params if k not in self._space]
