@@ -74,7 +74,7 @@ def test_parallel_asks_get_distinct_members_and_failures_are_replaced() -> None:
 
 
 def test_spaces_cmaes_cannot_search_get_errors_naming_who_can() -> None:
-    with pytest.raises(hn.StrategyError, match=r"'cmaes' cannot search parameter 'act' of type 'categorical'.*'tpe', 'gp' or 'nsga2'"):
+    with pytest.raises(hn.StrategyError, match=r"'cmaes' cannot search parameter 'act' of type 'categorical'.*'tpe' or 'nsga2'"):
         hn.create_study(strategy="cmaes", space={"act": ["relu", "tanh"], "x": {"type": "float", "low": 0, "high": 1}})
     with pytest.raises(hn.StrategyError, match=r"conditional parameter 'm'.*use 'tpe'"):
         hn.create_study(strategy="cmaes", space=hn.Space({"x": hn.Int(0, 3), "m": hn.Float(0, 1, when={"x": 1})}))

@@ -144,7 +144,7 @@ def test_multi_stage_without_any_complete_trial_ends_cleanly():
     study = create_study(strategy=GridSearch(resolution=3, stages=2))
 
     def fail(trial):
-        raise ValueError("always")
+        raise ValueError(f"trial {trial.number} failed")  # not one repeated error, which would stop the study early
 
     study.optimize(fail, {"x": Float(0, 1)}, n_trials=20)
     assert len(study.trials) == 3 and all(t.state is TrialState.FAILED for t in study.trials)

@@ -90,7 +90,6 @@ def test_a_darts_space_with_two_steps_trains_with_the_darts_model():
 @pytest.mark.parametrize("params, reason", [
     ({"model": "chain", "layers": [{"type": "pool"}] * 4},
      "ConfigError: chain genotype layer 3 ({\"type\": \"pool\"}): the feature map is 1x1 after 3 pooling(s)"),
-    ({"model": "mlp", "kernel": 3}, "ObjectiveError: trial parameter 'kernel' is not read by the train objective"),
     ({"model": "cnn", "blocks": 5}, "ConfigError: model 'cnn': 5 blocks halve the 8x8 image 5 times"),
     ({"model": "mlp", "lr": -0.1}, "ConfigError: training: lr must be a number > 0, got -0.1"),
 ])
@@ -105,6 +104,19 @@ def test_bad_candidates_fail_their_trial_with_the_reason_and_the_study_goes_on(p
     assert trial.error.startswith(reason), trial.error
 
 
+def test_a_parameter_the_objective_does_not_read_is_refused_before_any_trial():
+    objective = TrainingObjective("digits", epochs=1, **SMALL)
+    study = hypernas.create_study(direction="maximize")
+    with pytest.raises(hypernas.ObjectiveError, match="trial parameter 'kernel' is not read by the train objective"):
+        study.optimize(objective, {"model": hypernas.Fixed("mlp"), "kernel": hypernas.Fixed(3)}, n_trials=1)
+    assert study.trials == []
+    space = {"model": hypernas.Categorical(["mlp", "cnn"]), "width": hypernas.Int(8, 16, when={"model": "mlp"}),
+             "channels": hypernas.Int(4, 8, when={"model": "cnn"})}
+    objective.check_space(hypernas.Space(space))  # each option is read by the model it is active for
+    with pytest.raises(hypernas.ObjectiveError, match="parameter 'model': unknown model 'resnet'"):
+        objective.check_space(hypernas.Space(model=hypernas.Categorical(["mlp", "resnet"])))
+
+
 def test_shape_mismatch_with_own_data_is_a_clear_failure():
     import numpy as np
 
@@ -114,9 +126,6 @@ def test_shape_mismatch_with_own_data_is_a_clear_failure():
     features = Dataset.from_arrays(rng.normal(size=(60, 5)).astype("float32"), np.arange(60) % 3)
     objective = TrainingObjective(make_splits(features, val_fraction=0.2, test_fraction=0.2), "cnn", epochs=1,
                                   measure_latency=False)
-    study = hypernas.create_study(direction="maximize")
-    study.optimize(objective, {"x_unused": hypernas.Fixed(1)}, n_trials=1)
-    assert "trial parameter 'x_unused' is not read" in study.trials[0].error
     study = hypernas.create_study(direction="maximize")
     study.optimize(objective, {"channels": hypernas.Fixed(4)}, n_trials=1)
     assert study.trials[0].error == ("ConfigError: model 'cnn' needs image samples (C, H, W), got samples of shape "
