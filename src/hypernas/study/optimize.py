@@ -34,8 +34,12 @@ def run_optimization(study: RunningStudy, objective: Objective, *, n_trials: int
     runner = executor if isinstance(executor, Executor) else EXECUTORS.build(executor)
     if not callable(objective):
         raise ConfigError(f"{OWNER}: objective must be callable as objective(trial), got {objective!r}")
-    job = Job(study.handle(), objective, _check_catch(catch), n_trials, timeout, n_workers)
+    job = Job(study.handle(), objective, _check_catch(catch), n_trials, timeout, n_workers, requeue_lost)
+    runner.check(study, job)
     study.fail_lost_trials(requeue=requeue_lost)
     progress = ProgressBar(study, n_trials, timeout, enabled=show_progress)
-    with keep_alive(study, requeue_lost), progress:
-        runner.run(study, job, [progress.update, *callbacks])
+    try:
+        with keep_alive(study, requeue_lost), progress:
+            runner.run(study, job, [progress.update, *callbacks])
+    finally:  # however the run ended, no trial of a worker that is gone stays RUNNING
+        study.fail_lost_trials(requeue=requeue_lost)
