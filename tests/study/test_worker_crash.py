@@ -110,12 +110,11 @@ CLI_CONFIG = textwrap.dedent("""
     n_trials: 4
     n_workers: 2
     executor: process
-    requeue_lost: true
     seed: 0
 """)
 
 
-def test_the_cli_ends_a_run_with_a_killed_worker_with_its_summary_and_exit_0(
+def test_the_cli_ends_a_run_with_a_killed_worker_with_exact_counts_and_exit_0(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "crash_objectives.py").write_text(OBJECTIVES)
     (tmp_path / "crash.yaml").write_text(CLI_CONFIG)
@@ -125,8 +124,13 @@ def test_the_cli_ends_a_run_with_a_killed_worker_with_its_summary_and_exit_0(
     assert "4/4 trials" in err  # the progress bar counts the trials that count
     assert out.startswith("Study 'crash': 4 new trial(s), and 1 lost with its worker; 4 complete, 1 failed (in c.db)\n")
     assert "Best trial #" in out
-    code, out, _ = run_cli("resume", "crash", "--storage", "c.db", "--quiet", "--config", "crash.yaml")
+    args = ("--storage", "c.db", "--quiet", "--config", "crash.yaml")
+    code, out, _ = run_cli("resume", "crash", *args)
     assert code == 0 and out.startswith("study 'crash' already has its 4 trials; pass --n-trials to run more\n")
+    code, out, _ = run_cli("resume", "crash", "--requeue", *args)  # the lost trial, queued before the run
+    assert code == 0 and out.startswith("Study 'crash': 1 new trial(s); 5 complete, 1 failed (in c.db)\n")
+    code, out, _ = run_cli("resume", "crash", *args)
+    assert out.startswith("study 'crash' already has 5 trials (its config asks for 4); pass --n-trials to run more\n")
 
 
 UNGUARDED = textwrap.dedent("""

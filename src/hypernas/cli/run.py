@@ -99,8 +99,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
         pending = study.get_trials((TrialState.WAITING,))
         n_trials = max(config.n_trials - counted, len(pending) if requeue else 0)
         if n_trials == 0:
-            has = f"its {counted}" if counted == config.n_trials else f"{counted} (its config asks for {config.n_trials})"
-            print(f"study {study.name!r} already has {has} trials; pass --n-trials to run more")
+            has = f"its {counted} trials" if counted == config.n_trials else \
+                f"{counted} trials (its config asks for {config.n_trials})"
+            print(f"study {study.name!r} already has {has}; pass --n-trials to run more")
             print_best(study)
             return 0
     timeout = args.timeout if args.timeout is not None else (None if n_trials is not None else config.timeout)

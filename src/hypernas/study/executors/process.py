@@ -177,8 +177,8 @@ class ProcessExecutor(Executor):
         finished = FinishedTrials(study)
         with _job_file(_pickled(job)) as job_file:
             workers = _WorkerProcesses(study, job, job_file)
-            workers.start_all()
             try:
+                workers.start_all()
                 while workers.running:
                     for position in workers.ended(timeout=0.2):
                         finished.report(callbacks)  # so that a trial finished before a crash counts as progress
