@@ -162,6 +162,9 @@ class ProcessExecutor(Executor):
     """
 
     def check(self, study: RunningStudy, job: Job) -> None:
+        """Refuse a study that processes cannot share. In one of its own worker processes that reaches this
+        while it imports the caller's script (no main guard), exit at once with :data:`EXIT_NO_MAIN_GUARD`,
+        which the caller turns into one :class:`~hypernas.errors.ConfigError`."""
         if job.n_workers == 1:
             return
         if _importing_main():
