@@ -58,11 +58,12 @@ class NoCompleteTrialError(HypernasError, ValueError):
 
 class InternalError(HypernasError, RuntimeError):
     """Something went wrong that is not the user's configuration: a bug in hypernas or in user code
-    (a strategy crashing in ``tell``, a worker process that died). The CLI shows its traceback, exit 1."""
+    (a strategy crashing in ``tell``, worker processes that kept dying). The CLI shows its traceback, exit 1."""
 
 
 class WorkerCrashedError(InternalError):
-    """A worker process ended without reporting back (killed, crashed, out of memory)."""
+    """Worker processes that failed a run: one ended with an uncaught error, or they kept dying without
+    a word (killed, crashed, out of memory); a single death is made up for, not raised."""
 
 
 class TrialPruned(Exception):

@@ -1,4 +1,5 @@
-"""Several worker processes on one SQL study: the budget is shared exactly and nothing is duplicated."""
+"""Several worker processes on one SQL study: the budget is shared exactly and nothing is duplicated (worker
+processes that die: test_worker_crash.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 import hypernas as hn
 from hypernas import TrialState
-from hypernas.errors import InternalError, WorkerCrashedError
+from hypernas.errors import WorkerCrashedError
 
 SPACE = {"x": {"type": "float", "low": 0, "high": 1}}
 
@@ -24,16 +25,8 @@ def objectives_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         "    return trial.params['x']\n"
         "def broken(trial):\n"
         "    raise ValueError('no data for ' + str(trial.number))\n"
-        "def killed_on_trial_1(trial):\n"
-        "    if trial.number == 1:\n"
-        "        os.kill(os.getpid(), 9)\n"
-        "    return trial.params['x']\n"
         "def two_values(trial):\n"
-        "    return trial.params['x'], 1 - trial.params['x']\n"
-        "def exits_on_trial_0(trial):\n"
-        "    if trial.number == 0:\n"
-        "        os._exit(3)\n"
-        "    return trial.params['x']\n")
+        "    return trial.params['x'], 1 - trial.params['x']\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), *sys.path]))
     return "proc_objectives"
@@ -75,26 +68,6 @@ def test_unknown_executor() -> None:
     study = hn.create_study(space=SPACE)
     with pytest.raises(hn.ConfigError, match="unknown executor 'ray'; known executors: process, thread"):
         study.optimize(lambda t: 0.0, n_trials=1, executor="ray")
-
-
-def test_a_killed_worker_process_is_a_crash_that_loses_nothing_finished(objectives_module: str, sqlite_url: str) -> None:
-    import proc_objectives  # type: ignore[import-not-found]
-
-    study = hn.create_study("killed", sqlite_url, seed=0, space=SPACE)
-    with pytest.raises(WorkerCrashedError, match=r"^worker process [12] of 2 \(pid \d+\) was killed by SIGKILL$"):
-        study.optimize(proc_objectives.killed_on_trial_1, n_trials=4, n_workers=2, executor="process")
-    states = {t.number: t.state for t in study.trials}
-    assert states == {0: TrialState.COMPLETE, 1: TrialState.RUNNING, 2: TrialState.COMPLETE, 3: TrialState.COMPLETE}
-    assert study.fail_lost_trials() == [1]
-
-
-def test_a_worker_process_that_exits_is_a_crash_naming_its_exit_code(objectives_module: str, sqlite_url: str) -> None:
-    import proc_objectives  # type: ignore[import-not-found]
-
-    study = hn.create_study("exits", sqlite_url, space=SPACE)
-    with pytest.raises(InternalError, match=r"^worker process [12] of 2 \(pid \d+\) exited with code 3$"):
-        study.optimize(proc_objectives.exits_on_trial_0, n_trials=3, n_workers=2, executor="process")
-    assert [t.state for t in study.trials] == [TrialState.RUNNING, TrialState.COMPLETE, TrialState.COMPLETE]
 
 
 def test_an_uncaught_objective_error_ends_its_worker_process(objectives_module: str, sqlite_url: str) -> None:

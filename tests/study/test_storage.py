@@ -225,7 +225,7 @@ def test_sql_storage_errors_are_one_line(tmp_path):
         SQLStorage(f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
     with pytest.raises(StorageError, match="not a valid SQLAlchemy URL"):
         SQLStorage("::not a url::")
-    with pytest.raises(StorageError, match="driver that is not installed|cannot be opened"):
+    with pytest.raises(StorageError, match="driver that is not installed|cannot be opened|unknown database kind"):
         SQLStorage("nosuchdialect://u@h/db")
 
 

@@ -100,11 +100,13 @@ def cmd_resume(args: argparse.Namespace) -> int:
     study.fail_lost_trials(requeue=requeue)
     n_trials = args.n_trials
     if n_trials is None and config.n_trials is not None:
-        counted = [t for t in study.trials if t.state.is_finished and not t.system_attrs.get("lost")]
+        counted = len([t for t in study.trials if t.state.is_finished and not t.system_attrs.get("lost")])
         pending = study.get_trials((TrialState.WAITING,))
-        n_trials = max(config.n_trials - len(counted), len(pending) if requeue else 0)
+        n_trials = max(config.n_trials - counted, len(pending) if requeue else 0)
         if n_trials == 0:
-            print(f"study {study.name!r} already has its {config.n_trials} trials; pass --n-trials to run more")
+            has = f"its {counted} trials" if counted == config.n_trials else \
+                f"{counted} trials (its config asks for {config.n_trials})"
+            print(f"study {study.name!r} already has {has}; pass --n-trials to run more")
             print_best(study)
             return 0
     timeout = args.timeout if args.timeout is not None else (None if n_trials is not None else config.timeout)
@@ -128,8 +130,12 @@ def _resume_objective(args: argparse.Namespace, config: RunConfig, stored_dir: A
 
 def _optimize(study: Study, config: RunConfig, objective: Any, storage: str, n_trials: int | None,
               timeout: float | None, quiet: bool, requeue: bool, trust: str) -> int:
-    """Run the study; on Ctrl-C say what is saved and the command that resumes it (with ``trust``'s flags)."""
-    before = len(study.trials)
+    """Run the study; on Ctrl-C say what is saved and the command that resumes it (with ``trust``'s flags).
+
+    The summary counts the trials this run finished: those that count towards ``n_trials``, and those
+    lost with a worker that died (which gave their slot back).
+    """
+    before = {t.trial_id for t in study.trials if t.state.is_finished}
     try:
         study.optimize(objective, n_trials=n_trials, timeout=timeout, n_workers=config.n_workers,
                        executor=config.executor, show_progress=not quiet, requeue_lost=requeue)
@@ -138,11 +144,13 @@ def _optimize(study: Study, config: RunConfig, objective: Any, storage: str, n_t
         print(f"\nInterrupted: {done} finished trial(s) of study {study.name!r} are saved in {storage}.\n"
               f"Resume with: hypernas resume {study.name} --storage {storage} --requeue{trust}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    ran = len(study.trials) - before
-    print(f"Study {study.name!r}: {ran} new trial(s); {state_counts(study.trials)} (in {storage})")
-    new = study.trials[before:]
-    if new and all(t.state is TrialState.FAILED for t in new):
-        print(f"hypernas: every trial of this run failed; the last: {new[-1].error}", file=sys.stderr)
+    new = [t for t in study.trials if t.state.is_finished and t.trial_id not in before]
+    lost = [t for t in new if t.system_attrs.get("lost")]
+    also = f", and {len(lost)} lost with its worker" if lost else ""
+    print(f"Study {study.name!r}: {len(new) - len(lost)} new trial(s){also}; {state_counts(study.trials)} (in {storage})")
+    ran = [t for t in new if not t.system_attrs.get("lost")]
+    if ran and all(t.state is TrialState.FAILED for t in ran):
+        print(f"hypernas: every trial of this run failed; the last: {ran[-1].error}", file=sys.stderr)
         return EXIT_ALL_FAILED
     print_best(study)
     return 0

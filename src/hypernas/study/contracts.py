@@ -8,7 +8,7 @@ imports the loop, so the loop only sees a study through these protocols.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
 from hypernas.record import Direction, FrozenTrial, TrialState
@@ -61,6 +61,7 @@ class RunningStudy(Protocol):
     """What the loop, the progress display and the executors use of a study."""
 
     name: str
+    study_id: int
     storage: Storage
     directions: list[Direction]
 
@@ -83,6 +84,7 @@ class RunningStudy(Protocol):
     def tell(self, trial: Trial | FrozenTrial | int, values: Any = None, *, state: TrialState | str | None = None,
              error: str | None = None) -> FrozenTrial: ...
 
-    def fail_lost_trials(self, requeue: bool = False) -> list[int]: ...
+    def fail_lost_trials(self, requeue: bool = False, stale_after: float = 300.0,
+                         reasons: Mapping[int, str] | None = None) -> list[int]: ...
 
     def handle(self) -> StudyOpener: ...

@@ -37,8 +37,12 @@ def run_optimization(study: RunningStudy, objective: Objective, *, n_trials: int
     check_space = getattr(objective, "check_space", None)
     if callable(check_space):
         check_space(study.space)
-    job = Job(study.handle(), objective, _check_catch(catch), n_trials, timeout, n_workers)
+    job = Job(study.handle(), objective, _check_catch(catch), n_trials, timeout, n_workers, requeue_lost)
+    runner.check(study, job)
     study.fail_lost_trials(requeue=requeue_lost)
     progress = ProgressBar(study, n_trials, timeout, enabled=show_progress)
-    with keep_alive(study, requeue_lost), progress:
-        runner.run(study, job, [progress.update, *callbacks])
+    try:
+        with keep_alive(study, requeue_lost), progress:
+            runner.run(study, job, [progress.update, *callbacks])
+    finally:  # however the run ended, no trial of a worker that is gone stays RUNNING
+        study.fail_lost_trials(requeue=requeue_lost)

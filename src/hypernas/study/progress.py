@@ -57,8 +57,8 @@ class ProgressBar:
         return "-" if self._best is None else f"{self._best:.6g}"
 
     def update(self, study: RunningStudy, trial: FrozenTrial) -> None:
-        """Callback after each finished trial."""
-        if self._progress is None:
+        """Callback after each finished trial; a trial lost with its worker gave its slot back and is not counted."""
+        if self._progress is None or trial.system_attrs.get("lost"):
             return
         if trial.state is TrialState.COMPLETE and trial.values:
             if study.is_multi_objective:

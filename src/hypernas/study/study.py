@@ -377,18 +377,23 @@ class Study:
         return values
 
     # --- lost trials -----------------------------------------------------------------------
-    def fail_lost_trials(self, requeue: bool = False, stale_after: float = 300.0) -> list[int]:
+    def fail_lost_trials(self, requeue: bool = False, stale_after: float = 300.0,
+                         reasons: Mapping[int, str] | None = None) -> list[int]:
         """Mark RUNNING trials whose worker died as FAILED (with the reason); optionally queue them again.
 
-        With ``requeue``, trials interrupted by the user (Ctrl-C) are queued again too. Returns the
-        numbers of the trials marked or re-queued.
+        ``reasons`` gives, by trial id, why trials known to be lost are lost (an executor that saw their
+        worker process end); the others are judged by :func:`~hypernas.study.workers.is_lost`. With
+        ``requeue``, each lost trial not queued again yet is queued with ``requeued_from`` set to its
+        number, trials interrupted by the user (Ctrl-C) included. Returns the numbers of the trials
+        marked or re-queued.
         """
         touched: list[int] = []
+        known = reasons or {}
         # under the ask lock: no trial of this process is between its creation and being marked live,
         # and two resuming processes queue a lost trial only once
         with self.storage.ask_lock(self.study_id):
             for running in self.storage.running_trials(self.study_id):
-                reason = is_lost(running, stale_after, self.storage)
+                reason = known.get(running.trial.trial_id) or is_lost(running, stale_after, self.storage)
                 if reason is None:
                     continue
                 try:
@@ -423,7 +428,10 @@ class Study:
         objective; the study must be in a SQL database), or any registered executor, by name or as an
         :class:`~hypernas.study.executors.Executor` object; see :mod:`hypernas.study.executors`. Exceptions
         of the types in ``catch`` make a trial FAILED and the study goes on; others are recorded the same
-        way and then raised. Ctrl-C marks the running trial(s) FAILED as interrupted.
+        way and then raised. Ctrl-C marks the running trial(s) FAILED as interrupted. A trial whose worker
+        died is FAILED as lost and does not count towards ``n_trials``; with ``requeue_lost`` it is run
+        again (a worker process that dies is replaced, see :mod:`hypernas.study.executors.process`). No
+        trial of a worker that is gone is left RUNNING when this returns or raises.
         """
         if space is not None:
             self.set_space(space)
