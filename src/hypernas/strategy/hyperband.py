@@ -109,6 +109,7 @@ class HyperbandScheduler(Strategy):
     # --- proposing -------------------------------------------------------------------------
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
         plan = self._load(study)
+        _forget(plan, trial.number)
         history = {t.number: t for t in study.get_trials()}
         for bracket in plan["brackets"]:
             slot = self._next_slot(study, plan, bracket, history)
@@ -182,3 +183,13 @@ class HyperbandScheduler(Strategy):
         plan: dict[str, Any] = self.load_state(study) or {"brackets": [], "budgets": {}, "parents": {}}
         return plan
 
+
+
+def _forget(plan: dict[str, Any], number: int) -> None:
+    """Drop trial ``number`` from ``plan``: the trial being proposed has no slot yet, and one it has was left
+    by a proposal that the study rejected (studies saved that state before it was held back until the trial existed)."""
+    for bracket in plan["brackets"]:
+        for rung in bracket["rungs"]:
+            rung[:] = [n for n in rung if n != number]
+    plan["budgets"].pop(str(number), None)
+    plan["parents"].pop(str(number), None)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,7 @@ class Study:
         self.pruner = pruner
         self.seed = seed
         self._space = space
+        self._held_state: dict[str, Any] | None = None  # saved while proposing: written once the trial exists
 
     def __repr__(self) -> str:
         return f"Study(name={self.name!r}, storage={self.storage.url!r}, strategy={self.strategy!r})"
@@ -109,13 +111,35 @@ class Study:
 
     def strategy_state(self, key: str) -> Any | None:
         """The state a strategy saved under ``key`` with :meth:`set_strategy_state`; None if it saved none."""
-        value = self.storage.get_study_by_id(self.study_id).system_attrs.get(_STRATEGY_STATE_PREFIX + key)
+        if self._held_state is not None and key in self._held_state:
+            value = self._held_state[key]
+        else:
+            value = self.storage.get_study_by_id(self.study_id).system_attrs.get(_STRATEGY_STATE_PREFIX + key)
         return _copy_json(value)  # the caller may change it: never the storage's own object
 
     def set_strategy_state(self, key: str, value: Any) -> None:
-        """Save a strategy's state (JSON data only) with the study, so that a resumed study continues it."""
+        """Save a strategy's state (JSON data only) with the study, so that a resumed study continues it.
+
+        ``None`` clears it: the strategy then starts afresh from the trial history. State saved while
+        a trial is proposed is written only once that trial exists, so a rejected proposal leaves none.
+        """
         value = as_json_value(value, f"strategy state {key!r}")
-        self.storage.set_study_attr(self.study_id, _STRATEGY_STATE_PREFIX + key, value, system=True)
+        if self._held_state is not None:
+            self._held_state[key] = value
+        else:
+            self.storage.set_study_attr(self.study_id, _STRATEGY_STATE_PREFIX + key, value, system=True)
+
+    @contextmanager
+    def _proposing(self) -> Iterator[None]:
+        """Hold the strategy state saved in the block and write it when the block succeeds (its trial exists)."""
+        self._held_state = {}
+        try:
+            yield
+            held = self._held_state
+        finally:
+            self._held_state = None
+        for key, value in held.items():
+            self.storage.set_study_attr(self.study_id, _STRATEGY_STATE_PREFIX + key, value, system=True)
 
     # --- reading the record ----------------------------------------------------------------
     def get_trials(self, states: Sequence[TrialState] | None = None) -> list[FrozenTrial]:
@@ -197,22 +221,24 @@ class Study:
             frozen = self.storage.claim_waiting_trial(self.study_id, worker)
             if frozen is not None:
                 try:
-                    params, decisions = self._complete_enqueued(space, frozen)
-                    self.storage.set_trial_params(frozen.trial_id, params)
-                    if decisions:
-                        self.storage.set_trial_attr(frozen.trial_id, DECISIONS_ATTR, decisions, system=True)
-                        frozen = frozen.replace(system_attrs={**frozen.system_attrs, DECISIONS_ATTR: decisions})
+                    with self._proposing():
+                        params, decisions = self._complete_enqueued(space, frozen)
+                        self.storage.set_trial_params(frozen.trial_id, params)
+                        if decisions:
+                            self.storage.set_trial_attr(frozen.trial_id, DECISIONS_ATTR, decisions, system=True)
+                            frozen = frozen.replace(system_attrs={**frozen.system_attrs, DECISIONS_ATTR: decisions})
                 except Exception as exc:
                     self.storage.finish_trial(frozen.trial_id, TrialState.FAILED,
                                               error=f"enqueued parameters rejected: {exc}")
                     raise
             else:
-                provisional = FrozenTrial(self.storage.next_trial_number(self.study_id), -1, TrialState.RUNNING)
-                proposal = self.strategy.ask(self, provisional)
-                decisions = self._decisions(provisional)
-                params = space.validate(proposal)
-                frozen = self.storage.create_trial(self.study_id, TrialState.RUNNING, params=params, worker=worker,
-                                                   system_attrs={DECISIONS_ATTR: decisions} if decisions else None)
+                with self._proposing():  # a proposal rejected here leaves the strategy's state as it was
+                    provisional = FrozenTrial(self.storage.next_trial_number(self.study_id), -1, TrialState.RUNNING)
+                    proposal = self.strategy.ask(self, provisional)
+                    decisions = self._decisions(provisional)
+                    params = space.validate(proposal)
+                    frozen = self.storage.create_trial(self.study_id, TrialState.RUNNING, params=params, worker=worker,
+                                                       system_attrs={DECISIONS_ATTR: decisions} if decisions else None)
             mark_live(self.storage, frozen.trial_id)  # under the lock: fail_lost_trials never sees it RUNNING and not live
         return Trial(self, frozen.replace(params=params))
 
