@@ -65,9 +65,10 @@ class CMAES(Strategy):
         steps = np.array([self._unit_step(space[n]) for n in names])
         kwargs = {"mean": mean, "sigma": self.sigma0, "bounds": bounds, "population_size": popsize,
                   "seed": int(rng.integers(2**31 - 1))}
-        if steps.any():
-            return cmaes.CMAwM(steps=steps, **kwargs)
-        return cmaes.CMA(**kwargs)
+        optimizer = cmaes.CMAwM(steps=steps, **kwargs) if steps.any() else cmaes.CMA(**kwargs)
+        core = optimizer._cma if isinstance(optimizer, cmaes.CMAwM) else optimizer
+        core._funhist_values[:] = 0.0  # np.empty: never read before it is written, but saved (as JSON: no NaN)
+        return optimizer
 
     @staticmethod
     def _unit_step(p: Any) -> float:

@@ -198,8 +198,8 @@ class GaussianProcess(Strategy):
                                            options={"maxiter": maxiter})
             else:
                 fit_matern(model, maxiter)
-            params = {k: v.detach().tolist() for k, v in model.named_parameters()}
-            self.save_state(study, {"n": n, "params": params})
+            if all(bool(torch.isfinite(v).all()) for _, v in model.named_parameters()):  # a diverged fit is not kept
+                self.save_state(study, {"n": n, "params": {k: v.detach().tolist() for k, v in model.named_parameters()}})
         model.eval()
         return model
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import reprlib
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -287,7 +288,7 @@ class Study:
         recorded: list[float] | None = None
         if state is None or state is TrialState.COMPLETE:
             try:
-                recorded = self._values_from_result(values, trial_id)
+                recorded = self._values_from_result(values, trial_id, number)
                 state = TrialState.COMPLETE
             except BadResult as exc:
                 state, error, recorded = TrialState.FAILED, str(exc), None
@@ -325,11 +326,11 @@ class Study:
             return [inter[max(inter)]]
         return None
 
-    def _values_from_result(self, result: Any, trial_id: int) -> list[float]:
+    def _values_from_result(self, result: Any, trial_id: int, number: int) -> list[float]:
         n = len(self.directions)
         expected = "a finite float" if n == 1 else f"{n} finite floats (a sequence or a dict of {n} metrics)"
         if isinstance(result, Mapping):
-            return self._values_from_dict(result, trial_id, expected)
+            return self._values_from_dict(result, trial_id, number, expected)
         if isinstance(result, (list, tuple)):
             items = list(result)
         elif result is None:
@@ -346,7 +347,7 @@ class Study:
             out.append(f)
         return out
 
-    def _values_from_dict(self, result: Mapping[str, Any], trial_id: int, expected: str) -> list[float]:
+    def _values_from_dict(self, result: Mapping[str, Any], trial_id: int, number: int, expected: str) -> list[float]:
         n = len(self.directions)
         names = self.metric_names
         if names is None:
@@ -368,15 +369,7 @@ class Study:
             if f is None:
                 raise BadResult(f"objective returned {result[m]!r} for metric {m!r}; expected a finite float")
             values.append(f)
-        extras = {}
-        for key, value in result.items():
-            if key not in names:
-                extra = as_finite_float(value)
-                try:
-                    extras[str(key)] = extra if extra is not None else as_json_value(value, f"metric {key!r}")
-                except ConfigError:
-                    raise BadResult(f"objective returned {value!r} for metric {key!r}; expected a number or JSON data "
-                                    "(strings, lists, dicts) to keep as a user attribute") from None
+        extras = {str(key): _extra_metric(key, value, number) for key, value in result.items() if key not in names}
         for key, value in extras.items():
             self.storage.set_trial_attr(trial_id, key, value)
         return values
@@ -496,6 +489,30 @@ def _copy_json(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy_json(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
+
+
+def _extra_metric(key: Any, value: Any, number: int) -> Any:
+    """A metric the objective returned beyond the optimized ones, as the user attribute that keeps it.
+
+    The record holds strict JSON, so NaN and infinity (a diverged auxiliary metric) are kept as
+    ``None`` with a warning: the trial's optimized values are still good. Other data that JSON
+    cannot hold is a :class:`BadResult`.
+    """
+    f = as_finite_float(value)
+    if f is not None:
+        return f
+    try:
+        return as_json_value(value, f"metric {key!r}")
+    except ConfigError:
+        pass
+    try:
+        kept = as_json_value(value, f"metric {key!r}", non_finite_as_none=True)
+    except ConfigError:
+        raise BadResult(f"objective returned {value!r} for metric {key!r}; expected a number or JSON data "
+                        "(strings, lists, dicts) to keep as a user attribute") from None
+    logger.warning("trial %d: metric %r is %s; the record holds no NaN or infinity, so it keeps None in their place",
+                   number, key, reprlib.repr(value))
+    return kept
 
 
 def _iso(dt: datetime | None) -> str | None:
