@@ -61,18 +61,18 @@ def test_hyperband_forgets_a_slot_left_by_a_proposal_rejected_before_this_was_fi
     assert [t.system_attrs["decisions"]["budget"] for t in study.trials] == [1] * 9 + [3] * 3 + [9]
 
 
-def reject_once(study: hn.Study, method: str) -> None:
-    """Make the study's space refuse the next call of ``method`` (after the strategy has proposed)."""
-    original = getattr(study.space, method)
+def fail_once(owner: object, method: str, error: Exception) -> None:
+    """Make ``owner.method`` raise ``error`` on its next call (after the strategy has proposed)."""
+    original = getattr(owner, method)
     calls = []
 
-    def refusing(*args, **kwargs):
+    def failing(*args, **kwargs):
         calls.append(1)
         if len(calls) == 1:
-            raise hn.SpaceError("rejected")
+            raise error
         return original(*args, **kwargs)
 
-    setattr(study.space, method, refusing)
+    setattr(owner, method, failing)
 
 
 @pytest.mark.parametrize("path", ["new", "enqueued"])
@@ -87,11 +87,14 @@ def test_a_rejected_proposal_leaves_every_strategy_state_as_it_was(config, path)
     space = hn.Space({"x": hn.Float(0, 1), "n": hn.Int(1, 3)})
     study = hn.create_study(direction="minimize", seed=0, space=space, strategy=config)
     study.optimize(lambda t: t.params["x"], n_trials=5)
-    if path == "enqueued":
-        study.enqueue({"x": 0.5})  # partial: the strategy proposes n, then the completion is refused
     before = dict(study.system_attrs)
-    reject_once(study, "validate" if path == "new" else "complete")
-    with pytest.raises(hn.SpaceError, match="rejected"):
+    if path == "new":  # the record refuses the new trial
+        fail_once(study.storage, "create_trial", hn.StorageError("the record is read-only"))
+    else:  # an enqueued partial configuration: the strategy proposes n, then its completion is refused
+        study.enqueue({"x": 0.5})
+        before = dict(study.system_attrs)
+        fail_once(study.space, "complete", hn.SpaceError("rejected"))
+    with pytest.raises(hn.HypernasError, match="read-only" if path == "new" else "rejected"):
         study.ask()
     assert dict(study.system_attrs) == before
     if path == "enqueued":
