@@ -259,7 +259,7 @@ CASES: list[tuple[str, tuple[Any, ...], Any, str]] = [
     ("reinforce", ("model", "cell.bias_ih", "base64"), b64_floats(*[NAN] * 16), r"model\['cell.bias_ih'\]: expected finite "
                                                                                 r"values, got NaN or infinity"),
     ("reinforce", ("optimizer",), DELETE, r"state: missing key 'optimizer'"),
-    ("reinforce", ("optimizer", "param_groups"), [], r"optimizer\.param_groups: expected a list of 1 items, got \[\]"),
+    ("reinforce", ("optimizer", "param_groups"), [], r"optimizer\.param_groups: expected a list of 1 item, got \[\]"),
     ("reinforce", (*_ADAM, "lr"), -1, r"optimizer\.param_groups\[0\]\.lr: expected a number >= 0, got -1"),
     ("reinforce", (*_ADAM, "lr"), NAN, r"optimizer\.param_groups\[0\]\.lr: expected a number >= 0, got nan"),
     ("reinforce", (*_ADAM, "eps"), 0, r"optimizer\.param_groups\[0\]\.eps: expected a number > 0, got 0"),

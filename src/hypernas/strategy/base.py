@@ -188,7 +188,8 @@ def state_dict(value: Any, where: str, keys: Sequence[str] | None = None) -> dic
 def state_list(value: Any, where: str, length: int | None = None) -> list[Any]:
     """``value`` as a list, of ``length`` items when given."""
     if not isinstance(value, list) or (length is not None and len(value) != length):
-        raise BadState.expected(where, "a list" if length is None else f"a list of {length} items", value)
+        items = "" if length is None else f" of {length} item{'' if length == 1 else 's'}"
+        raise BadState.expected(where, "a list" + items, value)
     return value
 
 
