@@ -91,3 +91,40 @@ def test_as_json_value():
     assert as_json_value({"a": (1, np.float32(0.5)), 2: np.arange(2)}, "x") == {"a": [1, 0.5], "2": [0, 1]}
     with pytest.raises(ConfigError, match="user attribute 'k' must be JSON data .*got \\{1\\}"):
         as_json_value({1}, "user attribute 'k'")
+
+
+NON_FINITE = [float("nan"), float("inf"), -math.inf, np.float32("nan"), np.float64("-inf"), np.array([1.0, np.nan]),
+              [0.5, float("inf")], {"a": {"b": [float("nan")]}}, (1, -math.inf)]
+
+
+@pytest.mark.parametrize("value", NON_FINITE, ids=repr)
+def test_as_json_value_refuses_nan_and_infinity_naming_the_owner(value):
+    from hypernas.record import as_json_value
+
+    with pytest.raises(ConfigError, match=r"^trial 3: user attribute 'k' must be JSON data; NaN and infinity are "
+                                          r"not allowed, got .*(nan|inf)"):
+        as_json_value(value, "trial 3: user attribute 'k'")
+
+
+def test_as_json_value_can_keep_none_in_place_of_nan_and_infinity():
+    from hypernas.record import as_json_value
+
+    value = {"curve": [0.5, float("nan"), np.float32("inf")], "last": -math.inf, "n": 3, "arr": np.array([np.nan, 2.0])}
+    assert as_json_value(value, "x", non_finite_as_none=True) == {"curve": [0.5, None, None], "last": None, "n": 3,
+                                                                   "arr": [None, 2.0]}
+    assert as_json_value([1.5, "a", None], "x", non_finite_as_none=True) == [1.5, "a", None]
+    with pytest.raises(ConfigError, match=r"must be JSON data \(numbers, strings, lists, dicts, None\), got \{1\}"):
+        as_json_value({1}, "x", non_finite_as_none=True)
+
+
+def test_as_json_value_on_torch_tensors_and_cycles():
+    from hypernas.record import as_json_value
+
+    torch = pytest.importorskip("torch")
+    assert as_json_value(torch.tensor([0.5, 2.0]), "x") == [0.5, 2.0]
+    with pytest.raises(ConfigError, match=r"NaN and infinity are not allowed, got \{.t.: tensor"):
+        as_json_value({"t": torch.tensor([float("nan")])}, "x")
+    looped: list = []
+    looped.append(looped)
+    with pytest.raises(ConfigError, match="must be JSON data \\(numbers"):
+        as_json_value(looped, "x")

@@ -10,6 +10,7 @@ import enum
 import json
 import math
 import numbers
+import reprlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -146,10 +147,12 @@ def as_finite_float(x: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def as_json_value(x: Any, what: str) -> Any:
-    """``x`` as plain JSON data, the form every storage gives back (NumPy/torch values become numbers and lists).
+def as_json_value(x: Any, what: str, *, non_finite_as_none: bool = False) -> Any:
+    """``x`` as strict JSON data, the form every storage gives back (NumPy/torch values become numbers and lists).
 
-    Raises :class:`ConfigError` naming ``what`` when ``x`` cannot be stored.
+    NaN and infinity are not JSON (PostgreSQL's JSON type refuses them): they raise
+    :class:`ConfigError` naming ``what``, or with ``non_finite_as_none`` become ``None``. Anything else
+    that cannot be stored raises :class:`ConfigError` too.
     """
     def plain(o: Any) -> Any:
         if hasattr(o, "tolist"):  # NumPy scalars and arrays, torch tensors
@@ -157,6 +160,23 @@ def as_json_value(x: Any, what: str) -> Any:
         raise TypeError
 
     try:
-        return json.loads(json.dumps(x, default=plain))
-    except (TypeError, ValueError):
-        raise ConfigError(f"{what} must be JSON data (numbers, strings, lists, dicts, None), got {x!r}") from None
+        return json.loads(json.dumps(x, default=plain, allow_nan=False))
+    except (TypeError, ValueError, RecursionError):
+        pass
+    try:  # only NaN or infinity? (the first dump refuses them with the same ValueError as a circular reference)
+        loose = json.loads(json.dumps(x, default=plain))
+    except (TypeError, ValueError, RecursionError):
+        raise ConfigError(f"{what} must be JSON data (numbers, strings, lists, dicts, None), got {reprlib.repr(x)}") from None
+    if non_finite_as_none:
+        return _none_for_non_finite(loose)
+    raise ConfigError(f"{what} must be JSON data; NaN and infinity are not allowed, got {reprlib.repr(x)}")
+
+
+def _none_for_non_finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_none_for_non_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _none_for_non_finite(v) for k, v in value.items()}
+    return value

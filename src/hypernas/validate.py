@@ -33,7 +33,8 @@ def _bound(x: float) -> str:
     return str(x) if isinstance(x, int) else f"{x:g}"
 
 
-def _range_text(low: float, high: float, low_open: bool, high_open: bool) -> str:
+def range_text(low: float, high: float, low_open: bool = False, high_open: bool = False) -> str:
+    """`` in [low, high]``, `` >= low``, `` < high``... (ends open as asked; empty when both are infinite)."""
     if math.isinf(low) and math.isinf(high):
         return ""
     if math.isinf(high):
@@ -55,7 +56,7 @@ def check_int(owner: str, name: str, value: Any, low: int | None = None, high: i
     lo = -math.inf if low is None else low
     hi = math.inf if high is None else high
     if not is_integer(value) or not lo <= value <= hi:
-        allowed = "an integer" + _range_text(lo, hi, False, False) + (" or None" if optional else "")
+        allowed = "an integer" + range_text(lo, hi, False, False) + (" or None" if optional else "")
         raise _fail(owner, name, allowed, value, error)
     return int(value)
 
@@ -79,7 +80,7 @@ def check_number(owner: str, name: str, value: Any, low: float = -math.inf, high
     if ok:
         ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
     if not ok:
-        allowed = "a number" + _range_text(low, high, low_open, high_open) + (" or None" if optional else "")
+        allowed = "a number" + range_text(low, high, low_open, high_open) + (" or None" if optional else "")
         raise _fail(owner, name, allowed, value, error)
     return float(value)
 
@@ -90,7 +91,7 @@ def check_int_list(owner: str, name: str, values: Any, low: int | None = None, *
     ok = not isinstance(values, (str, bytes)) and isinstance(values, Sequence) and len(values) > 0 and all(
         is_integer(v) and (low is None or v >= low) for v in values)
     if not ok:
-        bound = "" if low is None else _range_text(low, math.inf, False, False)
+        bound = "" if low is None else range_text(low, math.inf, False, False)
         raise _fail(owner, name, f"a non-empty list of integers{bound}", values, error)
     return [int(v) for v in values]
 

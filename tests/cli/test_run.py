@@ -142,3 +142,15 @@ def test_resume_imports_no_code_named_in_the_database_unless_trusted(workdir: Pa
     assert code == 2 and err.count("\n") == 1
     assert "runs the objective 'cli_objectives:" in err and "--trust-stored-objective" in err and "--config" in err
     assert len(load_study("study", "s.db").trials) == 2
+
+
+def test_resume_with_a_malformed_strategy_state_is_one_line_and_exit_2(workdir: Path) -> None:
+    Path("hb.yaml").write_text(CONFIG.replace("strategy: random", "strategy: {type: hyperband, max_resource: 9}"))
+    run_cli("run", "hb.yaml", "--storage", "s.db", "--n-trials", "3", "--quiet")
+    plan = {"brackets": [{"s": 10**30, "rungs": []}], "budgets": {}, "parents": {}}  # 3**s would never finish
+    load_study("hb", "s.db").set_system_attr("strategy_state:hyperband", plan)
+    code, _, err = run_cli("resume", "hb", "--storage", "s.db", "--n-trials", "2", "--quiet", "--config", "hb.yaml")
+    assert code == 2 and err.count("\n") == 1, err
+    assert "study 'hb': the stored state of strategy 'hyperband' is malformed (brackets[0].s: expected an integer in " \
+           "[0, 2], got 1000" in err and "study.set_strategy_state('hyperband', None)" in err
+    assert len(load_study("hb", "s.db").trials) == 3

@@ -303,6 +303,76 @@ def test_unstorable_user_attrs_and_extra_metrics_fail_the_trial_only(storage):
         study.set_user_attr("x", {1, 2})
 
 
+def _strict_json_only(storage) -> None:
+    """Every JSON value an SQLite record holds parses without NaN or infinity (as PostgreSQL's JSON type demands)."""
+    import json
+    import sqlite3
+
+    from hypernas import SQLStorage
+
+    if not isinstance(storage, SQLStorage):
+        return
+
+    def refuse(token):
+        raise AssertionError(f"the record holds {token}")
+
+    with sqlite3.connect(storage.url.removeprefix("sqlite:///")) as db:
+        for table, column in [("hn_studies", "user_attrs"), ("hn_studies", "system_attrs"), ("hn_trials", "user_attrs"),
+                              ("hn_trials", "system_attrs"), ("hn_trials", "params")]:
+            for (text,) in db.execute(f"SELECT {column} FROM {table}"):
+                json.loads(text, parse_constant=refuse)
+
+
+def test_nan_or_infinity_in_an_extra_metric_is_kept_as_none_with_a_warning(storage, caplog):
+    study = create_study("s", storage, space=SPACE)
+    study.optimize(lambda t: {"value": 1.0, "aux": float("nan"), "curve": [0.5, np.float32("inf")],
+                              "per_class": np.array([0.25, -np.inf])}, n_trials=1)
+    (trial,) = study.trials
+    assert trial.state is TrialState.COMPLETE and trial.values == [1.0]
+    assert trial.user_attrs == {"aux": None, "curve": [0.5, None], "per_class": [0.25, None]}
+    assert "trial 0: metric 'aux' is nan; the record holds no NaN or infinity, so it keeps None in their place" in caplog.text
+    assert "metric 'curve' is [0.5, np.float32(inf)]" in caplog.text
+    assert study.to_dataframe()["user_attrs_aux"].isna().all()
+    _strict_json_only(storage)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("-inf"), np.float64("inf"), {"a": [float("nan")]}], ids=repr)
+def test_nan_or_infinity_in_a_user_attribute_is_refused_where_it_is_set(storage, value):
+    study = create_study("s", storage, space=SPACE)
+    trial = study.ask()
+    with pytest.raises(hypernas.ConfigError, match=r"^trial 0: user attribute 'k' must be JSON data; NaN and infinity "
+                                                   r"are not allowed, got "):
+        trial.set_user_attr("k", value)
+    with pytest.raises(hypernas.ConfigError, match=r"^study user attribute 'k' must be JSON data; NaN and infinity"):
+        study.set_user_attr("k", value)
+    study.tell(trial, 1.0)
+    assert study.trials[0].user_attrs == {} and study.user_attrs == {}
+
+    def objective(t):
+        t.set_user_attr("k", value)
+        return 1.0
+
+    study.optimize(objective, n_trials=1)
+    assert study.trials[1].state is TrialState.FAILED and "NaN and infinity are not allowed" in study.trials[1].error
+    _strict_json_only(storage)
+
+
+def test_nan_in_a_strategy_decision_or_state_is_refused_at_ask(storage):
+    class Deciding(RandomSearch):
+        def decisions(self, study, trial):
+            return {"budget": float("nan")}
+
+    study = create_study("s", storage, strategy=Deciding(seed=0), space=SPACE)
+    with pytest.raises(hypernas.ConfigError, match=r"^strategy 'random': decisions for trial 0 must be JSON data; "
+                                                   r"NaN and infinity are not allowed, got \{'budget': nan\}$"):
+        study.ask()
+    with pytest.raises(hypernas.ConfigError, match=r"^strategy state 'mine' must be JSON data; NaN and infinity are "
+                                                   r"not allowed, got \[inf\]$"):
+        study.set_strategy_state("mine", [float("inf")])
+    assert study.trials == [] and study.strategy_state("mine") is None
+    _strict_json_only(storage)
+
+
 def test_live_trials_of_two_records_in_one_process_are_kept_apart():
     first, second = create_study("a", space=SPACE), create_study("b", space=SPACE)
     running = first.ask()  # trial id 1 of the first record, run by this process

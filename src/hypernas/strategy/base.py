@@ -4,7 +4,9 @@ A strategy sees the whole history through the study it is given (complete, prune
 still-running trials) and must cope with several asks before any tell (parallel workers). Its
 proposals depend only on the history, its seed and the number of the trial being proposed, or on
 its declared state: JSON data it saves with the study under its :attr:`Strategy.state_key`
-(:meth:`Strategy.save_state`), so that a resumed study continues where it stopped. What it
+(:meth:`Strategy.save_state`), so that a resumed study continues where it stopped; it declares the
+form of that state in :meth:`Strategy.check_state` with the ``state_*`` checks below, so that a
+record damaged or written by another program ends in one clear error instead of a crash. What it
 decides for a trial beyond its parameters (a budget) it reports through :meth:`Strategy.decisions`,
 and the study records it with the trial. Strategies use the study through the small
 :class:`StudyView` protocol below and never import the study machinery.
@@ -12,21 +14,26 @@ and the study records it with the trial. Strategies use the study through the sm
 
 from __future__ import annotations
 
+import math
+import reprlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
-from hypernas.errors import StrategyError
+from hypernas.errors import SpaceError, StorageError, StrategyError
 from hypernas.record import Direction, FrozenTrial, TrialState
 from hypernas.registry import Configurable
 from hypernas.space import Space
-from hypernas.validate import check_seed
+from hypernas.validate import check_seed, range_text
 
 
 class StudyView(Protocol):
     """What a strategy may read (and keep) from a study."""
+
+    @property
+    def name(self) -> str: ...
 
     @property
     def space(self) -> Space: ...
@@ -108,9 +115,29 @@ class Strategy(Configurable, ABC):
         """The key the state is kept under: :attr:`state_key`, else the registered name."""
         return self.state_key or self.name or type(self).__name__
 
+    def check_state(self, study: StudyView, state: Any) -> Any:
+        """``state`` (JSON data, not None) as this strategy uses it, or :class:`BadState` naming the first part
+        that is not what the strategy saves. A strategy that keeps state declares its form here with the
+        ``state_*`` checks of this module. Default: any JSON data."""
+        return state
+
     def load_state(self, study: StudyView) -> Any | None:
-        """The state this strategy saved with ``study`` (None before the first save)."""
-        return study.strategy_state(self.state_name)
+        """The state this strategy saved with ``study`` (None before the first save), checked by :meth:`check_state`.
+
+        Raises :class:`~hypernas.errors.StorageError` when the stored state is malformed: the trials are the
+        record and nothing is lost, but the strategy does not guess how to go on without its state.
+        """
+        state = study.strategy_state(self.state_name)
+        if state is None:
+            return None
+        try:
+            return self.check_state(study, state)
+        except BadState as exc:
+            raise StorageError(
+                f"study {study.name!r}: the stored state of strategy {self.name or type(self).__name__!r} is malformed "
+                f"({exc}); it was written by another program or version, or is damaged: clear it with "
+                f"study.set_strategy_state({self.state_name!r}, None) to continue from the trial history, or start a "
+                "new study") from None
 
     def save_state(self, study: StudyView, value: Any) -> None:
         """Keep ``value`` (JSON data: numbers, strings, lists, dicts, None) with ``study``."""
@@ -120,3 +147,119 @@ class Strategy(Configurable, ABC):
 def objective_sign(direction: Direction) -> float:
     """+1 to minimize as is, -1 to turn a maximized value into one to minimize."""
     return 1.0 if direction is Direction.MINIMIZE else -1.0
+
+
+# --- the declared form of a strategy's state ------------------------------------------------
+class BadState(StorageError):
+    """A part of a stored strategy state that is not what the strategy saves; ``where`` names the part."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+
+    @classmethod
+    def expected(cls, where: str, what: str, value: Any) -> BadState:
+        """``<where>: expected <what>, got <value>`` (the value shortened to fit one line)."""
+        return cls(where, f"expected {what}, got {reprlib.repr(value)}")
+
+
+
+def _is_int(v: Any) -> bool:
+    return type(v) is int  # JSON data: no NumPy numbers, and a bool is no count
+
+
+def _is_finite(v: Any) -> bool:
+    return (type(v) is int or type(v) is float) and math.isfinite(v)
+
+
+def state_dict(value: Any, where: str, keys: Sequence[str] | None = None) -> dict[str, Any]:
+    """``value`` as a dict; with ``keys``, exactly those keys."""
+    if not isinstance(value, dict):
+        raise BadState.expected(where, "a dict" + (f" with keys {', '.join(keys)}" if keys else ""), value)
+    if keys is not None:
+        missing = [k for k in keys if k not in value]
+        if missing:
+            raise BadState(where, f"missing key {reprlib.repr(missing[0])}")
+        unknown = [k for k in value if k not in keys]
+        if unknown:
+            raise BadState(where, f"unknown key {reprlib.repr(unknown[0])}; expected {', '.join(keys)}")
+    return value
+
+
+def state_list(value: Any, where: str, length: int | None = None) -> list[Any]:
+    """``value`` as a list, of ``length`` items when given."""
+    if not isinstance(value, list) or (length is not None and len(value) != length):
+        items = "" if length is None else f" of {length} item{'' if length == 1 else 's'}"
+        raise BadState.expected(where, "a list" + items, value)
+    return value
+
+
+def state_int(value: Any, where: str, low: int = 0, high: int | None = None) -> int:
+    """``value`` as an integer in ``[low, high]`` (a count or an index: ``low`` is 0 unless given)."""
+    if not _is_int(value) or value < low or (high is not None and value > high):
+        raise BadState.expected(where, "an integer" + range_text(low, math.inf if high is None else high), value)
+    return value
+
+
+def state_ints(values: Any, where: str, low: int = 0) -> list[int]:
+    """``values`` as a list of integers ``>= low`` (trial numbers, counts)."""
+    if not isinstance(values, list):
+        raise BadState.expected(where, f"a list of integers >= {low}", values)
+    if not all(_is_int(v) and v >= low for v in values):
+        i = next(i for i, v in enumerate(values) if not (_is_int(v) and v >= low))
+        raise BadState.expected(f"{where}[{i}]", f"an integer >= {low}", values[i])
+    return values
+
+
+def state_number(value: Any, where: str, low: float = -math.inf, high: float = math.inf, *,
+                 low_open: bool = False, high_open: bool = False) -> float:
+    """``value`` as a finite number between ``low`` and ``high`` (an end excluded when open)."""
+    if not _is_finite(value) or not (low < value if low_open else low <= value) or \
+            not (value < high if high_open else value <= high):
+        bounds = range_text(low, high, low_open, high_open)
+        raise BadState.expected(where, "a number" + bounds if bounds else "a finite number", value)
+    return value
+
+
+def state_numbers(values: Any, where: str, length: int | None = None) -> list[float]:
+    """``values`` as a list of finite numbers, of ``length`` items when given."""
+    if not isinstance(values, list) or (length is not None and len(values) != length):
+        raise BadState.expected(where, "a list of finite numbers" if length is None else f"a list of {length} finite numbers",
+                        values)
+    if not all(_is_finite(v) for v in values):
+        i = next(i for i, v in enumerate(values) if not _is_finite(v))
+        raise BadState.expected(f"{where}[{i}]", "a finite number", values[i])
+    return values
+
+
+def state_array(value: Any, where: str, max_depth: int = 8) -> Any:
+    """``value`` as a tensor's ``tolist()``: a finite number or nested lists of them, all of one shape."""
+    def shape(v: Any, at: str, depth: int) -> tuple[int, ...]:
+        if _is_finite(v):
+            return ()
+        if not isinstance(v, list) or depth >= max_depth:
+            raise BadState.expected(at, "a finite number or a list of them", v)
+        shapes = {shape(x, f"{at}[{i}]", depth + 1) for i, x in enumerate(v)}
+        if len(shapes) > 1:
+            raise BadState.expected(at, "nested lists of one shape", v)
+        return (len(v), *(shapes.pop() if shapes else ()))
+
+    shape(value, where, 0)
+    return value
+
+
+def state_index(key: Any, where: str) -> int:
+    """A dict key that holds a count or a trial number: an integer >= 0 written in decimal, as ``str(n)`` gives."""
+    if not (isinstance(key, str) and key.isascii() and key.isdigit() and len(key) <= 18 and str(int(key)) == key):
+        raise BadState.expected(where, "keys that are integers >= 0 in decimal", key)
+    return int(key)
+
+
+def state_params(space: Space, value: Any, where: str) -> dict[str, Any]:
+    """``value`` as a configuration of ``space`` (as given: the strategy proposes it as it saved it)."""
+    if not isinstance(value, dict):
+        raise BadState.expected(where, "a configuration (a dict of parameter values)", value)
+    try:
+        space.validate(value)
+    except SpaceError as exc:
+        raise BadState(where, f"not a configuration of the space: {exc}") from None
+    return value

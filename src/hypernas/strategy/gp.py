@@ -42,7 +42,7 @@ from hypernas.strategy._bo.history import (
 )
 from hypernas.strategy._bo.startup import startup_params
 from hypernas.strategy._bo.warping import warp
-from hypernas.strategy.base import Strategy, StudyView
+from hypernas.strategy.base import Strategy, StudyView, state_array, state_dict, state_int
 from hypernas.strategy.registry import register_strategy
 from hypernas.validate import check_bool, check_choice, check_int, check_number
 
@@ -112,6 +112,15 @@ class GaussianProcess(Strategy):
         if conditional:
             raise StrategyError(f"strategy 'gp' cannot search conditional parameter {conditional[0]!r}; "
                                 "use 'tpe' (it models parameters group by group)")
+
+    def check_state(self, study: StudyView, state: Any) -> dict[str, Any]:
+        """The last fit: ``n``, the complete trials it saw, and ``params``, the model's hyperparameters by name
+        (a model of other shapes, e.g. one more constraint output, fits afresh)."""
+        state = state_dict(state, "state", ("n", "params"))
+        state_int(state["n"], "n")
+        for name, value in state_dict(state["params"], "params").items():
+            state_array(value, f"params[{name!r}]")
+        return state
 
     # --- ask -------------------------------------------------------------------------------
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
@@ -187,7 +196,7 @@ class GaussianProcess(Strategy):
                 model.load_state_dict({k: torch.tensor(v, dtype=torch.float64) for k, v in state["params"].items()},
                                       strict=False)
                 loaded = True
-            except (RuntimeError, KeyError, TypeError):
+            except RuntimeError:  # hyperparameters of another shape
                 loaded = False
         grown = loaded and state is not None and n != state["n"] and n >= math.ceil(state["n"] * (1.0 + self.refit_growth))
         if not loaded or grown:
@@ -198,8 +207,8 @@ class GaussianProcess(Strategy):
                                            options={"maxiter": maxiter})
             else:
                 fit_matern(model, maxiter)
-            params = {k: v.detach().tolist() for k, v in model.named_parameters()}
-            self.save_state(study, {"n": n, "params": params})
+            if all(bool(torch.isfinite(v).all()) for _, v in model.named_parameters()):  # a diverged fit is not kept
+                self.save_state(study, {"n": n, "params": {k: v.detach().tolist() for k, v in model.named_parameters()}})
         model.eval()
         return model
 

@@ -16,7 +16,15 @@ import numpy as np
 from hypernas.errors import SearchExhausted, SpaceError, StrategyError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.space import Fixed, NumericParam, Param, Space
-from hypernas.strategy.base import Strategy, StudyView, objective_sign
+from hypernas.strategy.base import (
+    BadState,
+    Strategy,
+    StudyView,
+    objective_sign,
+    state_dict,
+    state_list,
+    state_params,
+)
 from hypernas.strategy.registry import register_strategy
 from hypernas.validate import check_bool, check_int
 
@@ -65,6 +73,19 @@ class GridSearch(Strategy):
             p = space[name]
             params[name] = p.narrowed(value, radius) if isinstance(p, NumericParam) else Fixed(value)
         return Space(params)
+
+    def check_state(self, study: StudyView, state: Any) -> list[dict[str, Any]]:
+        """The stages: ``{"center": None}`` for the full grid, then ``{"center": configuration}`` per refinement."""
+        plan = state_list(state, "state")
+        if not plan:
+            raise BadState.expected("state", "a list of stages", plan)
+        for i, stage in enumerate(plan):
+            center = state_dict(stage, f"state[{i}]", ("center",))["center"]
+            if i == 0 and center is not None:
+                raise BadState.expected("state[0].center", "None (the full grid)", center)
+            if i > 0:
+                state_params(study.space, center, f"state[{i}].center")
+        return plan
 
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
         space = study.space

@@ -26,7 +26,17 @@ from typing import Any
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.space import Space
-from hypernas.strategy.base import Strategy, StudyView, objective_sign
+from hypernas.strategy.base import (
+    Strategy,
+    StudyView,
+    objective_sign,
+    state_dict,
+    state_index,
+    state_int,
+    state_ints,
+    state_list,
+    state_number,
+)
 from hypernas.strategy.registry import make_strategy, register_strategy
 from hypernas.validate import check_int, check_number
 
@@ -38,6 +48,7 @@ class BudgetView:
         self._study = study
         self.budget = budget
         self._numbers = numbers
+        self.name = study.name
         self.space = study.space
         self.directions = study.directions
         self.seed = study.seed
@@ -109,6 +120,7 @@ class HyperbandScheduler(Strategy):
     # --- proposing -------------------------------------------------------------------------
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
         plan = self._load(study)
+        _forget(plan, trial.number)
         history = {t.number: t for t in study.get_trials()}
         for bracket in plan["brackets"]:
             slot = self._next_slot(study, plan, bracket, history)
@@ -176,9 +188,35 @@ class HyperbandScheduler(Strategy):
         budget = max(enough) if enough else max(by_budget, key=lambda b: (n_complete(by_budget[b]), -b))
         return BudgetView(study, budget, by_budget[budget])
 
-    def _load(self, study: StudyView) -> dict[str, Any]:
+    def check_state(self, study: StudyView, state: Any) -> dict[str, Any]:
         """The plan: ``brackets`` (each ``{"s": halvings, "rungs": [trial numbers per rung]}``), ``budgets``
         (trial number -> budget) and ``parents`` (promoted trial number -> the trial it repeats)."""
+        plan = state_dict(state, "state", ("brackets", "budgets", "parents"))
+        for i, bracket in enumerate(state_list(plan["brackets"], "brackets")):
+            state_dict(bracket, f"brackets[{i}]", ("s", "rungs"))
+            s = state_int(bracket["s"], f"brackets[{i}].s", 0, self.s_max)
+            for r, rung in enumerate(state_list(bracket["rungs"], f"brackets[{i}].rungs", s + 1)):
+                state_ints(rung, f"brackets[{i}].rungs[{r}]")
+        for key, budget in state_dict(plan["budgets"], "budgets").items():
+            state_index(key, "budgets")
+            state_number(budget, f"budgets[{key!r}]", 0, low_open=True)
+        for key, parent in state_dict(plan["parents"], "parents").items():
+            state_index(key, "parents")
+            state_int(parent, f"parents[{key!r}]")
+        return plan
+
+    def _load(self, study: StudyView) -> dict[str, Any]:
+        """The plan (see :meth:`check_state`), empty before the first proposal."""
         plan: dict[str, Any] = self.load_state(study) or {"brackets": [], "budgets": {}, "parents": {}}
         return plan
 
+
+
+def _forget(plan: dict[str, Any], number: int) -> None:
+    """Drop trial ``number`` from ``plan``: the trial being proposed has no slot yet, and one it has was left
+    by a proposal that the study rejected (studies saved that state before it was held back until the trial existed)."""
+    for bracket in plan["brackets"]:
+        for rung in bracket["rungs"]:
+            rung[:] = [n for n in rung if n != number]
+    plan["budgets"].pop(str(number), None)
+    plan["parents"].pop(str(number), None)

@@ -13,7 +13,7 @@ from typing import Any
 
 from hypernas.record import FrozenTrial
 from hypernas.strategy._nas.candidates import check_weights, scored, seen_keys, unseen_sample
-from hypernas.strategy.base import Strategy, StudyView
+from hypernas.strategy.base import Strategy, StudyView, state_params
 from hypernas.strategy.registry import register_strategy
 
 
@@ -24,6 +24,10 @@ class LocalSearch(Strategy):
     def __init__(self, weights: Sequence[float] | None = None, seed: int | None = None) -> None:
         super().__init__(seed)
         self.weights = check_weights("local", weights)
+
+    def check_state(self, study: StudyView, state: Any) -> dict[str, Any]:
+        """The configuration whose neighbourhood is being evaluated."""
+        return state_params(study.space, state, "state")
 
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
         space = study.space

@@ -31,7 +31,7 @@ from hypernas.strategy._nas.candidates import (
     unseen_mutation,
     unseen_sample,
 )
-from hypernas.strategy.base import Strategy, StudyView
+from hypernas.strategy.base import Strategy, StudyView, state_dict, state_index, state_list, state_params
 from hypernas.strategy.registry import register_strategy
 from hypernas.validate import check_int, check_number
 
@@ -111,6 +111,14 @@ class NEAT(Strategy):
                 seen.add(space.key(child))
                 children.append(child)
         return children
+
+    def check_state(self, study: StudyView, state: Any) -> dict[str, list[dict[str, Any]]]:
+        """The offspring of each generation after the first: generation number -> ``population_size`` configurations."""
+        for key, children in state_dict(state, "state").items():
+            state_index(key, "state")
+            for i, child in enumerate(state_list(children, f"state[{key!r}]", self.population_size)):
+                state_params(study.space, child, f"state[{key!r}][{i}]")
+        return state
 
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
         generation, index = divmod(trial.number, self.population_size)

@@ -30,7 +30,15 @@ from hypernas.record import FrozenTrial
 from hypernas.space import Space
 from hypernas.strategy._bo.gene_gp import GeneGP, gene_layout, genes
 from hypernas.strategy._nas.candidates import check_weights, features, scored, seen_keys, unseen_sample
-from hypernas.strategy.base import Strategy, StudyView
+from hypernas.strategy.base import (
+    BadState,
+    Strategy,
+    StudyView,
+    state_dict,
+    state_ints,
+    state_list,
+    state_params,
+)
 from hypernas.strategy.registry import register_strategy
 from hypernas.validate import check_choice, check_int, check_number
 
@@ -175,6 +183,22 @@ class PredictorGuidedEvolution(Strategy):
             add(space.sample(rng))
         return list(pool.values())
 
+    def check_state(self, study: StudyView, state: Any) -> dict[str, Any]:
+        """``queue``, the rest of the last batch; ``sweep``, empty or ``{"center": key of the swept incumbent,
+        "order": its neighbours still to try}``; ``local``, the numbers of the trials proposed by sweeps."""
+        space = study.space
+        state = state_dict(state, "state", ("queue", "sweep", "local"))
+        for i, params in enumerate(state_list(state["queue"], "queue")):
+            state_params(space, params, f"queue[{i}]")
+        if state["sweep"] != {}:
+            sweep = state_dict(state["sweep"], "sweep", ("center", "order"))
+            if not isinstance(sweep["center"], str):
+                raise BadState.expected("sweep.center", "the key of a configuration (a string)", sweep["center"])
+            for i, params in enumerate(state_list(sweep["order"], "sweep.order")):
+                state_params(space, params, f"sweep.order[{i}]")
+        state_ints(state["local"], "local")
+        return state
+
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
         space = study.space
         rng = self.rng_for(study, trial)
@@ -183,9 +207,7 @@ class PredictorGuidedEvolution(Strategy):
         if trial.number < self.n_initial or len(done) < 2:
             return unseen_sample(space, rng, seen)
         ranked = sorted(done, key=lambda x: -x[1])
-        # the state: "queue", the rest of the last batch; "sweep", {"center": key of the swept incumbent,
-        # "order": its neighbours still to try}; "local", the numbers of the trials proposed by sweeps
-        state = self.load_state(study) or {"queue": [], "sweep": {}, "local": []}
+        state = self.load_state(study) or {"queue": [], "sweep": {}, "local": []}  # see check_state
         if self.patience:
             near = self._sweep(study, trial, rng, seen, done, ranked[0][0], state)
             if near is not None:

@@ -11,6 +11,7 @@ saved with the study.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,10 +22,11 @@ from hypernas.record import FrozenTrial, TrialState
 from hypernas.space import Space
 from hypernas.strategy._nas.candidates import check_weights, scored, seen_keys, unseen_mutation
 from hypernas.strategy._nas.tokens import TokenPlan, check_tokens
-from hypernas.strategy.base import Strategy, StudyView
+from hypernas.strategy.base import BadState, Strategy, StudyView, state_dict, state_numbers
 from hypernas.strategy.registry import register_strategy
 from hypernas.validate import check_int, check_number
 
+_STATE_KEY = re.compile(r"(0|[1-9][0-9]{0,8}):(-1|0|[1-9][0-9]{0,8})")  # "slot:previous token"
 DEFAULT_SCHEDULE = ((0, 1.0), (20, 0.9), (30, 0.7), (40, 0.5), (50, 0.3), (60, 0.2), (70, 0.1))
 
 
@@ -67,6 +69,18 @@ class QLearning(Strategy):
         if key not in table:
             table[key] = [self.q_init] * plan.slots[slot][2]
         return table[key]
+
+    def check_state(self, study: StudyView, state: Any) -> dict[str, list[float]]:
+        """The Q table: ``"slot:previous token"`` (-1 before the first slot) -> one value per choice of the slot."""
+        plan = TokenPlan(study.space, self.resolution)
+        for key, values in state_dict(state, "state").items():
+            match = _STATE_KEY.fullmatch(key)
+            slot, prev = (int(match[1]), int(match[2])) if match else (-1, -1)
+            if not 0 <= slot < len(plan.slots) or prev >= plan.vocabulary:
+                raise BadState.expected("state", f"keys 'slot:previous token' with a slot below {len(plan.slots)} and a "
+                                                 f"token from -1 to {plan.vocabulary - 1}", key)
+            state_numbers(values, f"state[{key!r}]", plan.slots[slot][2])
+        return state
 
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
         plan = TokenPlan(study.space, self.resolution)

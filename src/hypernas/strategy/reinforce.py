@@ -20,7 +20,7 @@ from hypernas.record import FrozenTrial, TrialState
 from hypernas.space import Space
 from hypernas.strategy._nas.candidates import check_weights, reward, seen_keys, unseen_mutation
 from hypernas.strategy._nas.tokens import TokenPlan, check_tokens
-from hypernas.strategy.base import Strategy, StudyView
+from hypernas.strategy.base import Strategy, StudyView, state_dict, state_int, state_number
 from hypernas.strategy.registry import register_strategy
 from hypernas.validate import check_int, check_number
 
@@ -47,20 +47,45 @@ class Reinforce(Strategy):
     def check_space(self, space: Space) -> None:
         check_tokens(self.name, space, self.resolution)
 
+    def _fresh(self, space: Space) -> tuple[Controller, torch.optim.Optimizer]:
+        """An untrained controller for ``space`` and its optimizer."""
+        import torch
+
+        from hypernas.strategy._nas.controller import Controller
+
+        controller = Controller(TokenPlan(space, self.resolution), self.hidden)
+        return controller, torch.optim.Adam(controller.parameters(), lr=self.lr)
+
+    def check_state(self, study: StudyView, state: Any) -> dict[str, Any]:
+        """The ``version`` (updates so far), the reward ``baseline`` and the controller's ``model`` and ``optimizer``
+        as :func:`~hypernas.strategy._nas.controller.training_state` saves them for a controller of this space."""
+        from hypernas.strategy._nas.controller import check_training_state
+
+        state = state_dict(state, "state", ("version", "baseline", "model", "optimizer"))
+        version = (study.space.to_json(), state_int(state["version"], "version"))
+        state_number(state["baseline"], "baseline")
+        if self._cache is not None and self._cache[0] == version:
+            return state  # this version is loaded already: its tensors are not read again
+        if self._cache is not None and self._cache[0][0] == version[0]:  # the shapes of the cached one will do
+            controller, optimizer = self._cache[1], self._cache[2]
+        else:
+            controller, optimizer = self._fresh(study.space)
+        check_training_state(controller, optimizer, state)
+        return state
+
     def _state(self, study: StudyView) -> tuple[tuple[str, int], Controller, torch.optim.Optimizer, float | None]:
         """The controller as saved with the study (cached while the study's space and version match)."""
         import torch
 
-        from hypernas.strategy._nas.controller import Controller, load_training_state
+        from hypernas.strategy._nas.controller import load_training_state
 
         saved = self.load_state(study)  # {"version": updates so far, "baseline", "model", "optimizer"}
         version = (study.space.to_json(), saved["version"] if saved else 0)
         if self._cache is not None and self._cache[0] == version:
             return self._cache
-        controller = Controller(TokenPlan(study.space, self.resolution), self.hidden)
+        controller, optimizer = self._fresh(study.space)
         seed = self.seed if self.seed is not None else study.seed
         controller.reset(torch.Generator().manual_seed(int(seed) if seed is not None else cast(int, np.random.SeedSequence().entropy) % 2**63))
-        optimizer = torch.optim.Adam(controller.parameters(), lr=self.lr)
         baseline = None
         if saved:
             load_training_state(controller, optimizer, saved)

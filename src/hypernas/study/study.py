@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import reprlib
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -67,6 +69,7 @@ class Study:
         self.pruner = pruner
         self.seed = seed
         self._space = space
+        self._held_state: dict[str, Any] | None = None  # saved while proposing: written once the trial exists
 
     def __repr__(self) -> str:
         return f"Study(name={self.name!r}, storage={self.storage.url!r}, strategy={self.strategy!r})"
@@ -109,13 +112,35 @@ class Study:
 
     def strategy_state(self, key: str) -> Any | None:
         """The state a strategy saved under ``key`` with :meth:`set_strategy_state`; None if it saved none."""
-        value = self.storage.get_study_by_id(self.study_id).system_attrs.get(_STRATEGY_STATE_PREFIX + key)
+        if self._held_state is not None and key in self._held_state:
+            value = self._held_state[key]
+        else:
+            value = self.storage.get_study_by_id(self.study_id).system_attrs.get(_STRATEGY_STATE_PREFIX + key)
         return _copy_json(value)  # the caller may change it: never the storage's own object
 
     def set_strategy_state(self, key: str, value: Any) -> None:
-        """Save a strategy's state (JSON data only) with the study, so that a resumed study continues it."""
+        """Save a strategy's state (JSON data only) with the study, so that a resumed study continues it.
+
+        ``None`` clears it: the strategy then starts afresh from the trial history. State saved while
+        a trial is proposed is written only once that trial exists, so a rejected proposal leaves none.
+        """
         value = as_json_value(value, f"strategy state {key!r}")
-        self.storage.set_study_attr(self.study_id, _STRATEGY_STATE_PREFIX + key, value, system=True)
+        if self._held_state is not None:
+            self._held_state[key] = value
+        else:
+            self.storage.set_study_attr(self.study_id, _STRATEGY_STATE_PREFIX + key, value, system=True)
+
+    @contextmanager
+    def _proposing(self) -> Iterator[None]:
+        """Hold the strategy state saved in the block and write it when the block succeeds (its trial exists)."""
+        self._held_state = {}
+        try:
+            yield
+            held = self._held_state
+        finally:
+            self._held_state = None
+        for key, value in held.items():
+            self.storage.set_study_attr(self.study_id, _STRATEGY_STATE_PREFIX + key, value, system=True)
 
     # --- reading the record ----------------------------------------------------------------
     def get_trials(self, states: Sequence[TrialState] | None = None) -> list[FrozenTrial]:
@@ -199,11 +224,12 @@ class Study:
             frozen = self.storage.claim_waiting_trial(self.study_id, worker)
             if frozen is not None:
                 try:
-                    params, decisions = self._complete_enqueued(space, frozen)
-                    self.storage.set_trial_params(frozen.trial_id, params)
-                    if decisions:
-                        self.storage.set_trial_attr(frozen.trial_id, DECISIONS_ATTR, decisions, system=True)
-                        frozen = frozen.replace(system_attrs={**frozen.system_attrs, DECISIONS_ATTR: decisions})
+                    with self._proposing():
+                        params, decisions = self._complete_enqueued(space, frozen)
+                        self.storage.set_trial_params(frozen.trial_id, params)
+                        if decisions:
+                            self.storage.set_trial_attr(frozen.trial_id, DECISIONS_ATTR, decisions, system=True)
+                            frozen = frozen.replace(system_attrs={**frozen.system_attrs, DECISIONS_ATTR: decisions})
                 except Exception as exc:
                     self.storage.finish_trial(frozen.trial_id, TrialState.FAILED,
                                               error=f"enqueued parameters rejected: {exc}")
@@ -211,12 +237,13 @@ class Study:
                         raise SpaceError(f"enqueued trial {frozen.number} is rejected (recorded as FAILED): {exc}") from None
                     raise
             else:
-                provisional = FrozenTrial(self.storage.next_trial_number(self.study_id), -1, TrialState.RUNNING)
-                proposal = self.strategy.ask(self, provisional)
-                decisions = self._decisions(provisional)
-                params = space.validate(proposal)
-                frozen = self.storage.create_trial(self.study_id, TrialState.RUNNING, params=params, worker=worker,
-                                                   system_attrs={DECISIONS_ATTR: decisions} if decisions else None)
+                with self._proposing():  # a proposal rejected here leaves the strategy's state as it was
+                    provisional = FrozenTrial(self.storage.next_trial_number(self.study_id), -1, TrialState.RUNNING)
+                    proposal = self.strategy.ask(self, provisional)
+                    decisions = self._decisions(provisional)
+                    params = space.validate(proposal)
+                    frozen = self.storage.create_trial(self.study_id, TrialState.RUNNING, params=params, worker=worker,
+                                                       system_attrs={DECISIONS_ATTR: decisions} if decisions else None)
             mark_live(self.storage, frozen.trial_id)  # under the lock: fail_lost_trials never sees it RUNNING and not live
         return Trial(self, frozen.replace(params=params))
 
@@ -268,7 +295,7 @@ class Study:
         recorded: list[float] | None = None
         if state is None or state is TrialState.COMPLETE:
             try:
-                recorded = self._values_from_result(values, trial_id)
+                recorded = self._values_from_result(values, trial_id, number)
                 state = TrialState.COMPLETE
             except BadResult as exc:
                 state, error, recorded = TrialState.FAILED, str(exc), None
@@ -320,11 +347,11 @@ class Study:
             return [inter[max(inter)]]
         return None
 
-    def _values_from_result(self, result: Any, trial_id: int) -> list[float]:
+    def _values_from_result(self, result: Any, trial_id: int, number: int) -> list[float]:
         n = len(self.directions)
         expected = "a finite float" if n == 1 else f"{n} finite floats (a sequence or a dict of {n} metrics)"
         if isinstance(result, Mapping):
-            return self._values_from_dict(result, trial_id, expected)
+            return self._values_from_dict(result, trial_id, number, expected)
         if isinstance(result, (list, tuple)):
             items = list(result)
         elif result is None:
@@ -341,7 +368,7 @@ class Study:
             out.append(f)
         return out
 
-    def _values_from_dict(self, result: Mapping[str, Any], trial_id: int, expected: str) -> list[float]:
+    def _values_from_dict(self, result: Mapping[str, Any], trial_id: int, number: int, expected: str) -> list[float]:
         n = len(self.directions)
         names = self.metric_names
         if names is None:
@@ -363,15 +390,7 @@ class Study:
             if f is None:
                 raise BadResult(f"objective returned {result[m]!r} for metric {m!r}; expected a finite float")
             values.append(f)
-        extras = {}
-        for key, value in result.items():
-            if key not in names:
-                extra = as_finite_float(value)
-                try:
-                    extras[str(key)] = extra if extra is not None else as_json_value(value, f"metric {key!r}")
-                except ConfigError:
-                    raise BadResult(f"objective returned {value!r} for metric {key!r}; expected a number or JSON data "
-                                    "(strings, lists, dicts) to keep as a user attribute") from None
+        extras = {str(key): _extra_metric(key, value, number) for key, value in result.items() if key not in names}
         for key, value in extras.items():
             self.storage.set_trial_attr(trial_id, key, value)
         return values
@@ -499,6 +518,30 @@ def _copy_json(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy_json(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
+
+
+def _extra_metric(key: Any, value: Any, number: int) -> Any:
+    """A metric the objective returned beyond the optimized ones, as the user attribute that keeps it.
+
+    The record holds strict JSON, so NaN and infinity (a diverged auxiliary metric) are kept as
+    ``None`` with a warning: the trial's optimized values are still good. Other data that JSON
+    cannot hold is a :class:`BadResult`.
+    """
+    f = as_finite_float(value)
+    if f is not None:
+        return f
+    try:
+        return as_json_value(value, f"metric {key!r}")
+    except ConfigError:
+        pass
+    try:
+        kept = as_json_value(value, f"metric {key!r}", non_finite_as_none=True)
+    except ConfigError:
+        raise BadResult(f"objective returned {value!r} for metric {key!r}; expected a number or JSON data "
+                        "(strings, lists, dicts) to keep as a user attribute") from None
+    logger.warning("trial %d: metric %r is %s; the record holds no NaN or infinity, so it keeps None in their place",
+                   number, key, reprlib.repr(value))
+    return kept
 
 
 def _iso(dt: datetime | None) -> str | None:
