@@ -37,6 +37,7 @@ from typing import Any
 from torch import nn
 
 from hypernas.errors import ConfigError
+from hypernas.estimate.models.ops import SeededDropout
 from hypernas.estimate.models.registry import MODELS
 from hypernas.validate import check_choice, check_int, check_number
 
@@ -156,7 +157,7 @@ def build_chain(layers: Sequence[Mapping[str, Any]], input_shape: Sequence[int],
                 modules.extend([act] if act else [])
                 shape = (units,)
         elif kind == "dropout":
-            modules.append(nn.Dropout(check_number(where, "rate", spec["rate"], 0, 1, high_open=True)))
+            modules.append(SeededDropout(check_number(where, "rate", spec["rate"], 0, 1, high_open=True)))
         elif kind == "batchnorm":
             modules.append(nn.BatchNorm1d(shape[0]) if flat else nn.BatchNorm2d(shape[0]))
         elif kind == "activation":

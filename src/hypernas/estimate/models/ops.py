@@ -30,6 +30,22 @@ class EdgeFactory(Protocol):
     def __call__(self, op: Any, channels: Any, stride: int) -> nn.Module: ...
 
 
+class SeededDropout(nn.Dropout):
+    """Dropout that draws its masks from ``generator`` when one is set (the Trainer sets its run's own), so a
+    trial's training does not depend on other trials drawing from torch's global generator in other threads."""
+
+    generator: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.generator is None or not self.training or self.p == 0:
+            return super().forward(x)
+        keep = 1.0 - self.p
+        if keep == 0:
+            return torch.zeros_like(x)
+        mask = torch.empty_like(x).bernoulli_(keep, generator=self.generator)
+        return x * mask / keep
+
+
 def dag_edges(n_edges: int) -> list[tuple[int, int]]:
     """The edges ``(0, 1), (0, 2), (1, 2), (0, 3), ...`` of a cell in which every node feeds every later one."""
     edges: list[tuple[int, int]] = []

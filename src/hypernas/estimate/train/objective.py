@@ -182,7 +182,7 @@ class TrainingObjective:
     def __call__(self, trial: Any) -> float | dict[str, float]:
         model_name, model_kwargs, config = self.configure(dict(trial.params))
         splits = self.splits()
-        with seeded(config.seed, resolve_device(config.device)):
+        with seeded(config.seed, resolve_device(config.device), exclusive=True):
             model = build_model(model_name, splits.input_shape, splits.num_classes, **model_kwargs)
         trainer = Trainer(model, config, augment=self.augment)
         path = self._checkpoint_path(trial)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -22,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from hypernas.errors import ConfigError, TrialPruned
+from hypernas.estimate.models.ops import SeededDropout
 from hypernas.estimate.train.augment import Augment, make_augment
 from hypernas.estimate.train.checkpoint import load_checkpoint, save_checkpoint
 from hypernas.estimate.train.config import TrainConfig
@@ -60,13 +62,31 @@ class FitResult:
         return len(self.history)
 
 
+_GLOBAL_RNG = threading.RLock()
+"""Held while torch's global generators are seeded or restored, and through a model's construction, so that
+trials in threads build their models from their own seed (see :func:`seeded`)."""
+
+
 @contextlib.contextmanager
-def seeded(seed: int, device: torch.device | None = None) -> Iterator[None]:
-    """Seed torch's global generator(s) inside the block and restore the caller's state after it."""
+def seeded(seed: int, device: torch.device | None = None, *, exclusive: bool = False) -> Iterator[None]:
+    """Seed torch's global generator(s) inside the block and restore the caller's state after it.
+
+    ``exclusive`` holds the process's generator lock for the whole block (a model's construction), so a
+    trial in another thread cannot reseed the global generator meanwhile; otherwise it is held only while
+    seeding and restoring (a training, whose own randomness draws from per-run generators).
+    """
     devices = [device.index or 0] if device is not None and device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
+    with _GLOBAL_RNG if exclusive else contextlib.nullcontext():
+        with _GLOBAL_RNG:
+            saved = torch.get_rng_state(), [torch.cuda.get_rng_state(d) for d in devices]
+            torch.manual_seed(seed)
+        try:
+            yield
+        finally:
+            with _GLOBAL_RNG:
+                torch.set_rng_state(saved[0])
+                for d, state in zip(devices, saved[1], strict=True):
+                    torch.cuda.set_rng_state(state, d)
 
 
 def resolve_device(spec: str) -> torch.device:
@@ -196,6 +216,10 @@ class _Run:
         self.scaler = torch.amp.GradScaler("cuda") if trainer.amp and trainer.device.type == "cuda" else None
         self.shuffle_gen = torch.Generator().manual_seed(cfg.seed)
         self.augment_gen = torch.Generator().manual_seed(cfg.seed + 1)
+        self.dropout_gen = torch.Generator(trainer.device).manual_seed(cfg.seed + 2)
+        for module in self.model.modules():  # the built-in models' dropout draws from this run's own generator
+            if isinstance(module, SeededDropout):
+                module.generator = self.dropout_gen
         self.result = FitResult()
         self.best_value = -math.inf if cfg.maximize else math.inf
         self.best_state: dict[str, torch.Tensor] | None = None
@@ -320,7 +344,7 @@ class _Run:
                        "stopped_early": self.result.stopped_early,
                        "switched_to_sgd_at": self.result.switched_to_sgd_at},
             "rng": {"torch": torch.get_rng_state(), "shuffle": self.shuffle_gen.get_state(),
-                    "augment": self.augment_gen.get_state()},
+                    "augment": self.augment_gen.get_state(), "dropout": self.dropout_gen.get_state()},
         }
         if self.t.device.type == "cuda":
             state["rng"]["cuda"] = torch.cuda.get_rng_state(self.t.device)
@@ -366,6 +390,8 @@ class _Run:
         torch.set_rng_state(state["rng"]["torch"])
         self.shuffle_gen.set_state(state["rng"]["shuffle"])
         self.augment_gen.set_state(state["rng"]["augment"])
+        if "dropout" in state["rng"]:  # checkpoints written before the dropout generator existed lack it
+            self.dropout_gen.set_state(state["rng"]["dropout"])
         if "cuda" in state["rng"] and self.t.device.type == "cuda":
             torch.cuda.set_rng_state(state["rng"]["cuda"], self.t.device)
         if self.scaler is not None and "scaler" in state:
