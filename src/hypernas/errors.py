@@ -71,3 +71,11 @@ class TrialPruned(Exception):
 
     Not a :class:`HypernasError`: pruning is an expected outcome, not a mistake.
     """
+
+
+class TrialTimedOut(BaseException):
+    """Raised inside an objective that ran past the run's ``trial_timeout``; the trial is recorded as FAILED
+    with the reason and the study goes on.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: an objective's ``except Exception`` does not swallow it.
+    """

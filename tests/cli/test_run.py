@@ -154,3 +154,13 @@ def test_resume_with_a_malformed_strategy_state_is_one_line_and_exit_2(workdir: 
     assert "study 'hb': the stored state of strategy 'hyperband' is malformed (brackets[0].s: expected an integer in " \
            "[0, 2], got 1000" in err and "study.set_strategy_state('hyperband', None)" in err
     assert len(load_study("hb", "s.db").trials) == 3
+
+
+def test_trial_timeout_from_the_config_and_the_command_line(workdir: Path) -> None:
+    Path("slow_objectives.py").write_text("import time\n\ndef slow(trial):\n    end = time.monotonic() + 60\n"
+                                          "    while time.monotonic() < end:\n        pass\n    return 0.0\n")
+    Path("slow.yaml").write_text(CONFIG.replace("cli_objectives:bowl", "slow_objectives:slow").replace(
+        "n_trials: 12", "n_trials: 2\ntrial_timeout: 30"))
+    code, out, err = run_cli("run", "slow.yaml", "--storage", "s.db", "--trial-timeout", "0.3", "--quiet")
+    assert code == 1 and "2 new trial(s); 2 failed" in out
+    assert err.endswith("the last: TrialTimedOut: the trial ran longer than its trial_timeout of 0.3 s\n")

@@ -35,6 +35,8 @@ def add_parsers(subparsers: Any) -> None:
     run.add_argument("--name", help="study name (default: the config's name, else the file's stem)")
     run.add_argument("--n-trials", type=int, help="number of trials (overrides the config)")
     run.add_argument("--timeout", type=float, help="seconds to run (overrides the config)")
+    run.add_argument("--trial-timeout", type=float, help="seconds after which a running trial is stopped and "
+                                                         "recorded as FAILED (overrides the config)")
     run.add_argument("--seed", type=int, help="random seed (overrides the config)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=cmd_run)
@@ -61,7 +63,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     overrides = {k: v for k, v in {"storage": args.storage, "name": args.name, "n_trials": args.n_trials,
-                                   "timeout": args.timeout, "seed": args.seed}.items() if v is not None}
+                                   "timeout": args.timeout, "trial_timeout": args.trial_timeout, "seed": args.seed}.items()
+                 if v is not None}
     if overrides:
         config = parse_config({**dump_config(config), **overrides}, args.config)
     name = config.name or Path(args.config).stem
@@ -138,7 +141,8 @@ def _optimize(study: Study, config: RunConfig, objective: Any, storage: str, n_t
     before = {t.trial_id for t in study.trials if t.state.is_finished}
     try:
         study.optimize(objective, n_trials=n_trials, timeout=timeout, n_workers=config.n_workers,
-                       executor=config.executor, show_progress=not quiet, requeue_lost=requeue)
+                       executor=config.executor, show_progress=not quiet, requeue_lost=requeue,
+                       trial_timeout=config.trial_timeout)
     except KeyboardInterrupt:
         done = len([t for t in study.trials if t.state.is_finished])
         print(f"\nInterrupted: {done} finished trial(s) of study {study.name!r} are saved in {storage}.\n"

@@ -34,6 +34,7 @@ class RunConfig(BaseModel):
     objective: str | dict[str, Any] = Field(description="'module:function' or {type: built-in, ...}")
     n_trials: int | None = Field(None, ge=1)
     timeout: float | None = Field(None, gt=0)
+    trial_timeout: float | None = Field(None, gt=0, description="seconds after which a running trial is stopped")
     seed: int | None = None
     direction: DirectionName | None = None
     directions: list[DirectionName] | None = Field(None, min_length=1)

@@ -14,7 +14,7 @@ import re
 import traceback
 from collections.abc import Iterator, Sequence
 
-from hypernas.errors import ObjectiveError, SearchExhausted, TrialPruned, TrialStateError
+from hypernas.errors import ObjectiveError, SearchExhausted, TrialPruned, TrialStateError, TrialTimedOut
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.study.contracts import Budget, Callback, Objective, RunningStudy
 from hypernas.study.trial import Trial
@@ -38,6 +38,10 @@ def run_trial(study: RunningStudy, objective: Objective, catch: tuple[type[BaseE
         result = objective(trial)
     except TrialPruned:
         return study.tell(trial, state=TrialState.PRUNED)
+    except TrialTimedOut as exc:
+        timed_out = _record_failure(study, trial, describe_exception(exc))
+        logger.warning("trial %d failed: %s", trial.number, timed_out.error if timed_out else exc)
+        return timed_out  # type: ignore[return-value]
     except KeyboardInterrupt:
         _record_failure(study, trial, INTERRUPTED, lost=True)
         raise
@@ -56,14 +60,14 @@ def run_trial(study: RunningStudy, objective: Objective, catch: tuple[type[BaseE
 SAME_FAILURES_TO_STOP = 3
 """A study none of whose trials has succeeded stops when this many in a row failed with the same error."""
 
-_DIVERGED = re.compile(r"\b(nan|-?inf|diverged)\b|FloatingPointError", re.IGNORECASE)
+_DEPENDS_ON_THE_TRIAL = re.compile(r"\b(nan|-?inf|diverged)\b|FloatingPointError|TrialTimedOut", re.IGNORECASE)
 
 
 def repeated_failure(trials: Sequence[FrozenTrial]) -> str | None:
     """The error of a study that looks misconfigured, else ``None``: no trial has succeeded yet and the
     last :data:`SAME_FAILURES_TO_STOP` failed with one error (a misspelt parameter, a missing option, an
-    objective that returns None). Non-finite results are left out: a diverging training depends on the
-    configuration tried, not on a mistake."""
+    objective that returns None). Non-finite results and timeouts are left out: a training that diverges or
+    runs long depends on the configuration tried, not on a mistake."""
     done = [t for t in trials if t.state.is_finished and not t.system_attrs.get("lost")]
     if len(done) < SAME_FAILURES_TO_STOP or any(t.state is not TrialState.FAILED for t in done):
         return None
@@ -71,7 +75,7 @@ def repeated_failure(trials: Sequence[FrozenTrial]) -> str | None:
     if len(errors) != 1:
         return None
     error = errors.pop()
-    return None if _DIVERGED.search(error) else error
+    return None if _DEPENDS_ON_THE_TRIAL.search(error) else error
 
 
 def _record_failure(study: RunningStudy, trial: Trial, error: str, *, tb: str | None = None,

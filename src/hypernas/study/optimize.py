@@ -10,6 +10,7 @@ from hypernas.study.contracts import Callback, Objective, RunningStudy
 from hypernas.study.executors import EXECUTORS, Executor, Job
 from hypernas.study.loop import keep_alive
 from hypernas.study.progress import ProgressBar
+from hypernas.study.time_limit import TimeLimited
 from hypernas.validate import check_int, check_number
 
 OWNER = "optimize"
@@ -26,10 +27,11 @@ def _check_catch(catch: type[BaseException] | Sequence[type[BaseException]]) -> 
 def run_optimization(study: RunningStudy, objective: Objective, *, n_trials: int | None, timeout: float | None,
                      n_workers: int, catch: type[BaseException] | Sequence[type[BaseException]],
                      callbacks: Sequence[Callback], show_progress: bool, requeue_lost: bool,
-                     executor: str | Mapping[str, Any] | Executor = "thread") -> None:
+                     executor: str | Mapping[str, Any] | Executor = "thread", trial_timeout: float | None = None) -> None:
     """Run trials for ``study`` until the budget is spent; see :meth:`Study.optimize`."""
     n_trials = check_int(OWNER, "n_trials", n_trials, 0, optional=True)
     timeout = check_number(OWNER, "timeout", timeout, 0, low_open=True, optional=True)
+    trial_timeout = check_number(OWNER, "trial_timeout", trial_timeout, 0, low_open=True, optional=True)
     n_workers = check_int(OWNER, "n_workers", n_workers, 1)
     runner = executor if isinstance(executor, Executor) else EXECUTORS.build(executor)
     if not callable(objective):
@@ -37,7 +39,8 @@ def run_optimization(study: RunningStudy, objective: Objective, *, n_trials: int
     check_space = getattr(objective, "check_space", None)
     if callable(check_space):
         check_space(study.space)
-    job = Job(study.handle(), objective, _check_catch(catch), n_trials, timeout, n_workers, requeue_lost)
+    run = objective if trial_timeout is None else TimeLimited(objective, trial_timeout)
+    job = Job(study.handle(), run, _check_catch(catch), n_trials, timeout, n_workers, requeue_lost)
     runner.check(study, job)
     study.fail_lost_trials(requeue=requeue_lost)
     progress = ProgressBar(study, n_trials, timeout, enabled=show_progress)

@@ -439,7 +439,7 @@ class Study:
                  n_trials: int | None = None, timeout: float | None = None, n_workers: int = 1,
                  catch: tuple[type[BaseException], ...] = (Exception,), callbacks: Sequence[Callback[Study]] = (),
                  show_progress: bool = False, requeue_lost: bool = False,
-                 executor: str | Mapping[str, Any] | Executor = "thread") -> None:
+                 executor: str | Mapping[str, Any] | Executor = "thread", trial_timeout: float | None = None) -> None:
         """Run trials until ``n_trials`` more are finished, ``timeout`` seconds pass, or the strategy is exhausted.
 
         ``n_workers`` evaluate trials at once: threads (``executor="thread"``, for objectives that release
@@ -450,14 +450,15 @@ class Study:
         way and then raised. Ctrl-C marks the running trial(s) FAILED as interrupted. A trial whose worker
         died is FAILED as lost and does not count towards ``n_trials``; with ``requeue_lost`` it is run
         again (a worker process that dies is replaced, see :mod:`hypernas.study.executors.process`). No
-        trial of a worker that is gone is left RUNNING when this returns or raises.
+        trial of a worker that is gone is left RUNNING when this returns or raises. ``trial_timeout`` (seconds)
+        stops a trial that runs longer, at its next Python instruction, and records it FAILED with the reason.
         """
         if space is not None:
             self.set_space(space)
         _ = self.space
         run_optimization(self, objective, n_trials=n_trials, timeout=timeout, n_workers=n_workers, catch=catch,
                          callbacks=callbacks, show_progress=show_progress, requeue_lost=requeue_lost,
-                         executor=executor)
+                         executor=executor, trial_timeout=trial_timeout)
 
     def handle(self) -> StudyHandle:
         """A picklable way to reopen this study in another process or machine (executors pass it to workers)."""
