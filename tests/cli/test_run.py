@@ -164,3 +164,40 @@ def test_trial_timeout_from_the_config_and_the_command_line(workdir: Path) -> No
     code, out, err = run_cli("run", "slow.yaml", "--storage", "s.db", "--trial-timeout", "0.3", "--quiet")
     assert code == 1 and "2 new trial(s); 2 failed" in out
     assert err.endswith("the last: TrialTimedOut: the trial ran longer than its trial_timeout of 0.3 s\n")
+
+
+def test_ctrl_c_stops_every_worker_process_and_leaves_no_trial_running(workdir: Path) -> None:
+    import os
+    import time
+
+    Path("spin_objective.py").write_text(textwrap.dedent("""
+        import os, time
+        from pathlib import Path
+
+        def objective(trial):
+            Path(f"pid-{os.getpid()}").touch()
+            end = time.monotonic() + 0.4
+            while time.monotonic() < end:
+                pass
+            return trial.params["x"]
+    """))
+    Path("spin.yaml").write_text("space: {x: {type: float, low: 0, high: 1}}\nobjective: spin_objective:objective\n"
+                                 "n_trials: 200\nseed: 1\nn_workers: 2\nexecutor: process\n")
+    # a new session, as a terminal's foreground job: Ctrl-C reaches the whole process group
+    proc = subprocess.Popen([sys.executable, "-m", "hypernas", "run", "spin.yaml", "--storage", "c.db", "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 90
+    while len(list(Path().glob("pid-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=90)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "hypernas resume spin --storage c.db --requeue" in err
+    study = load_study("spin", "c.db")
+    assert study.get_trials((TrialState.RUNNING,)) == []
+    assert 2 <= len(study.trials) < 200
+    workers = [int(p.name.split("-")[1]) for p in Path().glob("pid-*")]
+    time.sleep(0.5)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "a worker process outlived the run"
