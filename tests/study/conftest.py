@@ -1,4 +1,4 @@
-"""Fixtures shared by the study tests: every storage test runs on both backends."""
+"""Fixtures shared by the study tests: every storage test runs on every backend."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import pytest
 from hypernas import InMemoryStorage, SQLStorage, Storage
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def storage(request, tmp_path) -> Storage:
-    """An empty storage: in memory, or a fresh SQLite file."""
+    """An empty storage: in memory, a fresh SQLite file, or a fresh PostgreSQL database."""
     if request.param == "memory":
         yield InMemoryStorage()
         return
-    store = SQLStorage(f"sqlite:///{tmp_path / 'study.db'}")
+    url = f"sqlite:///{tmp_path / 'study.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    store = SQLStorage(url)
     yield store
     store.close()
 

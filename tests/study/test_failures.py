@@ -304,9 +304,8 @@ def test_unstorable_user_attrs_and_extra_metrics_fail_the_trial_only(storage):
 
 
 def _strict_json_only(storage) -> None:
-    """Every JSON value an SQLite record holds parses without NaN or infinity (as PostgreSQL's JSON type demands)."""
+    """Every JSON value a SQL record holds parses without NaN or infinity (as PostgreSQL's JSON type demands)."""
     import json
-    import sqlite3
 
     from hypernas import SQLStorage
 
@@ -316,10 +315,10 @@ def _strict_json_only(storage) -> None:
     def refuse(token):
         raise AssertionError(f"the record holds {token}")
 
-    with sqlite3.connect(storage.url.removeprefix("sqlite:///")) as db:
+    with storage.engine.connect() as db:
         for table, column in [("hn_studies", "user_attrs"), ("hn_studies", "system_attrs"), ("hn_trials", "user_attrs"),
                               ("hn_trials", "system_attrs"), ("hn_trials", "params")]:
-            for (text,) in db.execute(f"SELECT {column} FROM {table}"):
+            for (text,) in db.exec_driver_sql(f"SELECT CAST({column} AS TEXT) FROM {table}"):
                 json.loads(text, parse_constant=refuse)
 
 

@@ -32,10 +32,10 @@ def objectives_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return "proc_objectives"
 
 
-def test_processes_share_the_budget(objectives_module: str, sqlite_url: str) -> None:
+def test_processes_share_the_budget(objectives_module: str, db_url: str) -> None:
     import proc_objectives  # type: ignore[import-not-found]
 
-    study = hn.create_study("proc", sqlite_url, seed=0, space=SPACE)
+    study = hn.create_study("proc", db_url, seed=0, space=SPACE)
     study.optimize(proc_objectives.record_pid, n_trials=12, n_workers=2, executor="process")
     trials = study.trials
     assert sorted(t.number for t in trials) == list(range(12))

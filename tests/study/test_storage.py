@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 
 import pytest
 
@@ -203,6 +204,27 @@ def test_ask_lock_is_reentrant_per_call(storage):
         storage.create_trial(sid, RUNNING)
     with storage.ask_lock(sid):
         assert len(storage.get_trials(sid)) == 1
+
+
+def test_attributes_set_at_once_by_several_writers_are_all_kept(storage, reopen):
+    """Setting an attribute reads the attributes and writes them back: writers at once must not lose each other's."""
+    sid = new_study(storage)
+    trial = storage.create_trial(sid, RUNNING)
+    views = [storage, reopen(), reopen()]  # as from three processes
+
+    def write(view, me: int) -> None:
+        for i in range(15):
+            view.set_study_attr(sid, f"{me}-{i}", i)
+            view.set_trial_attr(trial.trial_id, f"{me}-{i}", i, system=True)
+
+    threads = [threading.Thread(target=write, args=(view, me)) for me, view in enumerate(views)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    expected = {f"{me}-{i}": i for me in range(3) for i in range(15)}
+    assert storage.get_study_by_id(sid).user_attrs == expected
+    assert storage.get_trial(trial.trial_id).system_attrs == expected
 
 
 # --- choosing a storage --------------------------------------------------------------------

@@ -1,8 +1,7 @@
-"""Enqueued trials are claimed oldest first, once; trial numbers and finished records agree on every storage."""
+"""Enqueued trials are claimed oldest first, once; trial numbers and finished records agree on every storage
+(the ``storage`` fixture: in memory, SQLite, PostgreSQL)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
@@ -11,13 +10,6 @@ from hypernas import Float, Int, Space, TrialState
 from hypernas.study.workers import worker_info
 
 SPACE = Space({"x": Float(0.0, 1.0), "k": Int(0, 9)})
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> hypernas.Storage:
-    if request.param == "memory":
-        return hypernas.InMemoryStorage()
-    return hypernas.SQLStorage(f"sqlite:///{tmp_path / 'queue.db'}")
 
 
 def test_enqueued_trials_are_claimed_in_order_then_the_strategy_proposes(storage: hypernas.Storage) -> None:
@@ -53,8 +45,8 @@ def test_queue_is_per_study(storage: hypernas.Storage) -> None:
     assert [t.number for t in b.get_trials()] == [0, 1]
 
 
-def test_a_study_deleted_and_recreated_elsewhere_is_not_mixed_with_the_cached_one(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
+def test_a_study_deleted_and_recreated_elsewhere_is_not_mixed_with_the_cached_one(db_url: str) -> None:
+    url = db_url
     mine, other = hypernas.SQLStorage(url), hypernas.SQLStorage(url)  # two processes' views of one file
     old = hypernas.create_study("a", mine, strategy="random", seed=0, space=SPACE)
     old.optimize(lambda t: t.params["x"], n_trials=3)
@@ -67,8 +59,8 @@ def test_a_study_deleted_and_recreated_elsewhere_is_not_mixed_with_the_cached_on
     assert [t.params for t in hypernas.load_study("b", mine).get_trials()] == [t.params for t in new.get_trials()]
 
 
-def test_create_if_missing_loads_a_study_another_process_just_created(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
+def test_create_if_missing_loads_a_study_another_process_just_created(db_url: str) -> None:
+    url = db_url
     mine, other = hypernas.SQLStorage(url), hypernas.SQLStorage(url)
     first = hypernas.create_study("s", other, strategy="random", seed=1, space=SPACE)
     second = hypernas.create_study("s", mine, strategy="random", seed=1, space=SPACE.to_config(), load_if_exists=True)

@@ -58,8 +58,8 @@ def _lost(study: hn.Study) -> list[hn.FrozenTrial]:
 
 
 def test_a_killed_worker_process_is_replaced_and_the_study_ends_with_its_trials(
-        objectives, sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
-    study = hn.create_study("killed", sqlite_url, seed=0, space=SPACE)
+        objectives, db_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    study = hn.create_study("killed", db_url, seed=0, space=SPACE)
     with caplog.at_level(logging.WARNING, logger="hypernas"):
         study.optimize(objectives.killed_on_trial_1, n_trials=4, n_workers=2, executor="process")
     assert [t.state for t in _counted(study)] == [TrialState.COMPLETE] * 4
@@ -73,8 +73,8 @@ def test_a_killed_worker_process_is_replaced_and_the_study_ends_with_its_trials(
     assert warning.endswith("was killed by SIGKILL; its trial 1 is FAILED as lost; a new worker process takes its place")
 
 
-def test_with_requeue_lost_the_killed_trial_is_run_again_within_the_budget(objectives, sqlite_url: str) -> None:
-    study = hn.create_study("requeued", sqlite_url, seed=0, space=SPACE)
+def test_with_requeue_lost_the_killed_trial_is_run_again_within_the_budget(objectives, db_url: str) -> None:
+    study = hn.create_study("requeued", db_url, seed=0, space=SPACE)
     study.optimize(objectives.killed_on_trial_1, n_trials=4, n_workers=2, executor="process", requeue_lost=True)
     [lost] = _lost(study)
     assert lost.number == 1 and lost.error is not None and lost.error.endswith("was killed by SIGKILL")

@@ -3,14 +3,18 @@
 Every state change is one transaction. On SQLite the database runs in WAL mode and write
 transactions begin IMMEDIATE, so several processes on one file never allocate the same trial
 number or claim the same queued trial, and a process killed at any moment leaves every
-committed change intact. Finished trials never change, so they are cached and only trials that
-were unfinished at the last read are fetched again.
+committed change intact. On a server (PostgreSQL) a trial number taken twice at once is refused
+by a unique constraint and taken again, a read-modify-write locks its row, the schema is created
+under an advisory lock, and a call that finds the server unreachable is retried for a while
+(:mod:`hypernas.study.storage.reconnect`). Finished trials never change, so they are cached and
+only trials that were unfinished at the last read are fetched again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.util
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -19,11 +23,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DatabaseError, IntegrityError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
 from hypernas.errors import DuplicateStudyError, StorageError, StudyNotFoundError, TrialStateError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.study.storage.base import RunningTrial, Storage, StudyInfo, utcnow
+from hypernas.study.storage.reconnect import Reconnect, is_disconnect, reconnecting
 
 SCHEMA_VERSION = 1
 
@@ -82,6 +87,9 @@ version_table = sa.Table(
 
 _FINISHED = [s.value for s in TrialState if s.is_finished]
 
+_SCHEMA_LOCK_KEY = 0x6879706572_6E6173  # "hypernas": PostgreSQL's advisory lock held while the schema is created
+_SCHEMA_ATTEMPTS = 3
+
 
 def sqlite_path(url: sa.engine.URL) -> str | None:
     """The file of a SQLite URL; None for an in-memory or ``file:`` URI database."""
@@ -101,7 +109,10 @@ class SQLStorage(Storage):
         try:
             parsed = sa.engine.make_url(url)
         except sa.exc.ArgumentError:
-            raise StorageError(f"storage {url!r} is not a valid SQLAlchemy URL; e.g. sqlite:///study.db or postgresql://user@host/db") from None
+            raise StorageError(f"storage {url!r} is not a valid SQLAlchemy URL; e.g. sqlite:///study.db or "
+                               "postgresql+psycopg://user@host/db") from None
+        # what messages call it: the URL as given, but never with its password
+        self.name = url if parsed.password is None else parsed.render_as_string(hide_password=True)
         self._is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs = dict(engine_kwargs or {})
         self._lock_path: str | None = None
@@ -110,23 +121,27 @@ class SQLStorage(Storage):
             if path is not None:
                 file = Path(path).expanduser().resolve()
                 if not file.parent.is_dir():
-                    raise StorageError(f"storage {url!r}: folder {str(file.parent)!r} does not exist")
+                    raise StorageError(f"storage {self.name!r}: folder {str(file.parent)!r} does not exist")
                 if not create and not file.is_file():
-                    raise StorageError(f"storage {url!r}: no such file {str(file)!r}")
+                    raise StorageError(f"storage {self.name!r}: no such file {str(file)!r}")
                 self._lock_path = str(file) + ".lock"
             kwargs.setdefault("connect_args", {"timeout": 120, "check_same_thread": False})
             if path is None:
                 kwargs.setdefault("poolclass", sa.pool.StaticPool)
+        elif parsed.drivername == "postgresql" and importlib.util.find_spec("psycopg") is not None:
+            parsed = parsed.set(drivername="postgresql+psycopg")  # the driver of the postgres extra, whatever SQLAlchemy's default
         try:
-            self.engine: Engine = sa.create_engine(url, **kwargs)
+            self.engine: Engine = sa.create_engine(parsed, **kwargs)
         except NoSuchModuleError:
-            raise StorageError(f"storage {url!r}: unknown database kind {parsed.get_backend_name()!r}; use a SQLite "
+            raise StorageError(f"storage {self.name!r}: unknown database kind {parsed.get_backend_name()!r}; use a SQLite "
                                "file (runs.db, sqlite:///runs.db) or a server URL such as "
-                               "postgresql://user@host/db") from None
+                               "postgresql+psycopg://user@host/db") from None
         except (ImportError, ModuleNotFoundError) as exc:
-            raise StorageError(f"storage {url!r} needs a database driver that is not installed: {exc}") from None
+            extra = " (pip install 'hypernas[postgres]')" if parsed.get_backend_name() == "postgresql" else ""
+            raise StorageError(f"storage {self.name!r} needs a database driver that is not installed{extra}: {exc}") from None
         except SQLAlchemyError as exc:
-            raise StorageError(f"storage {url!r} cannot be opened: {exc}") from None
+            raise StorageError(f"storage {self.name!r} cannot be opened: {exc}") from None
+        self.reconnect = Reconnect(self.name, enabled=not self._is_sqlite)  # a server may go away for a while
         if self._is_sqlite:
             self._install_sqlite_hooks(wal=create)
         self._cache_lock = threading.Lock()
@@ -139,7 +154,7 @@ class SQLStorage(Storage):
             else:
                 self._check_schema()
         except DatabaseError as exc:
-            raise StorageError(f"storage {url!r} cannot be opened as a database: {str(exc.orig).splitlines()[0]}") from None
+            raise StorageError(f"storage {self.name!r} cannot be opened as a database: {str(exc.orig).splitlines()[0]}") from None
 
     # --- engine set-up ---------------------------------------------------------------------
     @property
@@ -171,22 +186,33 @@ class SQLStorage(Storage):
         with self._read() as conn:
             missing = sorted(set(metadata.tables) - set(sa.inspect(conn).get_table_names()))
             if missing:
-                raise StorageError(f"storage {self.url!r} holds no hypernas record (no table {missing[0]!r})")
+                raise StorageError(f"storage {self.name!r} holds no hypernas record (no table {missing[0]!r})")
             row = conn.execute(sa.select(version_table.c.schema_version)).first()
         if row is None or row[0] != SCHEMA_VERSION:
             raise self._version_error(row[0] if row else None)
 
     def _create_schema(self) -> None:
-        with self._write() as conn:
-            metadata.create_all(conn)
-            row = conn.execute(sa.select(version_table.c.schema_version)).first()
-            if row is None:
-                conn.execute(version_table.insert().values(schema_version=SCHEMA_VERSION))
-            elif row[0] != SCHEMA_VERSION:
-                raise self._version_error(row[0])
+        """Create the tables and the version row where they are missing. Several workers may start at once on an
+        empty database: SQLite's write lock serializes them, PostgreSQL an advisory lock; elsewhere one that
+        finds a table created under it tries again (it then sees the table)."""
+        for attempt in range(_SCHEMA_ATTEMPTS):
+            try:
+                with self._write() as conn:
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
+                    metadata.create_all(conn)
+                    row = conn.execute(sa.select(version_table.c.schema_version)).first()
+                    if row is None:
+                        conn.execute(version_table.insert().values(schema_version=SCHEMA_VERSION))
+                    elif row[0] != SCHEMA_VERSION:
+                        raise self._version_error(row[0])
+                return
+            except DatabaseError:
+                if attempt + 1 == _SCHEMA_ATTEMPTS:
+                    raise
 
     def _version_error(self, found: Any) -> StorageError:
-        return StorageError(f"storage {self.url!r} has schema version {found}; this hypernas reads version {SCHEMA_VERSION}")
+        return StorageError(f"storage {self.name!r} has schema version {found}; this hypernas reads version {SCHEMA_VERSION}")
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -201,6 +227,7 @@ class SQLStorage(Storage):
             yield conn
 
     # --- studies ---------------------------------------------------------------------------
+    @reconnecting
     def create_study(self, name: str, directions: Sequence[str], metric_names: Sequence[str] | None = None,
                      system_attrs: dict[str, Any] | None = None) -> int:
         try:
@@ -210,32 +237,36 @@ class SQLStorage(Storage):
                     user_attrs={}, system_attrs=system_attrs or {}, datetime_created=utcnow()))
                 return _inserted_id(result)
         except IntegrityError:
-            raise DuplicateStudyError(f"a study named {name!r} already exists in {self.url}; load or resume it, or choose another name") from None
+            raise DuplicateStudyError(f"a study named {name!r} already exists in {self.name}; load or resume it, or choose another name") from None
 
     @staticmethod
     def _study_info(row: Any) -> StudyInfo:
         return StudyInfo(row.id, row.name, list(row.directions), list(row.metric_names) if row.metric_names else None,
                          dict(row.user_attrs or {}), dict(row.system_attrs or {}), row.datetime_created)
 
+    @reconnecting
     def get_study(self, name: str) -> StudyInfo:
         with self._read() as conn:
             row = conn.execute(sa.select(studies_table).where(studies_table.c.name == name)).first()
         if row is None:
             known = ", ".join(self.study_names()) or "none"
-            raise StudyNotFoundError(f"no study named {name!r} in {self.url}; known studies: {known}")
+            raise StudyNotFoundError(f"no study named {name!r} in {self.name}; known studies: {known}")
         return self._study_info(row)
 
+    @reconnecting
     def get_study_by_id(self, study_id: int) -> StudyInfo:
         with self._read() as conn:
             row = conn.execute(sa.select(studies_table).where(studies_table.c.id == study_id)).first()
         if row is None:
-            raise StudyNotFoundError(f"no study with id {study_id} in {self.url}")
+            raise StudyNotFoundError(f"no study with id {study_id} in {self.name}")
         return self._study_info(row)
 
+    @reconnecting
     def study_names(self) -> list[str]:
         with self._read() as conn:
             return [r[0] for r in conn.execute(sa.select(studies_table.c.name).order_by(studies_table.c.id))]
 
+    @reconnecting
     def delete_study(self, name: str) -> None:
         study_id = self.get_study(name).study_id
         with self._write() as conn:
@@ -248,18 +279,22 @@ class SQLStorage(Storage):
             self._finished.pop(study_id, None)
             self._watermark.pop(study_id, None)
 
+    @reconnecting
     def set_study_attr(self, study_id: int, key: str, value: Any, *, system: bool = False) -> None:
         column = studies_table.c.system_attrs if system else studies_table.c.user_attrs
         with self._write() as conn:
-            attrs = dict(conn.execute(sa.select(column).where(studies_table.c.id == study_id)).scalar_one() or {})
+            attrs = dict(conn.execute(sa.select(column).where(studies_table.c.id == study_id)
+                                      .with_for_update()).scalar_one() or {})
             attrs[key] = value
             conn.execute(studies_table.update().where(studies_table.c.id == study_id).values({column.name: attrs}))
 
+    @reconnecting
     def set_metric_names(self, study_id: int, names: Sequence[str]) -> None:
         with self._write() as conn:
             conn.execute(studies_table.update().where(studies_table.c.id == study_id).values(metric_names=list(names)))
 
     # --- trials ----------------------------------------------------------------------------
+    @reconnecting
     def create_trial(self, study_id: int, state: TrialState, params: dict[str, Any] | None = None,
                      system_attrs: dict[str, Any] | None = None, worker: dict[str, Any] | None = None) -> FrozenTrial:
         now = utcnow()
@@ -277,17 +312,19 @@ class SQLStorage(Storage):
                                    system_attrs=dict(system_attrs or {}), datetime_start=start)
             except IntegrityError:
                 continue
-        raise StorageError(f"could not allocate a trial number in {self.url} after 20 attempts")
+        raise StorageError(f"could not allocate a trial number in {self.name} after 20 attempts")
 
     @staticmethod
     def _next_number(conn: Connection, study_id: int) -> int:
         return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(trials_table.c.number) + 1, 0))
                                 .where(trials_table.c.study_id == study_id)).scalar_one())
 
+    @reconnecting
     def next_trial_number(self, study_id: int) -> int:
         with self._read() as conn:
             return self._next_number(conn, study_id)
 
+    @reconnecting
     def claim_waiting_trial(self, study_id: int, worker: dict[str, Any] | None = None) -> FrozenTrial | None:
         while True:
             with self._read() as conn:  # the common case, an empty queue, takes no write lock
@@ -306,12 +343,16 @@ class SQLStorage(Storage):
                     return self._load_trial(conn, trial_id)
 
     def _require_unfinished(self, conn: Connection, trial_id: int) -> None:
-        row = conn.execute(sa.select(trials_table.c.number, trials_table.c.state).where(trials_table.c.id == trial_id)).first()
+        """Raise unless the trial exists and is not finished; on a server database, lock its row until the transaction
+        ends, so that it cannot be finished before the change that follows is committed."""
+        row = conn.execute(sa.select(trials_table.c.number, trials_table.c.state).where(trials_table.c.id == trial_id)
+                           .with_for_update()).first()
         if row is None:
-            raise StorageError(f"no trial with id {trial_id} in {self.url}")
+            raise StorageError(f"no trial with id {trial_id} in {self.name}")
         if row.state in _FINISHED:
             raise TrialStateError(f"trial {row.number} is already {row.state}; a finished trial cannot change")
 
+    @reconnecting
     def set_trial_params(self, trial_id: int, params: dict[str, Any]) -> None:
         with self._write() as conn:
             result = conn.execute(trials_table.update().where(
@@ -319,6 +360,7 @@ class SQLStorage(Storage):
             if result.rowcount != 1:
                 self._require_unfinished(conn, trial_id)
 
+    @reconnecting
     def set_intermediate(self, trial_id: int, step: int, value: float) -> None:
         with self._write() as conn:
             self._require_unfinished(conn, trial_id)
@@ -326,6 +368,7 @@ class SQLStorage(Storage):
                                                            intermediate_table.c.step == int(step)))
             conn.execute(intermediate_table.insert().values(trial_id=trial_id, step=int(step), value=float(value)))
 
+    @reconnecting
     def set_trial_attr(self, trial_id: int, key: str, value: Any, *, system: bool = False) -> None:
         column = trials_table.c.system_attrs if system else trials_table.c.user_attrs
         with self._write() as conn:
@@ -334,6 +377,7 @@ class SQLStorage(Storage):
             attrs[key] = value
             conn.execute(trials_table.update().where(trials_table.c.id == trial_id).values({column.name: attrs}))
 
+    @reconnecting
     def finish_trial(self, trial_id: int, state: TrialState, values: Sequence[float] | None = None,
                      error: str | None = None) -> FrozenTrial:
         with self._write() as conn:
@@ -342,11 +386,14 @@ class SQLStorage(Storage):
             ).values(state=state.value, objective_values=list(values) if values is not None else None,
                      error=error, datetime_complete=utcnow()))
             if result.rowcount != 1:
-                row = conn.execute(sa.select(trials_table.c.number, trials_table.c.state)
-                                   .where(trials_table.c.id == trial_id)).first()
+                row = conn.execute(sa.select(trials_table.c.number, trials_table.c.state, trials_table.c.objective_values,
+                                             trials_table.c.error).where(trials_table.c.id == trial_id)).first()
                 if row is None:
-                    raise StorageError(f"no trial with id {trial_id} in {self.url}")
-                raise TrialStateError(f"trial {row.number} is {row.state}; only a RUNNING trial can be finished")
+                    raise StorageError(f"no trial with id {trial_id} in {self.name}")
+                same = (row.state, row.objective_values, row.error) == \
+                    (state.value, list(values) if values is not None else None, error)
+                if not (same and self.reconnect.retrying):  # else the attempt that lost its connection had committed
+                    raise TrialStateError(f"trial {row.number} is {row.state}; only a RUNNING trial can be finished")
             return self._load_trial(conn, trial_id)
 
     @staticmethod
@@ -363,16 +410,18 @@ class SQLStorage(Storage):
     def _load_trial(self, conn: Connection, trial_id: int) -> FrozenTrial:
         row = conn.execute(sa.select(*self._TRIAL_COLUMNS).where(trials_table.c.id == trial_id)).first()
         if row is None:
-            raise StorageError(f"no trial with id {trial_id} in {self.url}")
+            raise StorageError(f"no trial with id {trial_id} in {self.name}")
         inter = {s: v for s, v in conn.execute(
             sa.select(intermediate_table.c.step, intermediate_table.c.value)
             .where(intermediate_table.c.trial_id == trial_id).order_by(intermediate_table.c.step))}
         return self._frozen(row, inter)
 
+    @reconnecting
     def get_trial(self, trial_id: int) -> FrozenTrial:
         with self._read() as conn:
             return self._load_trial(conn, trial_id)
 
+    @reconnecting
     def get_trials(self, study_id: int, states: Sequence[TrialState] | None = None) -> list[FrozenTrial]:
         with self._cache_lock:
             watermark = self._watermark.get(study_id, 0)
@@ -407,12 +456,14 @@ class SQLStorage(Storage):
         trials = sorted(merged.values(), key=lambda t: t.number)
         return [t.copy() for t in trials if states is None or t.state in states]
 
+    @reconnecting
     def running_trials(self, study_id: int) -> list[RunningTrial]:
         with self._read() as conn:
             rows = conn.execute(sa.select(trials_table).where(trials_table.c.study_id == study_id,
                                                                trials_table.c.state == TrialState.RUNNING.value)).all()
         return [RunningTrial(self._frozen(r, {}), r.worker, r.heartbeat) for r in rows]
 
+    @reconnecting
     def heartbeat(self, trial_ids: Sequence[int]) -> None:
         if not trial_ids:
             return
@@ -438,13 +489,37 @@ class SQLStorage(Storage):
             elif self._is_sqlite:
                 yield
             else:
-                lock_row = sa.select(locks_table.c.study_id).where(locks_table.c.study_id == study_id).with_for_update()
-                with self.engine.connect() as conn, conn.begin():
-                    if conn.execute(lock_row).first() is None:
-                        with contextlib.suppress(IntegrityError), conn.begin_nested():
-                            conn.execute(locks_table.insert().values(study_id=study_id))
-                        conn.execute(lock_row)
+                conn = self.reconnect.run(lambda: self._lock_row(study_id))
+                try:
                     yield
+                finally:
+                    self._unlock_row(conn)
+
+    def _lock_row(self, study_id: int) -> Connection:
+        """A connection in a transaction that holds the study's lock row FOR UPDATE (inserted the first time)."""
+        lock_row = sa.select(locks_table.c.study_id).where(locks_table.c.study_id == study_id).with_for_update()
+        conn = self.engine.connect()
+        try:
+            conn.begin()
+            if conn.execute(lock_row).first() is None:
+                with contextlib.suppress(IntegrityError), conn.begin_nested():
+                    conn.execute(locks_table.insert().values(study_id=study_id))
+                conn.execute(lock_row)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _unlock_row(self, conn: Connection) -> None:
+        """End the lock's transaction. A connection lost meanwhile needs nothing: the server ended its transaction,
+        and the lock with it."""
+        try:
+            conn.commit()
+        except DBAPIError as exc:
+            if not is_disconnect(exc):
+                raise
+        finally:
+            conn.close()
 
     def close(self) -> None:
         self.engine.dispose()
