@@ -184,3 +184,73 @@ def test_kill_at_arbitrary_moments_loses_nothing(setup: tuple[str, Path], tmp_pa
     if url.startswith("sqlite"):
         with sqlite3.connect(tmp_path / "study.db") as conn:
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+DRIVER_OBJECTIVE = textwrap.dedent("""
+    import os, time
+
+    def slow(trial):
+        time.sleep(0.05)
+        with open(os.environ["HN_DONE_LOG"], "a") as log:  # one line per evaluation that ran to its end
+            log.write(f"{trial.number} {os.getpid()}\\n")
+        return trial.params["x"]
+""")
+
+DRIVER_CONFIG = textwrap.dedent("""
+    space: {x: {type: float, low: 0, high: 1}}
+    objective: driver_objective:slow
+    n_trials: 12
+    n_workers: 2
+    executor: process
+    seed: 0
+""")
+
+
+@pytest.mark.timeout(180)
+def test_a_killed_driver_resumed_reaches_its_budget_with_nothing_run_twice(tmp_path: Path, db_url: str) -> None:
+    """``hypernas run`` with worker processes, SIGKILLed mid-run: its workers end with it (none goes on spending the
+    budget behind the resumed run's back), and ``hypernas resume --requeue`` runs exactly the trials missing, the
+    lost ones again first."""
+    (tmp_path / "driver_objective.py").write_text(DRIVER_OBJECTIVE)
+    (tmp_path / "run.yaml").write_text(DRIVER_CONFIG)
+    done_log = tmp_path / "done.log"
+    src = str(Path(hypernas.__file__).resolve().parents[1])
+    env = {**os.environ, "HN_DONE_LOG": str(done_log),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), src, os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, "-m", "hypernas"]
+    driver = subprocess.Popen([*command, "run", "run.yaml", "--storage", db_url, "--quiet"], cwd=tmp_path, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not done_log.exists() or len(done_log.read_text().splitlines()) < 3:
+        assert driver.poll() is None, driver.stderr.read().decode()[-2000:]
+        assert time.monotonic() < deadline, "the run made no progress"
+        time.sleep(0.02)
+    _kill(driver)
+
+    resumed = subprocess.run([*command, "resume", "run", "--storage", db_url, "--quiet", "--config", "run.yaml",
+                              "--requeue"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=150)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    workers = {int(line.split()[1]) for line in done_log.read_text().splitlines()}
+    time.sleep(0.5)
+    assert not [pid for pid in workers if _alive(pid)], "a worker process outlived its run"
+
+    trials = hypernas.load_study("run", db_url).trials
+    assert [t.number for t in trials] == list(range(len(trials)))
+    assert not [t for t in trials if not t.state.is_finished]
+    counted = [t for t in trials if not t.system_attrs.get("lost")]
+    assert len(counted) == 12 and all(t.state is TrialState.COMPLETE for t in counted)
+    lost = [t for t in trials if t.system_attrs.get("lost")]
+    assert all(t.error.startswith("lost: ") for t in lost)
+    requeued = {t.system_attrs["requeued_from"]: t for t in counted if "requeued_from" in t.system_attrs}
+    assert sorted(requeued) == [t.number for t in lost]
+    assert all(requeued[t.number].params == t.params for t in lost)
+    evaluated = [int(line.split()[0]) for line in done_log.read_text().splitlines()]
+    assert sorted(evaluated) == [t.number for t in counted]  # each counted trial evaluated once, nothing else
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, ended but not yet collected by init, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -7,7 +7,9 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -48,6 +50,21 @@ def test_a_worker_whose_process_ended_is_lost() -> None:
     dead.wait()
     reason = is_lost(_running({**worker_info(), "pid": dead.pid, "token": "gone"}), stale_after=300, storage=STORE)
     assert reason == f"its worker process {dead.pid} on {HOSTNAME} is gone"
+
+
+@pytest.mark.skipif(process_start(os.getpid()) is None, reason="needs /proc to read process states")
+def test_a_worker_whose_process_ended_but_was_not_collected_yet_is_lost() -> None:
+    """A zombie (ended, not yet waited for: an orphan waits for init to collect it) runs nothing anymore."""
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 60
+        while (Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]) != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        worker = {**worker_info(), "pid": zombie.pid, "token": "ended", "started": process_start(zombie.pid)}
+        assert is_lost(_running(worker), stale_after=300, storage=STORE) == f"its worker process {zombie.pid} on {HOSTNAME} is gone"
+    finally:
+        zombie.wait()
 
 
 @pytest.mark.skipif(process_start(os.getpid()) is None, reason="needs /proc to read process start times")

@@ -86,13 +86,16 @@ def live_trial_ids(storage: Storage) -> list[int]:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (one that ended and waits for its parent, or for
+    init after its parent died, to collect it: it runs nothing anymore)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    stat = _read(f"/proc/{pid}/stat")
+    return stat is None or stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
 
 
 def is_lost(running: RunningTrial, stale_after: float, storage: Storage) -> str | None:

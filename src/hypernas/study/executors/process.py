@@ -12,7 +12,9 @@ running FAILED as lost, with how the process ended (and, with ``requeue_lost``, 
 again), gives its slot back to the budget and starts another worker process in its place. The run
 gives up with :class:`~hypernas.errors.WorkerCrashedError` only when ``2 * n_workers`` worker
 processes in a row die before a trial finishes. A worker that raises is not a crash: it stops the
-run, and its error is raised in the caller.
+run, and its error is raised in the caller. A caller that dies takes its worker processes with it
+(they end at once, their trials left to be failed as lost when the study is resumed), so that a
+resumed run spends the budget alone.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import os
 import pickle
 import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import wait
@@ -46,6 +49,7 @@ logger = logging.getLogger("hypernas")
 NO_MAIN_GUARD = ("executor='process' starts worker processes that import your script again: "
                  "put the code that runs the study under `if __name__ == \"__main__\":`")
 EXIT_NO_MAIN_GUARD = 78  # a worker process found itself running the study while importing the main script
+EXIT_CALLER_GONE = 79  # a worker process whose caller died ended itself
 
 # what a worker position is doing with its slot of the budget
 STARTING, IDLE, CLAIMED, RUNNING = 0, 1, 2, 3
@@ -114,7 +118,23 @@ class _PositionBudget:
         return evaluate
 
 
+def _end_with_the_caller() -> None:
+    """End this worker process at once when the process that runs the study dies (killed, crashed). An orphan
+    would go on spending the run's budget while ``hypernas resume`` counts it afresh; ended, it leaves its trial
+    RUNNING with a dead pid, which the resumed study fails as lost (queued again with ``--requeue``)."""
+    caller = mp.parent_process()
+    if caller is None:
+        return
+
+    def watch() -> None:
+        wait([caller.sentinel])
+        os._exit(EXIT_CALLER_GONE)
+
+    threading.Thread(target=watch, name="hypernas-caller-watch", daemon=True).start()
+
+
 def _worker(job_file: str, budget: SharedBudget, worker: int, threads: int, reports: Any) -> None:
+    _end_with_the_caller()
     # a fair share of the cores for each worker's math libraries (read when the objective's modules load, below)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(threads))
