@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 import hypernas as hn
-from hypernas import StorageError, TrialState
+from hypernas import SQLStorage, StorageError, TrialState, TrialStateError
 from hypernas.study.storage import reconnect
 from tests.postgres_server import PostgresServer
 
@@ -58,3 +62,42 @@ def test_an_unreachable_server_is_one_line_at_once() -> None:
                                            r"opened as a database: connection is bad: .*/nonexistent"):
         hn.create_study("x", "postgresql://hn:secret@/db?host=/nonexistent")
     assert time.monotonic() - start < reconnect.RECONNECT_SECONDS
+
+
+def test_the_study_lock_held_across_a_server_restart_is_let_go(pg_server: PostgresServer, pg_url: str) -> None:
+    store = SQLStorage(pg_url)
+    try:
+        sid = store.create_study("s", ["minimize"])
+        with store.ask_lock(sid):
+            pg_server.stop()  # the lock's connection dies with the server, and the lock with it
+            pg_server.resume()
+            store.create_trial(sid, TrialState.RUNNING)  # on a new connection
+        with store.ask_lock(sid):
+            assert [t.number for t in store.get_trials(sid)] == [0]
+    finally:
+        store.close()
+
+
+def test_a_finish_committed_but_not_acknowledged_is_no_error_when_retried(pg_url: str,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    store = SQLStorage(pg_url)
+    try:
+        sid = store.create_study("s", ["minimize"])
+        trial = store.create_trial(sid, TrialState.RUNNING)
+        real_write, dropped = store._write, []
+
+        @contextlib.contextmanager
+        def write_then_drop() -> Iterator[Any]:
+            with real_write() as conn:
+                yield conn
+            if not dropped:  # committed, then the connection drops before the answer arrives
+                dropped.append(True)
+                raise sa.exc.OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+
+        monkeypatch.setattr(store, "_write", write_then_drop)
+        done = store.finish_trial(trial.trial_id, TrialState.COMPLETE, [1.5])
+        assert dropped and (done.state, done.values) == (TrialState.COMPLETE, [1.5])
+        with pytest.raises(TrialStateError, match="trial 0 is COMPLETE; only a RUNNING trial can be finished"):
+            store.finish_trial(trial.trial_id, TrialState.COMPLETE, [1.5])  # not a retry: a finished trial never changes
+    finally:
+        store.close()
