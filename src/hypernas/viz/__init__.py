@@ -1,4 +1,4 @@
-"""Views of the study record: plots.
+"""Views of the study record: plots and architecture drawings.
 
 Every plot takes a :class:`~hypernas.study.Study` or a :class:`StudyRecord` (read once, shared by many
 plots) and returns a plotly figure built from the record alone (``fig.to_json()`` is what a web page
@@ -8,6 +8,7 @@ objective) raises :class:`~hypernas.errors.PlotError`. Nothing here needs the st
 objective, and plotly, matplotlib, SciPy and scikit-learn load only when a plot is made.
 """
 
+from hypernas.viz.arch import DRAWINGS, can_draw, draw_architecture
 from hypernas.viz.contour import plot_contour
 from hypernas.viz.curves import plot_intermediate_values
 from hypernas.viz.history import plot_history
@@ -20,8 +21,11 @@ from hypernas.viz.study_record import StudyRecord
 from hypernas.viz.timeline import plot_timeline
 
 __all__ = [
+    "DRAWINGS",
     "IMAGE_TYPES",
     "StudyRecord",
+    "can_draw",
+    "draw_architecture",
     "param_importances",
     "plot_contour",
     "plot_history",
