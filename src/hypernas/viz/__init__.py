@@ -9,6 +9,7 @@ objective, and plotly, matplotlib, SciPy and scikit-learn load only when a plot 
 """
 
 from hypernas.viz.arch import DRAWINGS, can_draw, draw_architecture
+from hypernas.viz.comparison import plot_strategy_comparison, read_results
 from hypernas.viz.contour import plot_contour
 from hypernas.viz.curves import plot_intermediate_values
 from hypernas.viz.history import plot_history
@@ -34,7 +35,9 @@ __all__ = [
     "plot_parallel_coordinates",
     "plot_pareto_front",
     "plot_slice",
+    "plot_strategy_comparison",
     "plot_timeline",
+    "read_results",
     "save_image",
     "to_matplotlib",
 ]
