@@ -85,8 +85,9 @@ def _pair(x_axis: ParamAxis, y_axis: ParamAxis, trials: Sequence[FrozenTrial], k
 
 
 def _surface(x_axis: ParamAxis, y_axis: ParamAxis, points: list[tuple[float, float, FrozenTrial]], k: int,
-             resolution: int) -> tuple[list[float], list[float], list[list[float | None]]] | None:
-    """The interpolated grid (x, y in data units; z with ``None`` outside the trials' hull), or ``None``."""
+             resolution: int) -> tuple[Any, Any, Any] | None:
+    """The interpolated grid as arrays (x, y in data units; z NaN outside the trials' hull, float32 to keep
+    pages small), or ``None``."""
     import numpy as np
     from scipy.interpolate import griddata
     from scipy.spatial import QhullError
@@ -105,9 +106,8 @@ def _surface(x_axis: ParamAxis, y_axis: ParamAxis, points: list[tuple[float, flo
         z = griddata(unit, z_values, (gx, gy), method="linear")
     except QhullError:  # every trial on one line: no triangle to interpolate in
         return None
-    xs = [_data(x_axis, low[0] + u * (high[0] - low[0])) for u in grid]
-    ys = [_data(y_axis, low[1] + u * (high[1] - low[1])) for u in grid]
-    return xs, ys, [[None if math.isnan(v) else float(f"{v:.6g}") for v in row] for row in z]
+    xs, ys = (low[i] + grid * (high[i] - low[i]) for i in (0, 1))
+    return _data(x_axis, xs), _data(y_axis, ys), z.astype(np.float32)
 
 
 def _coordinate(axis: ParamAxis, x: float) -> float:
@@ -115,5 +115,6 @@ def _coordinate(axis: ParamAxis, x: float) -> float:
     return math.log10(x) if axis.scale == "log" else x
 
 
-def _data(axis: ParamAxis, c: float) -> float:
-    return float(10 ** c) if axis.scale == "log" else float(c)
+def _data(axis: ParamAxis, c: Any) -> Any:
+    """Grid coordinates back in data units (from log space for a log axis)."""
+    return 10 ** c if axis.scale == "log" else c

@@ -36,7 +36,7 @@ def to_matplotlib(fig: go.Figure | Mapping[str, Any]) -> matplotlib.figure.Figur
     """
     from matplotlib.figure import Figure
 
-    spec = fig if isinstance(fig, Mapping) else fig.to_plotly_json()
+    spec = _decoded(fig if isinstance(fig, Mapping) else fig.to_plotly_json())
     layout = spec.get("layout", {})
     traces = list(spec.get("data", []))
     cells = _cells(layout, traces)
@@ -99,6 +99,23 @@ def save_image(fig: go.Figure | Mapping[str, Any], path: str | Path) -> Path:
 
 
 # --- layout -----------------------------------------------------------------------------------
+
+def _decoded(value: Any) -> Any:
+    """``value`` with plotly's typed arrays (``{"dtype": "f4", "bdata": base64, "shape": "50, 50"}``) as lists."""
+    if isinstance(value, Mapping):
+        if "bdata" in value and "dtype" in value:
+            import base64
+
+            import numpy as np
+
+            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+            shape = value.get("shape")
+            return (array.reshape([int(s) for s in str(shape).split(",")]) if shape else array).tolist()
+        return {k: _decoded(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_decoded(v) for v in value]
+    return value
+
 
 def _suffix(ref: str) -> str:
     """``"x3"`` -> ``"3"``, ``"x"`` -> ``""``: the suffix of the layout's ``xaxis3`` / ``xaxis``."""
