@@ -22,8 +22,9 @@ def plot_contour(study: Study | StudyRecord, *, params: Sequence[str] | None = N
     """The objective over two parameters, or over every pair of several (a lower-triangle matrix).
 
     The surface interpolates the complete trials linearly (``scipy.interpolate.griddata`` on a
-    ``resolution`` x ``resolution`` grid, in log space for log-scale parameters), with the trials as dots;
-    a pair with fewer than three trials, or all on one line, shows its dots only. ``params`` picks the
+    ``resolution`` x ``resolution`` grid, in log space for log-scale parameters; trials at the same point
+    count with their mean), with the trials as dots; a pair with fewer than three distinct points, or
+    all on one line, shows its dots only. ``params`` picks the
     parameters (at least two; default all numeric and categorical ones); ``top`` keeps the best ``top``
     percent of the complete trials.
     """
@@ -67,6 +68,7 @@ def plot_contour(study: Study | StudyRecord, *, params: Sequence[str] | None = N
 def _pair(x_axis: ParamAxis, y_axis: ParamAxis, trials: Sequence[FrozenTrial], k: int, resolution: int,
           zrange: tuple[float, float], scale_title: str | None) -> list[Any]:
     """The contour and the dots of one pair of parameters (with the colour scale titled ``scale_title``, if given)."""
+    import numpy as np
     import plotly.graph_objects as go
 
     points = [(x, y, t) for x, y, t in zip(x_axis.positions(trials), y_axis.positions(trials), trials)
@@ -78,8 +80,9 @@ def _pair(x_axis: ParamAxis, y_axis: ParamAxis, trials: Sequence[FrozenTrial], k
         traces.append(go.Contour(x=gx, y=gy, z=z, colorscale=VALUE_SCALE, zmin=zrange[0], zmax=zrange[1], zauto=False,
                                  showscale=scale_title is not None, connectgaps=False, ncontours=12,
                                  colorbar={"title": {"text": scale_title or ""}}, hoverinfo="skip"))
-    traces.append(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="markers", name="trials",
-                             marker={"color": "#222222", "size": 5}, customdata=[p[2].number for p in points],
+    traces.append(go.Scatter(x=np.array([p[0] for p in points], dtype=float), y=np.array([p[1] for p in points], dtype=float),
+                             mode="markers", name="trials", marker={"color": "#222222", "size": 5},
+                             customdata=np.array([p[2].number for p in points], dtype=np.int32),
                              hovertemplate="trial %{customdata}<br>%{x}, %{y}<extra></extra>"))
     return traces
 
@@ -98,10 +101,14 @@ def _surface(x_axis: ParamAxis, y_axis: ParamAxis, points: list[tuple[float, flo
     low, high = coords.min(axis=0), coords.max(axis=0)
     if (high - low <= 0).any():
         return None
-    unit = (coords - low) / (high - low)
+    unit, where = np.unique((coords - low) / (high - low), axis=0, return_inverse=True)
+    where = where.reshape(-1)
+    z_values = np.array([t.values[k] for _, _, t in points])  # type: ignore[index]
+    z_values = np.bincount(where, weights=z_values) / np.bincount(where)  # trials at the same point: their mean
+    if len(unit) < 3:
+        return None
     grid = np.linspace(0.0, 1.0, resolution)
     gx, gy = np.meshgrid(grid, grid)
-    z_values = np.array([t.values[k] for _, _, t in points])  # type: ignore[index]
     try:
         z = griddata(unit, z_values, (gx, gy), method="linear")
     except QhullError:  # every trial on one line: no triangle to interpolate in
