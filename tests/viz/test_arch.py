@@ -82,7 +82,8 @@ def test_chain_is_drawn_layer_by_layer_with_its_shapes():
         ("conv", "conv 5×5, 32 filters", "32×16×16"), ("dense", "flatten, dense 64", "64"),
         ("classifier", "classifier", "classes")]
     labels = texts(draw_architecture(space, layers))
-    assert {"conv 3×3, 16 filters", "16×16×16", "flatten, dense 64", "classifier"} <= set(labels)
+    assert {"chain network, 4 layers", "conv 3×3, 16 filters", "16×16×16", "flatten, dense 64", "classifier"} <= set(labels)
+    assert "chain network, 1 layer" in texts(draw_architecture(space, layers[:1]))
 
 
 def test_mobilenet_stages_show_every_block():

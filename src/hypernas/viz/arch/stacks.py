@@ -55,7 +55,7 @@ def draw_chain(param: ChainSpace, value: Any) -> Canvas:
         canvas.text(MARGIN + box + 20, top + BOX_HEIGHT / 2, shape, anchor="start", color=MUTED)
         if i:
             canvas.line(MARGIN + box / 2, top - ROW + BOX_HEIGHT, MARGIN + box / 2, top, arrow=True)
-    return stack([(f"chain network, {len(rows) - 2} layers", canvas)])
+    return stack([(f"chain network, {_count(len(rows) - 2, 'layer')}", canvas)])
 
 
 @DRAWINGS.register("mobilenet")
@@ -82,9 +82,13 @@ def draw_mobilenet(param: MobileNetSpace, value: Any) -> Canvas:
             canvas.text(left + block_width / 2, middle, text + (" /2" if b == 0 and param.stages[i][1] == 2 else ""))
             if b:
                 canvas.line(left - gap, middle, left, middle, width=1, arrow=True)
-    return stack([(f"inverted-residual stages, {sum(s['depth'] for s in stages)} blocks", canvas)])
+    return stack([(f"inverted-residual stages, {_count(sum(s['depth'] for s in stages), 'block')}", canvas)])
 
 
 def _block_text(stage: dict[str, Any]) -> str:
     kernels = ",".join(str(k) for k in stage["kernel"])
     return f"MB{stage['expansion']} k{kernels}" + (" +SE" if stage["se"] else "")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
