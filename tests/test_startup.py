@@ -16,7 +16,7 @@ from pathlib import Path
 
 import hypernas
 
-HEAVY = ("sqlalchemy", "scipy", "torch", "pandas", "pydantic", "yaml", "matplotlib", "sklearn")
+HEAVY = ("sqlalchemy", "scipy", "torch", "pandas", "pydantic", "yaml", "matplotlib", "sklearn", "plotly")
 SRC = Path(hypernas.__file__).resolve().parents[1]  # the hypernas under test, not another one installed
 
 

@@ -56,6 +56,11 @@ class NoCompleteTrialError(HypernasError, ValueError):
     """A result was asked for (best trial, best value) but no trial has completed yet."""
 
 
+class PlotError(ConfigError):
+    """A plot or drawing the record cannot give: a contour of one parameter, a Pareto front of one objective,
+    importance from fewer than two complete trials, a parameter the study does not have."""
+
+
 class InternalError(HypernasError, RuntimeError):
     """Something went wrong that is not the user's configuration: a bug in hypernas or in user code
     (a strategy crashing in ``tell``, worker processes that kept dying). The CLI shows its traceback, exit 1."""

@@ -1,4 +1,4 @@
-"""What several commands share: the ``--storage`` option, and checking a file a command will write."""
+"""What several commands share: the ``--storage`` option, and checking a file or folder a command will write."""
 
 from __future__ import annotations
 
@@ -34,3 +34,21 @@ def output_file(option: str, path: str, suffixes: Sequence[str] = ()) -> Path:
     if suffixes and file.suffix.lower().lstrip(".") not in suffixes:
         raise ConfigError(f"{option} {path!r}: the file type must be one of {', '.join('.' + s for s in suffixes)}")
     return file
+
+
+def output_folder(option: str, path: str) -> Path:
+    """``path`` as a folder a command can write files into, checked before the command does its work.
+
+    It may not exist yet (the command creates it), but the folder that would hold it must, and
+    ``path`` must not be a file.
+    """
+    folder = Path(path).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{option} {path!r} is a file; give a folder for the files")
+    parent = folder if folder.exists() else folder.parent
+    if not parent.is_dir():
+        why = "is a file" if parent.exists() else "does not exist; create it first"
+        raise ConfigError(f"{option} {path!r}: the folder {str(parent)!r} {why}")
+    if not os.access(parent, os.W_OK):
+        raise ConfigError(f"{option} {path!r}: no permission to write there")
+    return folder

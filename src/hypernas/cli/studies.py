@@ -52,8 +52,9 @@ def add_parsers(subparsers: Any) -> None:
     delete.set_defaults(handler=cmd_delete)
 
 
-def _read_study(name: str, storage: str | Storage) -> Study:
-    """A study opened to read its record: its own strategy and pruner need not be available here."""
+def read_study(name: str, storage: str | Storage) -> Study:
+    """A study opened to read its record (``show``, ``report``, ...): its own strategy and pruner need not be
+    available here."""
     return load_study(name, storage, strategy="random", pruner="none")
 
 
@@ -80,7 +81,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     """A table of a study's trials (the last ``--limit``, those in ``--state``)."""
     from rich.table import Table
 
-    study = _read_study(args.study, args.storage or default_storage())
+    study = read_study(args.study, args.storage or default_storage())
     trials = study.trials
     if args.state:
         trials = [t for t in trials if t.state.value == args.state]
@@ -99,7 +100,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_best(args: argparse.Namespace) -> int:
     """The best trial or Pareto front, as text or JSON (``null`` / ``[]`` while no trial has completed)."""
-    study = _read_study(args.study, args.storage or default_storage())
+    study = read_study(args.study, args.storage or default_storage())
     front = study.best_trials
     if args.json:
         names = study.value_names()
@@ -114,7 +115,7 @@ def cmd_best(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """Every trial as a CSV row or a JSON record, to standard output or ``--output``."""
     output = output_file("--output", args.output) if args.output else None
-    study = _read_study(args.study, args.storage or default_storage())
+    study = read_study(args.study, args.storage or default_storage())
     records = study.to_records()
     if args.format == "json":
         text = json.dumps(records, indent=2, default=str) + "\n"
@@ -139,7 +140,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_delete(args: argparse.Namespace) -> int:
     """Delete a study and its trials from the storage."""
     storage = get_storage(args.storage or default_storage(), must_exist=True)
-    n = len(_read_study(args.study, storage).trials)
+    n = len(read_study(args.study, storage).trials)
     storage.delete_study(args.study)
     print(f"deleted study {args.study!r} and its {n} trial(s) from {storage.url}")
     return 0

@@ -27,7 +27,8 @@ def test_command_writes_json_and_plot(tmp_path, capsys):
     assert args.handler(args) == 0
     rows = json.loads(out.read_text())
     assert [r["strategy"] for r in rows] == ["random", "optuna-tpe"]
-    assert set(rows[0]) == {"strategy", "dataset", "budget", "seeds", "mean", "std", "per_seed"}
+    assert set(rows[0]) == {"strategy", "dataset", "budget", "seeds", "mean", "std", "per_seed", "curve", "curves"}
+    assert len(rows[0]["curves"]) == 2 and all(len(c) == 8 for c in rows[0]["curves"])
     assert plot.stat().st_size > 0
     assert "optuna-tpe" in capsys.readouterr().out
 

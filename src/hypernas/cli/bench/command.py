@@ -81,7 +81,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
           f"returned architecture's {args.dataset}_test_200 (optimum {optimum:.2f})")
     print(format_table(results, optimum))
     if json_file:
-        keys = ("strategy", "dataset", "budget", "seeds", "mean", "std", "per_seed")
+        keys = ("strategy", "dataset", "budget", "seeds", "mean", "std", "per_seed", "curve", "curves")
         json_file.write_text(json.dumps([{k: r[k] for k in keys} for r in results], indent=2))
     if plot_file:
         plot_curves(results, plot_file)

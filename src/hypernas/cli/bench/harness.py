@@ -72,7 +72,8 @@ def run_nas_benchmark(data: str | Path, dataset: str, strategies: Sequence[str |
     The runs use seeds ``first_seed, ..., first_seed + seeds - 1`` (another set to tune on than to report).
 
     Each dict has ``strategy, dataset, budget, seeds, mean, std, per_seed`` (the returned
-    architectures' test accuracy), ``curve`` (mean incumbent test accuracy per query) and ``seconds``.
+    architectures' test accuracy), ``curve`` (mean incumbent test accuracy per query), ``curves`` (each
+    seed's incumbent test accuracy per query) and ``seconds``.
     """
     check_choice("bench nas", "space", space, SPACES)
     for name, value in (("budget", budget), ("seeds", seeds), ("workers", workers)):
@@ -95,5 +96,6 @@ def run_nas_benchmark(data: str | Path, dataset: str, strategies: Sequence[str |
         results.append({"strategy": label(strategy), "dataset": dataset, "budget": budget, "seeds": seeds,
                         "mean": float(np.mean(finals)), "std": float(np.std(finals)), "per_seed": finals,
                         "curve": [float(x) for x in np.nanmean(np.asarray(curves, dtype=float), axis=0)],
+                        "curves": [[float(x) for x in c] for c in curves],
                         "seconds": time.perf_counter() - start})
     return results
