@@ -115,6 +115,15 @@ def test_an_uncaught_objective_error_is_raised_and_recorded(objectives, sqlite_u
                                 for t in study.trials)
 
 
+def test_a_mistake_found_by_a_worker_is_raised_as_it_is(objectives, sqlite_url: str) -> None:
+    study = hn.create_study("mistake", sqlite_url, space=SPACE)
+    with pytest.raises(hn.ObjectiveError, match=r"^the study stops: its trials all failed, the last 3 with the same "
+                                                r"error, .*: ValueError: no data$") as info:
+        study.optimize(objectives.misconfigured, n_trials=8, executor="ray")
+    assert_clear(str(info.value))
+    assert [t.state for t in study.trials] == [TrialState.FAILED] * 3
+
+
 def test_ctrl_c_stops_every_worker_and_leaves_no_trial_running(objectives, sqlite_url: str) -> None:
     study = hn.create_study("interrupted", sqlite_url, space=SPACE)
 

@@ -36,6 +36,9 @@ OBJECTIVES = textwrap.dedent("""
     def broken(trial):
         raise ValueError("no data for " + str(trial.number))
 
+    def misconfigured(trial):
+        raise ValueError("no data")
+
     def slow(trial):
         time.sleep(0.5)
         return trial.params["x"]

@@ -119,7 +119,8 @@ class RayExecutor(Executor):
             _RayWorkers(study, job, RemoteBudget(ledger), ray.put(payload), self.actor_options()).drive(callbacks)
         finally:
             if ledger is not None:
-                ray.kill(ledger)
+                with contextlib.suppress(Exception):  # gone with its node or the connection: nothing to end
+                    ray.kill(ledger)
             if started:
                 ray.shutdown()
 
