@@ -151,8 +151,8 @@ class RayExecutor(Executor):
                    for node in nodes)
         wants = ", ".join(f"{v:g} {k}" for k, v in need.items()) or "no resources"
         if room == 0 and own:
-            raise ConfigError(f"{OWNER}: this machine has no room for one worker ({wants}); it has "
-                              f"{', '.join(f'{v:g} {k}' for k, v in nodes[0].items() if k in need) or 'none of them'}")
+            has = ", ".join(f"{nodes[0].get(k, 0):g} {k}" for k in need)
+            raise ConfigError(f"{OWNER}: this machine has no room for one worker ({wants}); it has {has}")
         if room < n_workers:
             logger.warning("the Ray cluster has room for %d of the %d workers (%s each) at once; the others wait "
                            "for room", room, n_workers, wants)
