@@ -28,7 +28,7 @@ from hypernas.study.executors.ray import RayExecutor
 from hypernas.study.loop import INTERRUPTED
 from tests.cli.cli_cases import run_cli
 from tests.fuzz.clear import assert_clear
-from tests.study.worker_cases import OBJECTIVES, SPACE, assert_lost_one_rerun, run_killing_trial_1
+from tests.study.worker_cases import OBJECTIVES, SPACE, assert_lost_one_rerun
 
 pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX"), pytest.mark.timeout(120)]
 
@@ -82,20 +82,19 @@ def test_an_executor_object_and_a_lambda(sqlite_url: str) -> None:  # a mapping:
     assert [t.value - t.params["x"] for t in study.trials] == pytest.approx([1.0, 1.0, 1.0])
 
 
-def test_a_killed_worker_is_replaced_and_the_study_ends_with_its_trials(
+def test_a_killed_worker_is_replaced_and_its_trial_run_again_within_the_budget(
         objectives, sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
     study = hn.create_study("killed", sqlite_url, seed=0, space=SPACE)
-    lost, warning = run_killing_trial_1(study, objectives.killed_on_trial_1, "ray", caplog)
+    with caplog.at_level(logging.WARNING, logger="hypernas"):
+        study.optimize(objectives.killed_on_trial_1, n_trials=4, n_workers=2, executor="ray", requeue_lost=True)
+    lost = assert_lost_one_rerun(study, 4)
+    assert lost.number == 1 and lost.state is TrialState.FAILED
     assert str(lost.error).startswith("lost: the trial was left RUNNING because its Ray worker process ")
     assert " died: its worker process has died" in str(lost.error)
+    [warning] = [r.getMessage() for r in caplog.records if "takes its place" in r.getMessage()]
     assert warning.startswith("Ray worker process ")
-    assert warning.endswith("; its trial 1 is FAILED as lost; a new Ray worker process takes its place")
-
-
-def test_with_requeue_lost_the_killed_trial_is_run_again_within_the_budget(objectives, sqlite_url: str) -> None:
-    study = hn.create_study("requeued", sqlite_url, seed=0, space=SPACE)
-    study.optimize(objectives.killed_on_trial_1, n_trials=4, n_workers=2, executor="ray", requeue_lost=True)
-    assert assert_lost_one_rerun(study, 4).number == 1
+    assert warning.endswith("; its trial 1 is FAILED as lost and queued to run again; a new Ray worker process takes "
+                            "its place")
 
 
 def test_workers_that_always_die_end_the_run_with_an_error_and_no_trial_running(objectives, sqlite_url: str) -> None:
@@ -204,9 +203,6 @@ def test_the_cli_runs_on_ray_from_the_config_or_the_command_line(workdir: Path) 
     # Ray's own word on the death may come first (its log monitor prints to stdout)
     assert "\nStudy 'plain': 4 new trial(s), and 1 lost with its worker; 4 complete, 1 failed (in r.db)\n" in f"\n{out}"
     assert hn.load_study("plain", "r.db").system_attrs["run_config"]["executor"] == "ray"
-    code, out, _ = run_cli("resume", "plain", "--storage", "r.db", "--quiet", "--requeue", "--config", "plain.yaml",
-                           "--executor", "ray")
-    assert code == 0 and out.startswith("Study 'plain': 1 new trial(s); 5 complete, 1 failed (in r.db)\n")
 
 
 @pytest.mark.parametrize(("args", "config", "message"), [
@@ -243,32 +239,24 @@ DRIVER = textwrap.dedent("""
                 alive.append(int(pid))
         return alive
 
-    if __name__ == "__main__":
+    if __name__ == "__main__":  # joins the Ray at argv[2], then runs on one of its own
         study = hn.create_study("driver", sys.argv[1], space={"x": {"type": "float", "low": 0, "high": 1}}, seed=0)
-        executor = {"type": "ray", "address": sys.argv[2]} if len(sys.argv) > 2 else "ray"
-        study.optimize(objective, n_trials=4, n_workers=2, executor=executor)
-        print(json.dumps({"complete": sum(t.state is hn.TrialState.COMPLETE for t in study.trials),
-                          "initialized": ray.is_initialized(), "children": live_children()}))
+        for executor in ({"type": "ray", "address": sys.argv[2]}, "ray"):
+            study.optimize(objective, n_trials=2, n_workers=2, executor=executor)
+            print(json.dumps({"complete": sum(t.state is hn.TrialState.COMPLETE for t in study.trials),
+                              "initialized": ray.is_initialized(), "children": live_children()}))
 """)
 
 
-def _drive(tmp_path: Path, *args: str) -> dict[str, Any]:
+def test_a_run_joins_a_ray_by_address_or_starts_its_own_and_leaves_none_behind(tmp_path: Path, local_ray: str) -> None:
     (tmp_path / "driver.py").write_text(DRIVER)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")])),
            "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
     env.pop("RAY_ADDRESS", None)
-    result = subprocess.run([sys.executable, str(tmp_path / "driver.py"), f"sqlite:///{tmp_path / 'd.db'}", *args],
+    result = subprocess.run([sys.executable, str(tmp_path / "driver.py"), f"sqlite:///{tmp_path / 'd.db'}", local_ray],
                             capture_output=True, text=True, timeout=100, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
-
-
-def test_without_an_address_the_run_starts_a_local_ray_and_shuts_it_down(tmp_path: Path) -> None:
-    report = _drive(tmp_path)
-    assert report == {"complete": 4, "initialized": False, "children": []}
-
-
-def test_with_an_address_the_run_joins_that_ray_and_leaves_it_running(tmp_path: Path, local_ray: str) -> None:
-    report = _drive(tmp_path, local_ray)
-    assert report == {"complete": 4, "initialized": False, "children": []}
+    joined, own = (json.loads(line) for line in result.stdout.strip().splitlines()[-2:])
+    assert joined == {"complete": 2, "initialized": False, "children": []}  # disconnected
+    assert own == {"complete": 4, "initialized": False, "children": []}  # its own Ray, shut down: no process left
     assert ray.get(ray.put(1)) == 1 and ray.available_resources().get("CPU", 0) > 0  # this module's Ray goes on

@@ -4,6 +4,7 @@ told what to add."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import hypernas as hn
 from hypernas import TrialState
 from hypernas.errors import WorkerCrashedError
 from tests.cli.cli_cases import run_cli
-from tests.study.worker_cases import OBJECTIVES, SPACE, assert_lost_one_rerun, counted_trials, lost_trials, run_killing_trial_1
+from tests.study.worker_cases import OBJECTIVES, SPACE, assert_lost_one_rerun, counted_trials, lost_trials
 
 pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX"), pytest.mark.timeout(120)]
 
@@ -32,9 +33,16 @@ def objectives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
 def test_a_killed_worker_process_is_replaced_and_the_study_ends_with_its_trials(
         objectives, sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
     study = hn.create_study("killed", sqlite_url, seed=0, space=SPACE)
-    lost, warning = run_killing_trial_1(study, objectives.killed_on_trial_1, "process", caplog)
-    assert str(lost.error).startswith("lost: the trial was left RUNNING because its worker process ")
-    assert str(lost.error).endswith(" was killed by SIGKILL")
+    with caplog.at_level(logging.WARNING, logger="hypernas"):
+        study.optimize(objectives.killed_on_trial_1, n_trials=4, n_workers=2, executor="process")
+    assert [t.state for t in counted_trials(study)] == [TrialState.COMPLETE] * 4
+    [lost] = lost_trials(study)
+    assert lost.number == 1 and lost.state is TrialState.FAILED
+    assert lost.error is not None
+    assert lost.error.startswith("lost: the trial was left RUNNING because its worker process ")
+    assert lost.error.endswith(" was killed by SIGKILL")
+    assert len(study.trials) == 5  # no trial RUNNING or WAITING
+    [warning] = [r.getMessage() for r in caplog.records if "SIGKILL" in r.getMessage()]
     assert warning.endswith("was killed by SIGKILL; its trial 1 is FAILED as lost; a new worker process takes its place")
 
 

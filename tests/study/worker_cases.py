@@ -3,11 +3,7 @@ the trials of a study that count or were lost."""
 
 from __future__ import annotations
 
-import logging
 import textwrap
-from typing import Any
-
-import pytest
 
 import hypernas as hn
 
@@ -67,17 +63,3 @@ def assert_lost_one_rerun(study: hn.Study, n_trials: int) -> hn.FrozenTrial:
     assert len(study.trials) == n_trials + 1
     return lost
 
-
-def run_killing_trial_1(study: hn.Study, objective: Any, executor: str, caplog: pytest.LogCaptureFixture
-                        ) -> tuple[hn.FrozenTrial, str]:
-    """Run 4 trials on 2 workers of ``executor`` with ``objective``, whose process dies on trial 1: the study ends
-    with 4 complete trials that count and the lost trial 1, no trial RUNNING or WAITING; the lost trial, and the
-    warning that said a new worker took the dead one's place."""
-    with caplog.at_level(logging.WARNING, logger="hypernas"):
-        study.optimize(objective, n_trials=4, n_workers=2, executor=executor)
-    assert [t.state for t in counted_trials(study)] == [hn.TrialState.COMPLETE] * 4
-    [lost] = lost_trials(study)
-    assert lost.number == 1 and lost.state is hn.TrialState.FAILED and lost.error is not None
-    assert len(study.trials) == 5
-    [warning] = [r.getMessage() for r in caplog.records if "takes its place" in r.getMessage()]
-    return lost, warning
