@@ -16,7 +16,7 @@ from pathlib import Path
 
 import hypernas
 
-HEAVY = ("sqlalchemy", "scipy", "torch", "pandas", "pydantic", "yaml", "matplotlib", "sklearn", "plotly")
+HEAVY = ("sqlalchemy", "scipy", "torch", "pandas", "pydantic", "yaml", "matplotlib", "sklearn", "plotly", "ray")
 SRC = Path(hypernas.__file__).resolve().parents[1]  # the hypernas under test, not another one installed
 
 
@@ -52,6 +52,11 @@ def test_an_in_memory_search_loads_no_heavy_library():
             "study = hn.create_study('s', strategy='random', seed=0)\n"
             "study.optimize(lambda t: t.params['x'] ** 2, {'x': hn.Float(-1.0, 1.0)}, n_trials=3)\n"
             "assert len(study.trials) == 3\n")
+    assert heavy_loaded_by(code) == []
+
+
+def test_a_ray_executor_is_configured_without_loading_ray():  # a run config is checked before Ray is needed
+    code = "import hypernas as hn\nhn.EXECUTORS.build({'type': 'ray', 'address': 'auto', 'gpus': 0.5}).to_config()\n"
     assert heavy_loaded_by(code) == []
 
 

@@ -115,16 +115,17 @@ if TYPE_CHECKING:
         measure_latency,
     )
     from hypernas.estimate.train import DATASETS, TrainConfig, Trainer, TrainingObjective, load_dataset
+    from hypernas.study.executors.ray import RayExecutor
     from hypernas.study.storage.sql import SQLStorage
 
 __version__: str
 
-# name -> module, imported on first use because it loads PyTorch (or SQLAlchemy)
+# name -> module, imported on first use because it loads PyTorch (or SQLAlchemy; RayExecutor loads Ray when it runs)
 _MODELS = ("MODELS", "DARTSNetwork", "EdgeFactory", "HierarchicalNetwork", "MobileNetNetwork", "NB201Network",
            "build_model", "cell_edge", "count_flops", "count_params", "measure_latency")
 _TRAIN = ("DATASETS", "TrainConfig", "Trainer", "TrainingObjective", "load_dataset")
 _LAZY_NAMES = {**dict.fromkeys(_MODELS, "hypernas.estimate.models"), **dict.fromkeys(_TRAIN, "hypernas.estimate.train"),
-               "SQLStorage": "hypernas.study.storage.sql"}
+               "SQLStorage": "hypernas.study.storage.sql", "RayExecutor": "hypernas.study.executors.ray"}
 
 
 def __getattr__(name: str) -> Any:
@@ -146,7 +147,8 @@ __all__ = [
     "HierarchicalSpace", "HyperbandPruner", "HyperbandScheduler", "HypernasError", "InMemoryStorage", "Int",
     "InternalError", "Job", "LocalSearch", "MedianPruner", "MobileNetNetwork", "MobileNetSpace", "NB201Benchmark",
     "NB201Cell", "NB201Network", "NoCompleteTrialError", "NoPruner", "ObjectiveError", "Param", "PatiencePruner",
-    "PercentilePruner", "PlotError", "PredictorGuidedEvolution", "Pruner", "QLearning", "RandomSearch", "Registry", "Reinforce",
+    "PercentilePruner", "PlotError", "PredictorGuidedEvolution", "Pruner", "QLearning", "RandomSearch", "RayExecutor",
+    "Registry", "Reinforce",
     "SQLStorage", "SearchExhausted", "Space", "SpaceError", "Storage", "StorageError", "Strategy", "StrategyError",
     "Study", "StudyHandle", "StudyNotFoundError", "StudyView", "SuccessiveHalvingPruner", "ThresholdPruner",
     "TokenOneHot", "Tokenizable", "TrainConfig", "Trainer", "TrainingObjective", "Trial", "TrialPruned", "TrialState",

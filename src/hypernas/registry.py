@@ -125,7 +125,9 @@ class Registry(Generic[T]):
 
     def _signature_target(self, name: str) -> Callable[..., Any]:
         entry: Any = self.get(name)
-        return entry.__init__ if isinstance(entry, type) else entry  # type: ignore[misc]
+        if not isinstance(entry, type):
+            return entry
+        return _no_options if entry.__init__ is object.__init__ else entry.__init__  # type: ignore[misc]
 
     def options(self, name: str) -> list[str]:
         """The option names the entry ``name`` accepts."""
@@ -180,6 +182,10 @@ class Registry(Generic[T]):
             if exc.__traceback__ is not None and exc.__traceback__.tb_next is not None:
                 raise  # raised inside the entry: a bug, not a bad option
             raise self.error(f"{self.kind} {name!r}: {exc}; allowed options: {', '.join(allowed) or 'none'}") from None
+
+
+def _no_options() -> None:
+    """The signature of a class without a constructor of its own: it takes no options."""
 
 
 def _named(entry: Any, name: str) -> Any:

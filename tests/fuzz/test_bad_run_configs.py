@@ -106,6 +106,15 @@ BAD_KEYS: dict[str, dict[str, Any]] = {
     "n_workers 0": {"n_workers": 0},
     "n_workers a string": {"n_workers": "two"},
     "executor unknown": {"executor": "ray-cluster"},
+    "executor a list": {"executor": ["ray"]},
+    "executor mapping without type": {"executor": {"gpus": 1}},
+    "executor option unknown": {"executor": {"type": "ray", "gpu": 1}},
+    "executor option of another executor": {"executor": {"type": "process", "address": "auto"}},
+    "ray cpus negative": {"executor": {"type": "ray", "cpus": -1}},
+    "ray gpus a string": {"executor": {"type": "ray", "gpus": "half"}},
+    "ray address a number": {"executor": {"type": "ray", "address": 6379}},
+    "ray resources a list": {"executor": {"type": "ray", "resources": ["TPU"]}},
+    "ray runtime_env a string": {"executor": {"type": "ray", "runtime_env": "conda"}},
     "requeue_lost a string": {"requeue_lost": "often"},
 }
 

@@ -17,28 +17,9 @@ import hypernas as hn
 from hypernas import TrialState
 from hypernas.errors import WorkerCrashedError
 from tests.cli.cli_cases import run_cli
+from tests.study.worker_cases import OBJECTIVES, SPACE, assert_lost_one_rerun, counted_trials, lost_trials
 
 pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX"), pytest.mark.timeout(120)]
-
-SPACE = {"x": {"type": "float", "low": 0, "high": 1}}
-
-OBJECTIVES = textwrap.dedent("""
-    import os, signal
-
-    def killed_on_trial_1(trial):
-        if trial.number == 1:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return trial.params["x"]
-
-    def always_killed(trial):
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    def exits_on_trial_0(trial):
-        if trial.number == 0:
-            os._exit(3)
-        return trial.params["x"]
-""")
-
 
 @pytest.fixture
 def objectives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
@@ -49,21 +30,13 @@ def objectives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
     return crash_objectives
 
 
-def _counted(study: hn.Study) -> list[hn.FrozenTrial]:
-    return [t for t in study.trials if t.state.is_finished and not t.system_attrs.get("lost")]
-
-
-def _lost(study: hn.Study) -> list[hn.FrozenTrial]:
-    return [t for t in study.trials if t.system_attrs.get("lost")]
-
-
 def test_a_killed_worker_process_is_replaced_and_the_study_ends_with_its_trials(
         objectives, db_url: str, caplog: pytest.LogCaptureFixture) -> None:
     study = hn.create_study("killed", db_url, seed=0, space=SPACE)
     with caplog.at_level(logging.WARNING, logger="hypernas"):
         study.optimize(objectives.killed_on_trial_1, n_trials=4, n_workers=2, executor="process")
-    assert [t.state for t in _counted(study)] == [TrialState.COMPLETE] * 4
-    [lost] = _lost(study)
+    assert [t.state for t in counted_trials(study)] == [TrialState.COMPLETE] * 4
+    [lost] = lost_trials(study)
     assert lost.number == 1 and lost.state is TrialState.FAILED
     assert lost.error is not None
     assert lost.error.startswith("lost: the trial was left RUNNING because its worker process ")
@@ -76,21 +49,16 @@ def test_a_killed_worker_process_is_replaced_and_the_study_ends_with_its_trials(
 def test_with_requeue_lost_the_killed_trial_is_run_again_within_the_budget(objectives, db_url: str) -> None:
     study = hn.create_study("requeued", db_url, seed=0, space=SPACE)
     study.optimize(objectives.killed_on_trial_1, n_trials=4, n_workers=2, executor="process", requeue_lost=True)
-    [lost] = _lost(study)
+    lost = assert_lost_one_rerun(study, 4)
     assert lost.number == 1 and lost.error is not None and lost.error.endswith("was killed by SIGKILL")
-    counted = _counted(study)
-    assert [t.state for t in counted] == [TrialState.COMPLETE] * 4
-    [rerun] = [t for t in counted if t.system_attrs.get("requeued_from") == 1]
-    assert rerun.params == lost.params
-    assert len(study.trials) == 5
 
 
 def test_a_worker_process_that_exits_is_replaced_and_its_trial_names_the_exit_code(objectives, sqlite_url: str) -> None:
     study = hn.create_study("exits", sqlite_url, space=SPACE)
     study.optimize(objectives.exits_on_trial_0, n_trials=3, n_workers=2, executor="process")
-    [lost] = _lost(study)
+    [lost] = lost_trials(study)
     assert lost.number == 0 and lost.error is not None and lost.error.endswith(" exited with code 3")
-    assert [t.state for t in _counted(study)] == [TrialState.COMPLETE] * 3
+    assert [t.state for t in counted_trials(study)] == [TrialState.COMPLETE] * 3
     assert len(study.trials) == 4
 
 

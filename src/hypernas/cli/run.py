@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ def add_parsers(subparsers: Any) -> None:
     run.add_argument("--trial-timeout", type=float, help="seconds after which a running trial is stopped and "
                                                          "recorded as FAILED (overrides the config)")
     run.add_argument("--seed", type=int, help="random seed (overrides the config)")
+    _add_executor_options(run)
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=cmd_run)
 
@@ -47,6 +49,7 @@ def add_parsers(subparsers: Any) -> None:
     resume.add_argument("--n-trials", type=int, help="run this many more trials (default: until the config's n_trials)")
     resume.add_argument("--timeout", type=float, help="seconds to run")
     resume.add_argument("--requeue", action="store_true", help="run again the trials that were lost or interrupted")
+    _add_executor_options(resume)
     resume.add_argument("--quiet", action="store_true", help="no progress bar")
     trust = resume.add_mutually_exclusive_group()
     trust.add_argument("--config", help="take the objective from this YAML config of yours (and its folder) "
@@ -57,6 +60,23 @@ def add_parsers(subparsers: Any) -> None:
     resume.set_defaults(handler=cmd_resume)
 
 
+def _add_executor_options(parser: Any) -> None:
+    parser.add_argument("--executor", help="where the workers run: thread, process or ray (overrides the config)")
+    parser.add_argument("--address", help="the Ray cluster to join with --executor ray: 'auto' or HOST:PORT "
+                                          "(default: a local Ray started for the run)")
+
+
+def _executor(spec: str | Mapping[str, Any], name: str | None, address: str | None) -> str | dict[str, Any]:
+    """The config's executor with the command line's ``--executor`` (another type drops the config's options
+    for the former one) and ``--address``."""
+    options = dict(spec) if isinstance(spec, Mapping) else {"type": spec}
+    if name is not None and name != options.get("type"):
+        options = {"type": name}
+    if address is not None:
+        options["address"] = address
+    return options if len(options) > 1 else options["type"]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Create the study a config describes (with the command line's overrides) and run it."""
     from hypernas.cli.run_config import directions_of, dump_config, load_config, load_objective, parse_config
@@ -65,6 +85,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in {"storage": args.storage, "name": args.name, "n_trials": args.n_trials,
                                    "timeout": args.timeout, "trial_timeout": args.trial_timeout, "seed": args.seed}.items()
                  if v is not None}
+    if args.executor is not None or args.address is not None:
+        overrides["executor"] = _executor(config.executor, args.executor, args.address)
     if overrides:
         config = parse_config({**dump_config(config), **overrides}, args.config)
     name = config.name or Path(args.config).stem
@@ -98,6 +120,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
         raise ConfigError(f"study {args.study!r} was not started with 'hypernas run'; resume it from Python with "
                           "load_study(...).optimize(objective, ...)")
     config = parse_config(attrs[RUN_CONFIG_KEY], f"study {args.study!r}")
+    if args.executor is not None or args.address is not None:
+        config = parse_config({**attrs[RUN_CONFIG_KEY], "executor": _executor(config.executor, args.executor, args.address)},
+                              "the command line")
     objective = _resume_objective(args, config, attrs.get(CONFIG_DIR_KEY))
     requeue = args.requeue or config.requeue_lost
     study.fail_lost_trials(requeue=requeue)

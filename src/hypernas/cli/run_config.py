@@ -40,7 +40,8 @@ class RunConfig(BaseModel):
     directions: list[DirectionName] | None = Field(None, min_length=1)
     metrics: list[str] | None = None
     n_workers: int = Field(1, ge=1)
-    executor: str = Field("thread", description="a registered executor: thread, process, ...")
+    executor: str | dict[str, Any] = Field("thread", description="an executor name (thread, process, ray) or a "
+                                                                  "mapping {type: ray, address: auto, gpus: 0.5}")
     requeue_lost: bool = False
 
 
@@ -48,6 +49,7 @@ SPEC_FIELDS = {
     "strategy": "a strategy name such as 'tpe' or a mapping {type: tpe, ...options}",
     "pruner": "a pruner name such as 'median' or a mapping {type: asha, ...options}",
     "objective": "'module:function' or a mapping {type: train, ...options}",
+    "executor": "an executor name such as 'process' or a mapping {type: ray, ...options}",
 }
 
 
@@ -79,7 +81,7 @@ def parse_config(data: Any, source: str = "config") -> RunConfig:
         raise ConfigError(f"{source}: give either 'direction' or 'directions', not both")
     # fail early on a bad space, strategy or pruner, with the config named
     for build in (lambda: Space.from_config(config.space), lambda: make_strategy(config.strategy, config.seed),
-                  lambda: make_pruner(config.pruner), lambda: EXECUTORS.get(config.executor)):
+                  lambda: make_pruner(config.pruner), lambda: EXECUTORS.build(config.executor)):
         try:
             build()
         except ConfigError as exc:

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import re
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from hypernas.errors import ObjectiveError, SearchExhausted, TrialPruned, TrialStateError, TrialTimedOut
 from hypernas.record import FrozenTrial, TrialState
@@ -116,9 +116,9 @@ def worker_loop(study: RunningStudy, objective: Objective, budget: Budget, catch
             callback(study, frozen)
 
 
-def interrupt_running(study: RunningStudy) -> None:
-    """Mark the trials this process is still running for ``study`` as interrupted."""
-    mine = set(live_trial_ids(study.storage))
+def interrupt_running(study: RunningStudy, trial_ids: Iterable[int] | None = None) -> None:
+    """Mark the trials this process is still running for ``study`` (or those of ``trial_ids``) as interrupted."""
+    mine = set(live_trial_ids(study.storage) if trial_ids is None else trial_ids)
     for trial in study.get_trials((TrialState.RUNNING,)):
         if trial.trial_id in mine:
             with contextlib.suppress(TrialStateError):

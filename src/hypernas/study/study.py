@@ -443,9 +443,11 @@ class Study:
         """Run trials until ``n_trials`` more are finished, ``timeout`` seconds pass, or the strategy is exhausted.
 
         ``n_workers`` evaluate trials at once: threads (``executor="thread"``, for objectives that release
-        the GIL, as PyTorch training does) or processes (``executor="process"``, for any picklable
-        objective; the study must be in a SQL database), or any registered executor, by name or as an
-        :class:`~hypernas.study.executors.Executor` object; see :mod:`hypernas.study.executors`. Exceptions
+        the GIL, as PyTorch training does), processes (``executor="process"``, for any picklable
+        objective; the study must be in a SQL database) or Ray actors on this machine or a cluster
+        (``executor="ray"``, or ``{"type": "ray", "address": "auto", "gpus": 0.5}``: see
+        :mod:`hypernas.study.executors.ray`), or any registered executor, by name, as a mapping of its
+        options or as an :class:`~hypernas.study.executors.Executor` object. Exceptions
         of the types in ``catch`` make a trial FAILED and the study goes on; others are recorded the same
         way and then raised. Ctrl-C marks the running trial(s) FAILED as interrupted. A trial whose worker
         died is FAILED as lost and does not count towards ``n_trials``; with ``requeue_lost`` it is run
