@@ -78,7 +78,8 @@ def format_pending_table(sequential: Sequence[dict[str, Any]], parallel: Sequenc
     for seq, par in zip(sequential, parallel):
         diffs = np.asarray(par["per_seed"]) - np.asarray(seq["per_seed"])
         se = float(np.std(diffs, ddof=1) / np.sqrt(len(diffs))) if len(diffs) > 1 else float("nan")
-        lines.append(f"{seq['strategy']:<24} {seq['mean']:>8.3f} ± {seq['std']:<6.3f} {par['mean']:>8.3f} ± "
+        name = seq["strategy"] + (f" [{seq['space']}]" if seq["space"] != "nb201" else "")
+        lines.append(f"{name:<24} {seq['mean']:>8.3f} ± {seq['std']:<6.3f} {par['mean']:>8.3f} ± "
                      f"{par['std']:<6.3f} {par['mean'] - seq['mean']:>+10.3f} {se:>6.3f} "
                      f"{seq['seconds'] + par['seconds']:>8.1f}")
     return "\n".join(lines)
