@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+import hypernas as hn
 from hypernas.record import FrozenTrial, TrialState
-from hypernas.space import Categorical, Float, Space
+from hypernas.space import Categorical, Float, Int, Space
 from hypernas.strategy.pending import apart_from_pending, pending_keys
 
 SPACE = Space({"x": Categorical(list(range(200))), "y": Categorical(["a"])})
@@ -49,3 +51,26 @@ def test_the_trial_being_proposed_is_not_pending_against_itself():
     space = Space({"x": Float(0.0, 1.0)})
     history = [FrozenTrial(0, 0, TrialState.RUNNING, params={"x": 0.5})]
     assert apart_from_pending(space, {"x": 0.5}, history, 0, np.random.default_rng(0)) == {"x": 0.5}
+
+
+class NumpyInts(hn.Strategy):
+    """A user's strategy that proposes NumPy integers (the study turns them into plain ones)."""
+
+    def ask(self, study, trial):
+        return {"x": np.int64(self.rng_for(study, trial).integers(3))}
+
+
+def test_a_proposal_in_numpy_numbers_is_compared_as_the_study_records_it():
+    study = hn.create_study(strategy=NumpyInts(seed=0), space=Space({"x": Int(0, 2)}))
+    pending = [study.ask() for _ in range(3)]
+    assert sorted(t.params["x"] for t in pending) == [0, 1, 2]
+    study = hn.create_study(strategy=OutOfSpace(), space=Space({"x": Int(0, 2)}), seed=0)
+    study.ask()
+    with pytest.raises(hn.SpaceError, match=r"parameter 'x': 7 is outside"):  # as the study says it, with a trial pending
+        study.ask()
+    assert len(study.get_trials()) == 1
+
+
+class OutOfSpace(hn.Strategy):
+    def ask(self, study, trial):
+        return {"x": 1 if trial.number == 0 else 7}

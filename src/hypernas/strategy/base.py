@@ -107,8 +107,11 @@ class Strategy(Configurable, ABC):
         """
         params = self.ask(study, trial)
         space = study.space
-        if space.key(params) not in pending_keys(space, study.get_trials((TrialState.RUNNING,)), trial.number) \
-                or self.repeats(study, trial):
+        running = [t for t in study.get_trials((TrialState.RUNNING,)) if t.number != trial.number]
+        if not running:
+            return params
+        params = space.validate(params)  # canonical values to compare (one out of the space fails as in the study)
+        if space.key(params) not in pending_keys(space, running, trial.number) or self.repeats(study, trial):
             return params
         return apart_from_pending(space, params, study.get_trials(), trial.number,
                                   self.rng_for(study, trial, purpose=PURPOSE))
