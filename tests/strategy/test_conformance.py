@@ -190,6 +190,56 @@ def test_proposals_are_valid_also_when_several_asks_come_before_any_tell(name, s
         assert study.space.validate(t.params) == t.params
 
 
+def _keys(study: hn.Study, trials: list[Any]) -> list[str]:
+    return [study.space.key(t.params) for t in trials]
+
+
+@pytest.mark.parametrize("name, setting", SUPPORTED)
+def test_pending_trials_never_share_a_configuration(name, setting):
+    """Eight workers ask before any result, then again as results come in: no two pending trials are the same."""
+    study = new_study(name, setting)
+    pending = [study.ask() for _ in range(8)]
+    for _ in range(2):
+        assert len(set(_keys(study, pending))) == 8, _keys(study, pending)
+        for trial in pending[:5]:  # past every shrunk start-up: the models propose the next ones
+            study.tell(trial, setting.objective(trial))
+        pending = pending[5:] + [study.ask() for _ in range(5)]
+    assert len(set(_keys(study, pending))) == 8, _keys(study, pending)
+
+
+def _small_space(name: str) -> Space:
+    """Three configurations: one categorical, or one integer for a strategy that refuses categoricals."""
+    space = Space({"x": Categorical(["a", "b", "c"])})
+    if refuses(name, space):
+        space = Space({"x": Int(1, 3)})
+    return space
+
+
+def refuses(name: str, space: Space) -> bool:
+    try:
+        make_strategy(spec(name), seed=0).check_space(space)
+    except StrategyError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_three_workers_in_a_space_of_three_get_all_three(name, seed):
+    space = _small_space(name)
+    study = hn.create_study(strategy=spec(name), seed=seed, space=space)
+    pending = [study.ask() for _ in range(3)]
+    assert sorted(_keys(study, pending)) == sorted(space.key(p) for p in space.grid()), _keys(study, pending)
+    study.tell(pending[0], 1.0)
+    if name == "grid":  # every grid point was asked: the search is complete
+        with pytest.raises(hn.SearchExhausted):
+            study.ask()
+        return
+    # two pending: the only configuration that is not pending is the told one
+    assert study.ask().params == pending[0].params
+    assert space.validate(study.ask().params)  # a fourth pending trial may repeat one: nothing else is left
+
+
 @pytest.mark.parametrize("name, setting", SUPPORTED)
 def test_resumed_study_gives_the_same_next_proposal(name, setting, tmp_path):
     assert_resumes_exactly(spec(name), N_DONE, seed=3, db=tmp_path / "resume.db", objective=setting.objective,

@@ -45,3 +45,17 @@ def test_fit_weights_the_gene_that_matters_and_predicts_what_it_saw():
     mean, std = gp.predict(np.array([[2.0, 0.0, 0.0], [1.0, 3.0, 3.0]]))
     np.testing.assert_allclose(mean, [3.0, 1.0], atol=0.1)
     assert np.all(std < 0.3)
+
+
+def test_believing_pending_points_keeps_the_mean_and_shrinks_their_uncertainty():
+    rng = np.random.default_rng(1)
+    layout = np.array([True, True, False])
+    x = np.column_stack([rng.integers(3, size=15), rng.integers(2, size=15), rng.random(15)]).astype(float)
+    gp = GeneGP(layout)
+    gp.fit(x, x[:, 0] + x[:, 2] + 0.1 * rng.standard_normal(15))
+    pending, far = np.array([[2.0, 1.0, 0.9]]), np.array([[0.0, 0.0, 0.1]])
+    (mean, std), (far_mean, far_std) = gp.predict(pending), gp.predict(far)
+    gp.believe(pending)
+    (mean_after, std_after), (far_mean_after, _) = gp.predict(pending), gp.predict(far)
+    assert np.allclose(mean_after, mean, atol=1e-2 * std[0]) and std_after[0] < 0.6 * std[0]
+    assert np.allclose(far_mean_after, far_mean, atol=0.1 * far_std[0])

@@ -46,3 +46,22 @@ def test_weights_combine_objectives(weights):
     study = create_study(directions=["maximize", "minimize"], seed=0, strategy=LocalSearch(weights=weights))
     study.optimize(lambda t: (cell_score(t), 1.0), Space({"cell": NB201Cell()}), n_trials=150, show_progress=False)
     assert OPTIMUM in [t.params["cell"] for t in study.trials]
+
+
+def test_with_parallel_workers_the_move_waits_for_the_pending_neighbours():
+    """A neighbour still running may be the best: the centre stays until it is told, meanwhile others are tried."""
+    space = Space({"x": Int(0, 20)})
+    study = create_study(direction="maximize", seed=0, strategy=LocalSearch(), space=space)
+    centre = study.ask()
+    study.tell(centre, 0.0)
+    c = centre.params["x"]
+    first, second = study.ask(), study.ask()  # both neighbours, the second still running below
+    assert sorted([first.params["x"], second.params["x"]]) == [c - 1, c + 1]
+    study.tell(first, -1.0)  # worse than the centre: sequentially a local optimum, restart
+    meanwhile = study.ask()
+    assert study.strategy_state("local") == {"x": c}  # no restart yet
+    study.tell(second, 1.0)  # the pending neighbour improves
+    study.tell(meanwhile, -5.0)
+    step = study.ask()
+    assert study.strategy_state("local") == second.params
+    assert abs(step.params["x"] - second.params["x"]) == 1

@@ -55,3 +55,16 @@ def test_bad_options():
         NEAT(add_rate=0.7, remove_rate=0.7)
     with pytest.raises(StrategyError, match="population_size"):
         NEAT(population_size=1)
+
+
+def test_members_still_running_are_stood_in_for_by_earlier_results(monkeypatch):
+    """Parallel workers: a generation bred while members of the previous one run still has a full set of parents."""
+    study = create_study(direction="maximize", seed=0, strategy=NEAT(population_size=4), space=Space({"cell": NB201Cell()}))
+    study.optimize(cell_score, n_trials=6, show_progress=False)  # generation 0 and half of generation 1
+    running = [study.ask(), study.ask()]  # the rest of generation 1, still running below
+    members: list[list[int]] = []
+    speciate = NEAT.speciate
+    monkeypatch.setattr(NEAT, "speciate", lambda self, space, m: members.append([t.number for t, _ in m]) or speciate(self, space, m))
+    study.ask()  # the first of generation 2
+    assert sorted(members[0]) == [2, 3, 4, 5]  # generation 1's told members and the latest of generation 0
+    assert all(t.number in (6, 7) for t in running)

@@ -183,3 +183,21 @@ def test_the_gene_gp_searches_every_architecture_space(param):
     study.optimize(score, space, n_trials=14, show_progress=False)
     keys = [space.key(t.params) for t in study.trials]
     assert len(set(keys)) == 14 and all(t.state.name == "COMPLETE" for t in study.trials)
+
+
+@pytest.mark.parametrize("model", ["gp", "mlp"])
+def test_pending_configurations_are_believed_at_the_predicted_mean(model, monkeypatch):
+    """Parallel workers: the model is told its own mean at the pending cells (kriging believer) before it ranks."""
+    from hypernas.strategy import predictor
+
+    believed: list[int] = []
+    cls = predictor.GeneGP if model == "gp" else predictor._MLPEnsemble
+    believe = cls.believe
+    monkeypatch.setattr(cls, "believe", lambda self, x: believed.append(len(x)) or believe(self, x))
+    strategy = PredictorGuidedEvolution(model=model, n_initial=6, ensemble_size=2)
+    study = create_study(direction="maximize", seed=0, strategy=strategy, space=Space({"cell": NB201Cell()}))
+    study.optimize(cell_score, n_trials=6, show_progress=False)
+    assert believed == []  # sequentially nothing is pending
+    pending = [study.ask() for _ in range(4)]
+    assert believed == [1, 2, 3]
+    assert len({t.params["cell"] for t in pending}) == 4

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from hypernas import create_study, load_study
-from hypernas.errors import StrategyError
+from hypernas.errors import StorageError, StrategyError
 from hypernas.space import Categorical, Int, NB201Cell, Space
 from hypernas.strategy import Reinforce
 from hypernas.strategy._nas.tokens import TokenPlan
@@ -50,3 +50,34 @@ def test_bad_options():
         Reinforce(baseline_decay=2)
     with pytest.raises(StrategyError, match="hidden"):
         Reinforce(hidden=0)
+    with pytest.raises(StrategyError, match="batch_size must be an integer >= 1, got 0"):
+        Reinforce(batch_size=0)
+
+
+def test_batches_update_the_controller_once_per_batch_and_resume_mid_batch(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    space = Space({"cell": NB201Cell()})
+    study = create_study(name="rl", storage=url, direction="maximize", seed=1, strategy=Reinforce(batch_size=4))
+    pending = [study.ask(space) for _ in range(4)]  # four workers: one batch from one policy
+    for trial in pending[:3]:
+        study.tell(trial, conv_count(trial))
+    state = study.strategy_state("reinforce")
+    assert state["version"] == 0 and state["batch"] == [0, 1, 2] and state["baseline"] is None
+    resumed = load_study("rl", url, strategy=Reinforce(batch_size=4))
+    resumed.tell(pending[3], conv_count(pending[3]))
+    state = resumed.strategy_state("reinforce")
+    assert state["version"] == 1 and state["batch"] == []
+    resumed.optimize(conv_count, n_trials=8, show_progress=False)
+    assert resumed.strategy_state("reinforce")["version"] == 3
+
+
+
+def test_a_stored_batch_that_should_have_been_applied_is_malformed():
+    space = Space({"cell": NB201Cell()})
+    study = create_study(direction="maximize", seed=1, strategy=Reinforce(batch_size=2), space=space)
+    study.optimize(conv_count, n_trials=3, show_progress=False)
+    state = study.strategy_state("reinforce")
+    assert state["batch"] == [2]
+    study.set_strategy_state("reinforce", {**state, "batch": [2, 3]})
+    with pytest.raises(StorageError, match=r"batch: expected fewer than 2 trial numbers, got \[2, 3\]"):
+        study.ask()

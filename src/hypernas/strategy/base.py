@@ -26,6 +26,7 @@ from hypernas.errors import SpaceError, StorageError, StrategyError
 from hypernas.record import Direction, FrozenTrial, TrialState
 from hypernas.registry import Configurable
 from hypernas.space import Space
+from hypernas.strategy.pending import PURPOSE, apart_from_pending, pending_keys
 from hypernas.validate import check_seed, range_text
 
 
@@ -94,6 +95,31 @@ class Strategy(Configurable, ABC):
         The study holds its lock meanwhile: no other ask or tell of the same study runs, so state
         read and saved here stays consistent.
         """
+
+    def propose(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
+        """What the study runs for a new ``trial``: :meth:`ask`'s proposal, moved when a still-running trial has it.
+
+        Parallel workers must not evaluate one configuration twice at once: a proposal that a RUNNING
+        trial already has is replaced by the nearest one that none has
+        (:func:`~hypernas.strategy.pending.apart_from_pending`, with this strategy's generator for the
+        trial), unless it :meth:`repeats` one on purpose. Without pending trials, as in a sequential search, it is
+        :meth:`ask`'s proposal as is.
+        """
+        params = self.ask(study, trial)
+        space = study.space
+        running = [t for t in study.get_trials((TrialState.RUNNING,)) if t.number != trial.number]
+        if not running:
+            return params
+        params = space.validate(params)  # canonical values to compare (one out of the space fails as in the study)
+        if space.key(params) not in pending_keys(space, running, trial.number) or self.repeats(study, trial):
+            return params
+        return apart_from_pending(space, params, study.get_trials(), trial.number,
+                                  self.rng_for(study, trial, purpose=PURPOSE))
+
+    def repeats(self, study: StudyView, trial: FrozenTrial) -> bool:
+        """Whether the proposal for ``trial`` (just asked) repeats a configuration on purpose, e.g. a promotion to a
+        larger budget, so that :meth:`propose` never moves it. Default: no."""
+        return False
 
     def tell(self, study: StudyView, trial: FrozenTrial) -> None:
         """Hear that ``trial`` finished (COMPLETE, PRUNED or FAILED), under the same lock as :meth:`ask`.

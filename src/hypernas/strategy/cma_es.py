@@ -32,9 +32,11 @@ from hypernas.strategy.base import (
     state_number,
     state_numbers,
 )
+from hypernas.strategy.pending import pending_keys
 from hypernas.strategy.registry import register_strategy
 from hypernas.validate import check_bool, check_int, check_number
 
+_REDRAWS = 32
 _OTHERS = "'tpe' or 'nsga2' (they handle categorical and conditional parameters)"
 
 
@@ -130,8 +132,12 @@ class CMAES(Strategy):
             optimizer = _optimizer_from_json(state["optimizer"])
         optimizer = self._tell_finished(study, space, state, optimizer)
         optimizer.reseed_rng(int(self.rng_for(study, trial).integers(2**31 - 1)))  # the saved state has no generator
-        asked = optimizer.ask()
-        x_eval, x_tell = asked if isinstance(asked, tuple) else (asked, asked)
+        pending = pending_keys(space, study.get_trials((TrialState.RUNNING,)), trial.number)
+        for _ in range(_REDRAWS):  # another draw of the generation for a point that a pending member has
+            asked = optimizer.ask()
+            x_eval, x_tell = asked if isinstance(asked, tuple) else (asked, asked)
+            if space.key(self._decode(space, x_eval)) not in pending:
+                break
         state["members"].append([trial.number, [float(v) for v in x_tell]])
         state["optimizer"] = _optimizer_to_json(optimizer)
         self.save_state(study, state)

@@ -142,6 +142,10 @@ class HyperbandScheduler(Strategy):
         self.save_state(study, plan)
         return params
 
+    def repeats(self, study: StudyView, trial: FrozenTrial) -> bool:
+        """A promoted trial repeats its parent's configuration at a larger budget on purpose."""
+        return str(trial.number) in self._load(study)["parents"]
+
     def tell(self, study: StudyView, trial: FrozenTrial) -> None:
         """Pass the result on to the base strategy, seeing the trials run at the same budget."""
         plan = self._load(study)

@@ -4,6 +4,8 @@ From the current configuration every neighbour (``space.neighbors``) is evaluate
 then moves to the best neighbour if it improves on the current one, else it has reached a local
 optimum and restarts from a random configuration. Neighbours evaluated earlier (in any context)
 are not evaluated again. The current configuration is kept with the study so a resume continues.
+With parallel workers the move waits for the whole neighbourhood: while its last neighbours are
+still running, proposals look ahead around the best neighbour so far (random ones when none improves).
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hypernas.record import FrozenTrial
+import numpy as np
+
+from hypernas.record import FrozenTrial, TrialState
+from hypernas.space import Space
 from hypernas.strategy._nas.candidates import check_weights, scored, seen_keys, unseen_sample
 from hypernas.strategy.base import Strategy, StudyView, state_params
 from hypernas.strategy.registry import register_strategy
@@ -34,6 +39,7 @@ class LocalSearch(Strategy):
         rng = self.rng_for(study, trial)
         seen = seen_keys(study)
         rewards = {space.key(t.params): r for t, r in scored(study, self.weights)}
+        running = {space.key(t.params) for t in study.get_trials((TrialState.RUNNING,)) if t.params}
         center = self.load_state(study)  # the configuration whose neighbourhood is being evaluated
         for _ in range(len(seen) + 2):
             if center is None:
@@ -46,6 +52,8 @@ class LocalSearch(Strategy):
                 return todo[int(rng.integers(len(todo)))]
             known = [(rewards[space.key(n)], n) for n in near if space.key(n) in rewards]
             here = rewards.get(space.key(center))
+            if here is not None and any(space.key(n) in running for n in near):
+                return self._meanwhile(space, known, here, rng, seen)
             if not known or here is None:
                 break  # the centre or every neighbour failed: restart
             best_reward, best = max(known, key=lambda x: x[0])
@@ -56,3 +64,15 @@ class LocalSearch(Strategy):
         center = unseen_sample(space, rng, seen)
         self.save_state(study, center)
         return center
+
+    @staticmethod
+    def _meanwhile(space: Space, known: list[tuple[float, dict[str, Any]]], here: float, rng: np.random.Generator,
+                   seen: set[str]) -> dict[str, Any]:
+        """A proposal while the last neighbours are pending (parallel workers), the move decided once they are told:
+        a neighbour of the best neighbour so far if it improves (the likely next centre), else a random one."""
+        best_reward, best = max(known, key=lambda x: x[0], default=(here, None))
+        if best is not None and best_reward > here:
+            ahead = [n for n in space.neighbors(best) if space.key(n) not in seen]
+            if ahead:
+                return ahead[int(rng.integers(len(ahead)))]
+        return unseen_sample(space, rng, seen)

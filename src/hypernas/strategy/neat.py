@@ -9,7 +9,9 @@ child is a crossover of two parents from the top ``survival`` fraction of its sp
 probability ``crossover_rate``) or a copy of one, then mutated: structurally (``grow`` or ``shrink``: add or
 remove an edge or a layer, for genotypes that can) with probabilities ``add_rate`` / ``remove_rate``, else by an
 ordinary mutation. A generation's offspring are saved with the study, so resumes and parallel
-workers agree on them. Generation 0 is random.
+workers agree on them. Generation 0 is random. When a generation's offspring are bred while members
+of the previous one are still running (parallel workers), as many of the latest earlier results
+stand in for them, so the parents stay a full population.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from hypernas.errors import StrategyError
-from hypernas.record import FrozenTrial
+from hypernas.record import FrozenTrial, TrialState
 from hypernas.space import Growable, Space
 from hypernas.strategy._nas.candidates import (
     check_weights,
@@ -91,7 +93,12 @@ class NEAT(Strategy):
         space = study.space
         n = self.population_size
         done = scored(study, self.weights)
-        parents = [x for x in done if (generation - 1) * n <= x[0].number < generation * n] or done
+        start = (generation - 1) * n
+        parents = [x for x in done if start <= x[0].number < generation * n]
+        running = sum(1 for t in study.get_trials((TrialState.RUNNING,)) if start <= t.number < generation * n)
+        if running:  # parallel workers: the latest earlier results stand in for members still running
+            parents = [x for x in done if x[0].number < start][-running:] + parents
+        parents = parents or done
         seen = seen_keys(study)
         children: list[dict[str, Any]] = []
         species = self.speciate(space, parents)

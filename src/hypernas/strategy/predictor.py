@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from hypernas.errors import StrategyError
-from hypernas.record import FrozenTrial
+from hypernas.record import FrozenTrial, TrialState
 from hypernas.space import Space
 from hypernas.strategy._bo.gene_gp import GeneGP, gene_layout, genes
 from hypernas.strategy._nas.candidates import check_weights, features, scored, seen_keys, unseen_sample
@@ -73,6 +73,7 @@ class _MLPEnsemble:
         return h1, h2, (h2 @ w3[:, :, None])[:, :, 0] + b3
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.x, self.y = x, y
         self.mu, self.sd = float(y.mean()), float(y.std() or 1.0)
         z = (y - self.mu) / self.sd
         e, d, h = self.size, x.shape[1], self.hidden
@@ -99,6 +100,12 @@ class _MLPEnsemble:
                 m[k] = 0.9 * m[k] + 0.1 * g
                 v[k] = 0.999 * v[k] + 0.001 * g * g
                 self.params[k] -= self.lr * (m[k] / (1 - 0.9**step)) / (np.sqrt(v[k] / (1 - 0.999**step)) + 1e-8)
+
+    def believe(self, x: np.ndarray) -> None:
+        """Train afresh on the data and the ensemble's mean at the rows of ``x`` (pending configurations): the
+        kriging believer, so the members agree there and their spread stops favouring those points."""
+        mean, _ = self.predict(x)
+        self.fit(np.concatenate([self.x, x]), np.concatenate([self.y, mean]))
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         preds = self._forward(x)[2] * self.sd + self.mu
@@ -232,17 +239,21 @@ class PredictorGuidedEvolution(Strategy):
             pool_x = self._rows(space, pool) if pool else np.zeros((0, 0))
         if not pool:
             return unseen_sample(space, rng, seen)
-        batch = self._batch(space, pool, pool_x, self._fit(space, done, rng), rng, dict(ranked[0][0].params),
+        pending = [t.params for t in study.get_trials((TrialState.RUNNING,)) if t.params and t.number != trial.number]
+        batch = self._batch(space, pool, pool_x, self._fit(space, done, rng, pending), rng, dict(ranked[0][0].params),
                             ranked[0][1])
         state["queue"] = batch[1:]
         self.save_state(study, state)
         return dict(batch[0])
 
-    def _fit(self, space: Space, done: list[tuple[FrozenTrial, float]],
-             rng: np.random.Generator) -> GeneGP | _MLPEnsemble:
-        """The predictor fitted on the finished trials' features and rewards."""
+    def _fit(self, space: Space, done: list[tuple[FrozenTrial, float]], rng: np.random.Generator,
+             pending: Sequence[Mapping[str, Any]] = ()) -> GeneGP | _MLPEnsemble:
+        """The predictor fitted on the finished trials' features and rewards, believing its own mean at the
+        ``pending`` configurations (the kriging believer: parallel asks spread out)."""
         model = self._predictor(space, rng)
         model.fit(self._rows(space, [t.params for t, _ in done]), np.asarray([r for _, r in done], dtype=float))
+        if pending:
+            model.believe(self._rows(space, pending))
         return model
 
     def _sweep(self, study: StudyView, trial: FrozenTrial, rng: np.random.Generator, seen: set[str],

@@ -239,7 +239,7 @@ class Study:
             else:
                 with self._proposing():  # a proposal rejected here leaves the strategy's state as it was
                     provisional = FrozenTrial(self.storage.next_trial_number(self.study_id), -1, TrialState.RUNNING)
-                    proposal = self.strategy.ask(self, provisional)
+                    proposal = self.strategy.propose(self, provisional)
                     decisions = self._decisions(provisional)
                     params = space.validate(proposal)
                     frozen = self.storage.create_trial(self.study_id, TrialState.RUNNING, params=params, worker=worker,

@@ -27,10 +27,32 @@ def test_command_writes_json_and_plot(tmp_path, capsys):
     assert args.handler(args) == 0
     rows = json.loads(out.read_text())
     assert [r["strategy"] for r in rows] == ["random", "optuna-tpe"]
-    assert set(rows[0]) == {"strategy", "dataset", "budget", "seeds", "mean", "std", "per_seed", "curve", "curves"}
+    assert set(rows[0]) == {"strategy", "dataset", "space", "pending", "budget", "seeds", "mean", "std", "per_seed",
+                            "curve", "curves"}
     assert len(rows[0]["curves"]) == 2 and all(len(c) == 8 for c in rows[0]["curves"])
     assert plot.stat().st_size > 0
     assert "optuna-tpe" in capsys.readouterr().out
+
+
+@needs_table
+def test_pending_runs_side_by_side_with_the_sequential_ones(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    args = _parser().parse_args(["bench", "nas", "--data", str(NB201_TABLE), "--strategies", "random,evolution",
+                                 "--budget", "10", "--seeds", "2", "--pending", "3", "--json", str(out)])
+    assert args.handler(args) == 0
+    rows = json.loads(out.read_text())
+    assert [(r["strategy"], r["pending"]) for r in rows] == [("random", 0), ("evolution", 0), ("random", 3),
+                                                               ("evolution", 3)]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split()[:4] == ["strategy", "sequential", "pending", "3"]
+    random = lines[2].split()
+    assert random[0] == "random" and float(random[7]) == pytest.approx(rows[2]["mean"] - rows[0]["mean"], abs=1e-3)
+
+
+def test_negative_pending_is_refused(capsys):
+    args = _parser().parse_args(["bench", "nas", "--data", "x", "--pending", "-1"])
+    with pytest.raises(ConfigError, match="bench nas: --pending must be at least 0, got -1"):
+        args.handler(args)
 
 
 def test_strategy_options_on_the_command_line():

@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from hypernas import Float, create_study, load_study
+from hypernas import Categorical, Float, Space, create_study, load_study
 from hypernas.errors import StrategyError
 from hypernas.estimate.pruners import HyperbandPruner
 from hypernas.estimate.pruners.hyperband import bracket_sequence, bracket_sizes
@@ -143,3 +143,14 @@ def test_scheduler_tells_the_base_strategy_with_the_trials_of_the_same_budget():
     study.optimize(quadratic([]), n_trials=5)
     # bracket of 3 + 1 ... budgets 1, 1, 1, then the best promoted to 3, then a new bracket at 3
     assert heard == [(0, 1, True), (1, 1, True), (2, 1, True), (3, 3, True), (4, 3, True)]
+
+
+def test_promotions_running_at_once_keep_their_parents_configuration():
+    """Two promoted parents may share a configuration: running both at once is a repeat on purpose, never moved."""
+    space = Space({"x": Categorical(["a", "b"])})
+    study = create_study(direction="minimize", seed=0, space=space,
+                            strategy={"type": "hyperband", "max_resource": 9, "n_brackets": 1})
+    study.optimize(lambda t: 0.0 if t.params["x"] == "b" else 1.0, n_trials=9)  # rung 0
+    assert sum(t.params["x"] == "b" for t in study.trials) >= 3
+    promoted = [study.ask() for _ in range(3)]  # the best three, all "b", pending together
+    assert [(t.params["x"], t.budget) for t in promoted] == [("b", 3)] * 3

@@ -6,6 +6,7 @@ Optuna is imported only when such a run starts (``pip install 'hypernas[bench]'`
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from hypernas.errors import ConfigError
@@ -15,8 +16,9 @@ from hypernas.space import NB201Cell
 OPTUNA_STRATEGIES = ("optuna-tpe", "optuna-tpe-mv")
 
 
-def run_optuna(bench: NB201Benchmark, strategy: str, budget: int, seed: int) -> list[tuple[float, float]]:
-    """``(signal, test)`` of each of ``budget`` queries by Optuna's TPE (multivariate for ``optuna-tpe-mv``)."""
+def run_optuna(bench: NB201Benchmark, strategy: str, budget: int, seed: int, pending: int = 0) -> list[tuple[float, float]]:
+    """``(signal, test)`` of each of ``budget`` queries by Optuna's TPE (multivariate for ``optuna-tpe-mv``), with
+    ``pending`` trials asked and not told at all times as in the harness (0: sequentially)."""
     try:
         import optuna
     except ImportError:
@@ -27,11 +29,20 @@ def run_optuna(bench: NB201Benchmark, strategy: str, budget: int, seed: int) -> 
     study = optuna.create_study(direction="maximize", sampler=sampler)
     out: list[tuple[float, float]] = []
 
-    def objective(trial: Any) -> float:
-        ops = [trial.suggest_categorical(f"edge{i}_{j}", cell.ops) for i, j in cell.edges]
-        signal, test = bench.lookup(cell.from_ops(ops))
-        out.append((signal, test))
-        return signal
+    def ask() -> tuple[Any, str]:
+        trial = study.ask()
+        return trial, cell.from_ops([trial.suggest_categorical(f"edge{i}_{j}", cell.ops) for i, j in cell.edges])
 
-    study.optimize(objective, n_trials=budget)
+    def tell(trial: Any, arch: str) -> None:
+        signal, test = bench.lookup(arch)
+        out.append((signal, test))
+        study.tell(trial, signal)
+
+    outstanding: deque[tuple[Any, str]] = deque()
+    for _ in range(budget):
+        if len(outstanding) == max(pending, 1):
+            tell(*outstanding.popleft())
+        outstanding.append(ask())
+    for trial, arch in outstanding:
+        tell(trial, arch)
     return out

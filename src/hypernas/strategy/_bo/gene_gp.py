@@ -77,7 +77,7 @@ def weighted_distance(a: np.ndarray, b: np.ndarray, categorical: np.ndarray, wei
 
 
 class GeneGP:
-    """The GP described above; ``fit``, then ``predict`` or ``draw``."""
+    """The GP described above; ``fit``, optionally ``believe``, then ``predict`` or ``draw``."""
 
     def __init__(self, categorical: np.ndarray) -> None:
         self.categorical = np.asarray(categorical, dtype=bool)
@@ -111,7 +111,6 @@ class GeneGP:
         return float(value), grad
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> None:
-        from scipy.linalg import cho_solve
         from scipy.optimize import minimize  # ~0.3 s to import: only when a predictor fits, not on import hypernas
 
         self.x = np.asarray(x, dtype=float)
@@ -124,12 +123,29 @@ class GeneGP:
                           bounds=bounds)
         theta = result.x
         self.weights, self.scale, self.noise = np.exp(theta[:g]), float(np.exp(theta[g])), float(np.exp(theta[g + 1]))
-        k = self.scale * np.exp(-(d @ self.weights)) + (self.noise + _JITTER) * np.eye(len(z))
+        self._condition(d @ self.weights, z)
+
+    def _condition(self, distance: np.ndarray, z: np.ndarray) -> None:
+        """Condition on the standardized targets ``z`` of the training rows, whose weighted distances are ``distance``."""
+        from scipy.linalg import cho_solve
+
+        k = self.scale * np.exp(-distance) + (self.noise + _JITTER) * np.eye(len(z))
         chol = cholesky(k)
         if chol is None:
             raise np.linalg.LinAlgError("gene GP: the fitted covariance is not positive definite")
+        self.z = z
         self.factor = (chol, True)
         self.alpha = cho_solve(self.factor, z)
+
+    def believe(self, x: np.ndarray) -> None:
+        """Observe the posterior mean at the rows of ``x`` (pending configurations), hyperparameters kept.
+
+        This is the kriging believer of batch Bayesian optimization: the mean stays, the uncertainty
+        near ``x`` shrinks, so an acquisition stops favouring what pending trials are evaluating.
+        """
+        mean, _ = self._standardized(x)
+        self.x = np.vstack([self.x, x])
+        self._condition(weighted_distance(self.x, self.x, self.categorical, self.weights), np.concatenate([self.z, mean]))
 
     def _standardized(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation of the standardized objective at the rows of ``x``."""
