@@ -267,13 +267,14 @@ class StudyView {
       else holder.append(el("p", {class: "error"}, d.reason));
       return holder;
     });
-    box.replaceChildren(
+    const parts = [
       el("h2", {}, "Trial " + t.number + " ", el("span", {class: "state-" + t.state}, t.state.toLowerCase()),
         " ", el("a", {href: studyHash(this.name), class: "muted"}, "close")),
       el("table", {id: "trial-fields"}, rows.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v)))),
       t.error ? el("pre", {class: "error"}, t.error) : null,
       t.intermediate.length ? curve : null,
-      drawings);
+      ...drawings];
+    box.replaceChildren(...parts.filter((part) => part !== null));
     if (t.intermediate.length) {
       await draw(curve, {data: [{x: t.intermediate.map((p) => p[0]), y: t.intermediate.map((p) => p[1]), mode: "lines+markers", name: "trial " + t.number}],
         layout: {title: {text: "intermediate values"}, xaxis: {title: {text: "step"}}, margin: {t: 40}}});
