@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 with warnings.catch_warnings():  # starlette asks for httpx2, which is not released everywhere yet
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from starlette.testclient import TestClient
 
 import hypernas as hn
