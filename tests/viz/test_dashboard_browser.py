@@ -1,40 +1,23 @@
-"""The dashboard end to end in headless Chromium (the system's ``chromium``, driven by Playwright; no
-browser download): the studies page, a running study's trial count growing, a trial's architecture
-drawing. Any request that leaves 127.0.0.1 fails the test, and so does any console error.
-
-Without Playwright or Chromium these tests are skipped, except in CI (``CI`` set), where they fail.
+"""The dashboard end to end in headless Chromium (:mod:`tests.viz.browser`): the studies page, a running
+study's trial count growing, a trial's curve and architecture drawing. Any request that leaves
+127.0.0.1 fails the test, and so does any console error.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import shutil
 import socket
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 import hypernas as hn
 from hypernas.study import get_storage
 from hypernas.viz.dashboard import create_app
+from tests.viz.browser import browser_page, require_browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 BASE = "/hn"
-
-
-def _require_browser() -> None:
-    missing = [what for what, ok in (("the playwright package", importlib.util.find_spec("playwright") is not None),
-                                     (f"chromium ({CHROMIUM})", Path(CHROMIUM).exists())) if not ok]
-    if missing:
-        message = f"browser tests need {' and '.join(missing)}"
-        if os.environ.get("CI"):
-            pytest.fail(message + ": .ci/run installs chromium, the dev extra installs playwright")
-        pytest.skip(message)
 
 
 def _free_port() -> int:
@@ -62,7 +45,7 @@ class _Feeder(threading.Thread):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, _Feeder]]:
     """The dashboard under uvicorn on 127.0.0.1, under a base path, over a storage with a study that grows."""
-    _require_browser()
+    require_browser()
     import uvicorn
 
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'studies.db'}"
@@ -90,30 +73,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, _Fee
 
 @pytest.fixture
 def page(server: tuple[str, _Feeder]) -> Iterator[Any]:
-    """A Chromium page that refuses (and records) every request leaving 127.0.0.1 and records console errors."""
-    from playwright.sync_api import sync_playwright
-
-    outside: list[str] = []
-    errors: list[str] = []
-
-    def guard(route: Any) -> None:
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True)
-        context = browser.new_context()
-        context.route("**/*", guard)
-        tab = context.new_page()
-        tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    with browser_page() as tab:
         yield tab
-        browser.close()
-    assert outside == [], f"requests left the machine: {outside}"
-    assert errors == [], f"console errors: {errors}"
 
 
 def test_the_studies_page_lists_every_study(page: Any, server: tuple[str, _Feeder]) -> None:
