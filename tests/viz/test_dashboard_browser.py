@@ -91,6 +91,10 @@ def test_a_running_study_grows_on_its_page(page: Any, server: tuple[str, _Feeder
     page.wait_for_function(f"Number(document.getElementById('n-trials').textContent) >= {first + 2}", timeout=20000)
     page.wait_for_selector("#trials-table tr.trial-row")
     page.wait_for_selector("#plot-history .main-svg", timeout=20000)  # the plot drawn by plotly.js from the page
+    page.wait_for_selector("#plot-timeline .main-svg", timeout=30000)  # the last plot: each is drawn or says why not
+    for plot in page.locator("#plots .plot").all():
+        assert plot.locator(".main-svg").count() >= 1 or plot.locator("p.muted").count() == 1
+    assert "objective" in page.inner_text("#plot-pareto")  # a Pareto front of one objective: why not
     newest = page.locator("#trials-table tr.trial-row").first
     number = newest.get_attribute("data-number")
     newest.click()
