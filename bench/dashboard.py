@@ -18,6 +18,7 @@ optuna-dashboard is not a dependency of hypernas: install it (``pip install optu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import re
 import statistics
@@ -32,6 +33,8 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import optuna
 import uvicorn
 from optuna_dashboard import wsgi as optuna_wsgi
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import sync_playwright
 
 import hypernas as hn
 from hypernas.study import get_storage
@@ -104,8 +107,14 @@ def measure(browser: Any, page_url: str, full: re.Pattern[str], poll: re.Pattern
     first.value.finished()
     page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     seconds = time.perf_counter() - start
-    page.on("response", lambda r: polls.append(len(r.body())) if poll.search(r.url) and r.ok else None)
+
+    def count(response: Any) -> None:
+        if poll.search(response.url) and response.ok:
+            with contextlib.suppress(PlaywrightError):  # one cut short as the page closes is not a poll
+                polls.append(len(response.body()))
+    page.on("response", count)
     page.wait_for_timeout(watch * 1000)
+    page.remove_listener("response", count)
     context.close()
     return seconds, polls
 
@@ -116,7 +125,6 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--watch", type=float, default=25.0, help="seconds to count the polls of an unchanged study")
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
