@@ -10,6 +10,7 @@ const STATES = ["COMPLETE", "PRUNED", "FAILED", "RUNNING", "WAITING"];
 
 let view = null;
 let templatePromise = null;
+let plotlyPromise = null;
 
 // --- helpers --------------------------------------------------------------------------------
 
@@ -48,14 +49,27 @@ function setStatus(text, isError) {
 
 function studyHash(name) { return "#/study/" + encodeURIComponent(name); }
 
+// plotly.js (3.5 MB) loads after the page has shown its data, once, when the first plot is drawn
+function plotly() {
+  if (!plotlyPromise) {
+    plotlyPromise = new Promise((resolve, reject) => {
+      const script = el("script", {src: "static/plotly.min.js"});
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => reject(new Error("plotly.js did not load"));
+      document.head.append(script);
+    });
+  }
+  return plotlyPromise;
+}
+
 function template() {
   if (!templatePromise) templatePromise = getJSON("api/plot-template");
   return templatePromise;
 }
 
 async function draw(node, figure) {
-  const layout = Object.assign({template: await template()}, figure.layout);
-  await Plotly.react(node, figure.data, layout, {responsive: true, displaylogo: false});
+  const [Plotly, base] = await Promise.all([plotly(), template()]);
+  await Plotly.react(node, figure.data, Object.assign({template: base}, figure.layout), {responsive: true, displaylogo: false});
 }
 
 // --- the list of studies ----------------------------------------------------------------------
@@ -230,7 +244,7 @@ class StudyView {
       try {
         const plot = await getJSON(this.base + "/plots/" + p.name);
         if (plot.figure) await draw(box, plot.figure);
-        else { Plotly.purge(box); box.replaceChildren(el("p", {class: "muted"}, plot.reason)); box.style.minHeight = "0"; }
+        else { (await plotly()).purge(box); box.replaceChildren(el("p", {class: "muted"}, plot.reason)); box.style.minHeight = "0"; }
       } catch (err) {
         box.replaceChildren(el("p", {class: "error"}, err.message));
       }
