@@ -95,11 +95,11 @@ def test_a_strategy_crashing_in_tell_is_a_bug(workdir: Path) -> None:
     assert err.startswith("Traceback (most recent call last):") and "RuntimeError: tell bug" in err
 
 
-@pytest.mark.parametrize("args", [["--help"], ["studies", "--help"], ["bench", "nas", "--help"], ["report", "--help"]],
-                         ids=" ".join)
+@pytest.mark.parametrize("args", [["--help"], ["studies", "--help"], ["bench", "nas", "--help"], ["report", "--help"],
+                                  ["dashboard", "--help"]], ids=" ".join)
 def test_help_imports_no_heavy_library(args: list[str]) -> None:
     # scipy is not checked: `import hypernas` loads it (through the Gaussian-process strategy)
-    heavy = ["matplotlib", "optuna", "pandas", "plotly", "pydantic", "torch"]
+    heavy = ["matplotlib", "optuna", "pandas", "plotly", "pydantic", "starlette", "torch", "uvicorn"]
     script = (f"import sys\nfrom hypernas.cli import main\ntry:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
               f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

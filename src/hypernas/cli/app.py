@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from hypernas.cli.bench.command import add_parsers as add_bench_parsers
+from hypernas.cli.dashboard import add_parsers as add_dashboard_parsers
 from hypernas.cli.report import add_parsers as add_report_parsers
 from hypernas.cli.run import add_parsers as add_run_parsers
 from hypernas.cli.studies import add_parsers as add_study_parsers
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_study_parsers(subparsers)
     add_bench_parsers(subparsers)
     add_report_parsers(subparsers)
+    add_dashboard_parsers(subparsers)
     return parser
 
 
