@@ -17,7 +17,8 @@ from hypernas.errors import PlotError
 from hypernas.record import FrozenTrial
 from hypernas.space import Categorical, NumericParam
 from hypernas.space.params import value_text
-from hypernas.viz.study_record import StudyRecord
+from hypernas.study import Study
+from hypernas.viz.study_record import StudyRecord, as_record, select
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,15 @@ def param_axes(record: StudyRecord, trials: Sequence[FrozenTrial], names: Sequen
             raise PlotError(f"parameter {name!r} {why}; scalar parameters: {', '.join(axes) or 'none'}")
     return [axes[name] for name in names]
 
+
+
+def trials_and_axes(study: Study | StudyRecord, objective: int | str | None, top: float | None,
+                    params: Sequence[str] | None) -> tuple[StudyRecord, int, list[FrozenTrial], list[ParamAxis]]:
+    """What a plot of values against parameters draws: the record, the objective's index, the complete trials
+    (the best ``top`` percent) and the parameters' axes; a :class:`PlotError` when there is nothing to draw."""
+    record = as_record(study)
+    k = record.objective(objective)
+    trials = select(record, top=top, objective=k)
+    if not trials:
+        raise PlotError(f"study {record.name!r} has no complete trial to plot")
+    return record, k, trials, param_axes(record, trials, params)

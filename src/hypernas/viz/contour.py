@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from hypernas.errors import PlotError
 from hypernas.record import FrozenTrial
 from hypernas.study import Study
-from hypernas.viz.axes import ParamAxis, param_axes
-from hypernas.viz.study_record import StudyRecord, as_record, select
+from hypernas.viz.axes import ParamAxis, trials_and_axes
+from hypernas.viz.study_record import StudyRecord
 from hypernas.viz.style import VALUE_SCALE
 
 if TYPE_CHECKING:
@@ -34,12 +34,7 @@ def plot_contour(study: Study | StudyRecord, *, params: Sequence[str] | None = N
         raise PlotError(f"a contour plot needs two parameters or more, got {list(params)!r}")
     if isinstance(resolution, bool) or not isinstance(resolution, int) or not 2 <= resolution <= 500:
         raise PlotError(f"resolution must be an integer from 2 to 500, got {resolution!r}")
-    record = as_record(study)
-    k = record.objective(objective)
-    trials = select(record, top=top, objective=k)
-    if not trials:
-        raise PlotError(f"study {record.name!r} has no complete trial to plot")
-    axes = param_axes(record, trials, params)
+    record, k, trials, axes = trials_and_axes(study, objective, top, params)
     if len(axes) < 2:
         raise PlotError(f"a contour plot needs two numeric or categorical parameters; study {record.name!r} has "
                         f"{', '.join(a.name for a in axes) or 'none'}")

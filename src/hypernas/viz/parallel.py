@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from hypernas.errors import PlotError
 from hypernas.record import FrozenTrial
 from hypernas.study import Study
-from hypernas.viz.axes import ParamAxis, param_axes
-from hypernas.viz.study_record import StudyRecord, as_record, select
+from hypernas.viz.axes import ParamAxis, trials_and_axes
+from hypernas.viz.study_record import StudyRecord
 from hypernas.viz.style import VALUE_SCALE
 
 if TYPE_CHECKING:
@@ -29,12 +29,7 @@ def plot_parallel_coordinates(study: Study | StudyRecord, *, params: Sequence[st
     """
     import plotly.graph_objects as go
 
-    record = as_record(study)
-    k = record.objective(objective)
-    trials = select(record, top=top, objective=k)
-    if not trials:
-        raise PlotError(f"study {record.name!r} has no complete trial to plot")
-    axes = param_axes(record, trials, params)
+    record, k, trials, axes = trials_and_axes(study, objective, top, params)
     if not axes:
         raise PlotError(f"study {record.name!r} has no numeric or categorical parameter to plot")
     values = [t.values[k] for t in trials]  # type: ignore[index]

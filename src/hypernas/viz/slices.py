@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from hypernas.errors import PlotError
 from hypernas.study import Study
-from hypernas.viz.axes import param_axes
-from hypernas.viz.study_record import StudyRecord, as_record, select
+from hypernas.viz.axes import trials_and_axes
+from hypernas.viz.study_record import StudyRecord
 from hypernas.viz.style import ORDER_SCALE
 
 if TYPE_CHECKING:
@@ -25,12 +25,7 @@ def plot_slice(study: Study | StudyRecord, *, params: Sequence[str] | None = Non
     from that parameter's panel. ``params`` picks parameters; ``top`` keeps the best ``top`` percent."""
     from plotly.subplots import make_subplots
 
-    record = as_record(study)
-    k = record.objective(objective)
-    trials = select(record, top=top, objective=k)
-    if not trials:
-        raise PlotError(f"study {record.name!r} has no complete trial to plot")
-    axes = param_axes(record, trials, params)
+    record, k, trials, axes = trials_and_axes(study, objective, top, params)
     if not axes:
         raise PlotError(f"study {record.name!r} has no numeric or categorical parameter to plot")
     cols = min(COLUMNS, len(axes))
