@@ -239,8 +239,12 @@ DRIVER = textwrap.dedent("""
                 alive.append(int(pid))
         return alive
 
-    if __name__ == "__main__":  # joins the Ray at argv[2], then runs on one of its own
+    if __name__ == "__main__":  # refuses an address where nothing listens, joins the Ray at argv[2], starts its own
         study = hn.create_study("driver", sys.argv[1], space={"x": {"type": "float", "low": 0, "high": 1}}, seed=0)
+        try:
+            study.optimize(objective, n_trials=2, executor={"type": "ray", "address": "127.0.0.1:1"})
+        except hn.ConfigError as exc:
+            print(json.dumps({"error": str(exc), "initialized": ray.is_initialized(), "trials": len(study.trials)}))
         for executor in ({"type": "ray", "address": sys.argv[2]}, "ray"):
             study.optimize(objective, n_trials=2, n_workers=2, executor=executor)
             print(json.dumps({"complete": sum(t.state is hn.TrialState.COMPLETE for t in study.trials),
@@ -256,7 +260,9 @@ def test_a_run_joins_a_ray_by_address_or_starts_its_own_and_leaves_none_behind(t
     result = subprocess.run([sys.executable, str(tmp_path / "driver.py"), f"sqlite:///{tmp_path / 'd.db'}", local_ray],
                             capture_output=True, text=True, timeout=100, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    joined, own = (json.loads(line) for line in result.stdout.strip().splitlines()[-2:])
+    refused, joined, own = (json.loads(line) for line in result.stdout.strip().splitlines()[-3:])
+    assert refused["error"].startswith("executor 'ray': cannot reach the Ray cluster at '127.0.0.1:1': ")
+    assert refused["initialized"] is False and refused["trials"] == 0
     assert joined == {"complete": 2, "initialized": False, "children": []}  # disconnected
     assert own == {"complete": 4, "initialized": False, "children": []}  # its own Ray, shut down: no process left
     assert ray.get(ray.put(1)) == 1 and ray.available_resources().get("CPU", 0) > 0  # this module's Ray goes on

@@ -31,6 +31,7 @@ import logging
 import math
 import os
 import re
+import socket
 import sys
 import time
 from collections.abc import Collection, Mapping, Sequence
@@ -134,6 +135,7 @@ class RayExecutor(Executor):
             ray.init(address="local", num_cpus=cpus, include_dashboard=False, _node_ip_address="127.0.0.1",
                      logging_level=logging.WARNING)
             return True
+        _check_reachable(self.address)
         try:
             ray.init(address=self.address, logging_level=logging.WARNING)
         except (ConnectionError, ValueError) as exc:
@@ -159,6 +161,17 @@ class RayExecutor(Executor):
         if len(nodes) > 1 and study.storage.url.startswith("sqlite"):
             logger.warning("the study is in a SQLite file, which workers on the Ray cluster's other machines reach "
                            "only through a shared filesystem; use a database server such as PostgreSQL for a cluster")
+
+
+def _check_reachable(address: str) -> None:
+    """Refuse at once a ``HOST:PORT`` address where nothing listens (Ray itself retries for minutes)."""
+    host, sep, port = address.split("://", 1)[-1].rpartition(":")
+    if not sep or not port.isdigit():
+        return  # "auto", or a form Ray judges itself
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except OSError as exc:
+        raise ConfigError(f"{OWNER}: cannot reach the Ray cluster at {address!r}: {exc}") from None
 
 
 def _check_resources(resources: Any) -> dict[str, float]:
