@@ -188,7 +188,6 @@ class BadState(StorageError):
         return cls(where, f"expected {what}, got {reprlib.repr(value)}")
 
 
-
 def _is_int(v: Any) -> bool:
     return type(v) is int  # JSON data: no NumPy numbers, and a bool is no count
 

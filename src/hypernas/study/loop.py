@@ -93,6 +93,7 @@ def _record_failure(study: RunningStudy, trial: Trial, error: str, *, tb: str | 
 def worker_loop(study: RunningStudy, objective: Objective, budget: Budget, catch: tuple[type[BaseException], ...],
                 callbacks: Sequence[Callback]) -> None:
     """Run trials while ``budget.claim()`` grants slots; set ``budget.stop`` when the search must end."""
+    succeeded = False  # once a trial has succeeded, the study can no longer look misconfigured: no more reads for it
     while budget.claim():
         try:
             frozen = run_trial(study, objective, catch)
@@ -105,7 +106,8 @@ def worker_loop(study: RunningStudy, objective: Objective, budget: Budget, catch
             raise
         if frozen is None or (budget.stop.is_set() and frozen.state is TrialState.FAILED and frozen.error == INTERRUPTED):
             continue
-        if frozen.state is TrialState.FAILED:
+        succeeded = succeeded or frozen.state is not TrialState.FAILED
+        if not succeeded:
             error = repeated_failure(study.get_trials())
             if error is not None:
                 budget.stop.set()
