@@ -19,6 +19,9 @@ from hypernas.errors import ConfigError
 
 DECISIONS_ATTR = "decisions"
 """The trial system attribute holding what the strategy decided for the trial beyond its parameters."""
+ARCH_WEIGHTS_ATTR = "arch_weights"
+"""The trial system attribute holding a one-shot search's architecture weights after each epoch:
+``{"ops": [...], "edges": [...], "epochs": [{cell type: weights[edge][op], ...}, ...]}``."""
 
 
 class TrialState(str, enum.Enum):

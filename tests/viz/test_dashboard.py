@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -108,6 +109,8 @@ def test_the_page_and_its_files_load_nothing_from_elsewhere(client: TestClient) 
     ("/api/studies/nope", 404, "no study named 'nope'"),
     ("/api/studies/nope/trials", 404, "no study named 'nope'"),
     ("/api/studies/single/trials/99", 404, "study 'single' has no trial 99"),
+    ("/api/studies/single/trials/x1", 404, "a trial is named by its number, got 'x1'"),
+    ("/api/studies/single/other", 404, "no such page: /api/studies/single/other"),
     ("/api/studies/single/plots/nope", 404, "no plot named 'nope'; plots: history, "),
     ("/api/studies/single/trials?since=-1", 400, "since must be a whole number >= 0, got '-1'"),
     ("/static/secret.py", 404, "no file 'secret.py'"),
@@ -144,6 +147,21 @@ def test_a_bad_base_path_is_one_clear_error(path: str) -> None:
     with pytest.raises(ConfigError, match="must be a URL path such as /hypernas"):
         check_base_path(path)
     assert check_base_path("/") == "" and check_base_path("/p/") == "/p"
+
+
+@pytest.mark.parametrize("base", ["", "/p"])
+def test_a_study_name_with_slashes_and_spaces(tmp_path: Path, base: str) -> None:
+    url = f"sqlite:///{tmp_path / 'names.db'}"
+    name = "team/exp 1?#%"
+    study = hn.create_study(name, storage=url, strategy="random", seed=0)
+    study.optimize(lambda t: t.params["x"], {"x": hn.Float(0, 1)}, n_trials=3)
+    api = f"{base}/api/studies/{quote(name, safe='')}"
+    with TestClient(create_app(get_storage(url, must_exist=True), base)) as client:
+        assert client.get(api).json()["name"] == name
+        assert len(client.get(api + "/trials").json()["trials"]) == 3
+        assert client.get(api + "/trials/2").json()["number"] == 2
+        assert client.get(api + "/plots/history").status_code == 200
+        assert client.get(f"{base}/api/studies/team").json() == {"error": "no study named 'team'"}
 
 
 def test_an_empty_storage(tmp_path: Path) -> None:

@@ -156,7 +156,18 @@ def test_timeline_packs_trials_into_worker_rows(single):
     assert "failed" not in traces(plot_timeline(single, hide_failed=True))
 
 
-def test_timeline_rows_follow_overlapping_trials():
+def test_timeline_rows_are_the_workers_that_ran_the_trials():
+    study = hn.create_study(strategy="random", seed=0)
+    study.optimize(lambda t: t.params["x"], {"x": hn.Float(0, 1)}, n_trials=8, n_workers=2)
+    fig = plot_timeline(study)
+    names = list(fig.layout.yaxis.ticktext)
+    workers = {t.number: t.system_attrs["worker"] for t in study.trials}
+    assert len(names) == len(set(workers.values())) and all("hypernas-worker" in n for n in names)
+    rows = dict(zip(fig.data[0].customdata, fig.data[0].y))
+    assert all(names[rows[n]] == workers[n] for n in rows)
+
+
+def test_timeline_rows_follow_overlapping_trials():  # asked and told by hand: one worker, trials overlapping
     study = hn.create_study(strategy="random", seed=0, space={"x": hn.Float(0, 1)})
     first, second = study.ask(), study.ask()  # both running at once: two workers
     study.tell(first, 1.0)

@@ -32,7 +32,7 @@ from hypernas.study.optimize import run_optimization
 from hypernas.study.storage import Storage, get_storage
 from hypernas.study.storage.base import StudyInfo
 from hypernas.study.trial import Trial
-from hypernas.study.workers import is_lost, mark_done, mark_live, worker_info
+from hypernas.study.workers import WORKER_ATTR, is_lost, mark_done, mark_live, worker_info, worker_label
 from hypernas.validate import check_seed, is_integer
 
 if TYPE_CHECKING:
@@ -223,6 +223,8 @@ class Study:
         with self.storage.ask_lock(self.study_id):
             frozen = self.storage.claim_waiting_trial(self.study_id, worker)
             if frozen is not None:
+                self.storage.set_trial_attr(frozen.trial_id, WORKER_ATTR, worker_label(), system=True)
+                frozen = frozen.replace(system_attrs={**frozen.system_attrs, WORKER_ATTR: worker_label()})
                 try:
                     with self._proposing():
                         params, decisions = self._complete_enqueued(space, frozen)
@@ -242,8 +244,9 @@ class Study:
                     proposal = self.strategy.propose(self, provisional)
                     decisions = self._decisions(provisional)
                     params = space.validate(proposal)
+                    attrs = {WORKER_ATTR: worker_label(), **({DECISIONS_ATTR: decisions} if decisions else {})}
                     frozen = self.storage.create_trial(self.study_id, TrialState.RUNNING, params=params, worker=worker,
-                                                       system_attrs={DECISIONS_ATTR: decisions} if decisions else None)
+                                                       system_attrs=attrs)
             mark_live(self.storage, frozen.trial_id)  # under the lock: fail_lost_trials never sees it RUNNING and not live
         return Trial(self, frozen.replace(params=params))
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from hypernas.errors import TrialStateError
 from hypernas.estimate.pruners import Pruner, PrunerStudyView
-from hypernas.record import DECISIONS_ATTR, FrozenTrial, TrialState, as_finite_float, as_json_value
+from hypernas.record import ARCH_WEIGHTS_ATTR, DECISIONS_ATTR, FrozenTrial, TrialState, as_finite_float, as_json_value
 from hypernas.study.storage import Storage
 from hypernas.validate import check_int
 
@@ -72,6 +73,19 @@ class Trial:
         value = as_json_value(value, f"trial {self.number}: user attribute {key!r}")
         self.study.storage.set_trial_attr(self.trial_id, key, value)
         self._user_attrs[key] = value
+
+    def record_arch_weights(self, ops: Sequence[str], edges: Sequence[str],
+                            weights: Mapping[str, Sequence[Sequence[float]]]) -> None:
+        """Append one epoch of a one-shot search's architecture weights (``weights[cell type][edge][op]``) to the
+        trial's record, where the views draw them over epochs (see :data:`~hypernas.record.ARCH_WEIGHTS_ATTR`)."""
+        kept = self._system_attrs.get(ARCH_WEIGHTS_ATTR)
+        if kept is None or kept["ops"] != list(ops) or kept["edges"] != list(edges):
+            kept = {"ops": list(ops), "edges": list(edges), "epochs": []}
+        epoch = {cell: [[float(w) for w in row] for row in rows] for cell, rows in weights.items()}
+        kept = as_json_value({**kept, "epochs": [*kept["epochs"], epoch]},
+                             f"trial {self.number}: architecture weights")
+        self.study.storage.set_trial_attr(self.trial_id, ARCH_WEIGHTS_ATTR, kept, system=True)
+        self._system_attrs[ARCH_WEIGHTS_ATTR] = kept
 
     def snapshot(self) -> FrozenTrial:
         """The trial as it stands, without a round trip to the storage."""

@@ -68,6 +68,17 @@ def worker_info() -> dict[str, Any]:
     return {"host": HOSTNAME, "pid": os.getpid(), "token": PROCESS_TOKEN, "boot": BOOT_ID, "started": _START}
 
 
+WORKER_ATTR = "worker"
+"""The system attribute naming the worker that ran a trial (host, process and thread), for the timeline."""
+
+
+def worker_label() -> str:
+    """This worker as the record shows it: ``host pid N``, with the thread's name where it is not the main one."""
+    label = f"{HOSTNAME} pid {os.getpid()}"
+    thread = threading.current_thread()
+    return label if thread is threading.main_thread() else f"{label} {thread.name}"
+
+
 def mark_live(storage: Storage, trial_id: int) -> None:
     with _live_lock:
         _live_trials.add((storage.key, trial_id))

@@ -9,6 +9,7 @@ objective, and plotly, matplotlib, SciPy and scikit-learn load only when a plot 
 """
 
 from hypernas.viz.arch import DRAWINGS, can_draw, draw_architecture
+from hypernas.viz.arch_weights import arch_weights_of, plot_arch_weights
 from hypernas.viz.catalog import PAGE_TEMPLATE, PLOTS, StudyFigure, figure_json, study_figures
 from hypernas.viz.comparison import plot_strategy_comparison, read_results
 from hypernas.viz.contour import plot_contour
@@ -30,10 +31,12 @@ __all__ = [
     "PLOTS",
     "StudyFigure",
     "StudyRecord",
+    "arch_weights_of",
     "can_draw",
     "draw_architecture",
     "figure_json",
     "param_importances",
+    "plot_arch_weights",
     "plot_contour",
     "plot_history",
     "plot_importance",

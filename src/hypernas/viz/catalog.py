@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hypernas.errors import PlotError
+from hypernas.viz.arch_weights import plot_arch_weights
 from hypernas.viz.axes import param_axes
 from hypernas.viz.contour import plot_contour
 from hypernas.viz.curves import plot_intermediate_values
@@ -59,6 +60,7 @@ PLOTS: dict[str, tuple[str, Callable[[StudyRecord], go.Figure]]] = {
     "slice": ("Slice plot", plot_slice),
     "contour": ("Contour plot", _contour),
     "timeline": ("Timeline", plot_timeline),
+    "arch_weights": ("Architecture weights by epoch", plot_arch_weights),
 }
 """Name -> (title, builder with the defaults the report uses), in the order the report shows them."""
 

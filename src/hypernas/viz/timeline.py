@@ -1,20 +1,23 @@
 """Timeline: when each trial ran, one row per worker, coloured by state.
 
-The record keeps each trial's start and end, not which worker ran it, so the rows are the workers
-as the record shows them: each trial goes on the first row that is free when it starts. A study run
-by ``n`` workers fills ``n`` rows (more only where a worker started a trial before its last one was
-recorded as finished).
+Each trial's record names the worker that ran it (host, process and thread); the rows are those
+workers in the order they first started a trial. Where a trial has no worker (recorded before the
+worker was kept) or one worker's trials overlap (asked and told by hand), each trial goes on the
+first row that is free when it starts instead, so a study run by ``n`` workers
+fills ``n`` rows (more only where a worker started a trial before its last one was recorded as
+finished).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hypernas.errors import PlotError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.study import Study
 from hypernas.study.storage.base import utcnow
+from hypernas.study.workers import WORKER_ATTR
 from hypernas.viz.study_record import StudyRecord, as_record, select
 from hypernas.viz.style import STATE_COLORS
 
@@ -36,7 +39,7 @@ def plot_timeline(study: Study | StudyRecord, *, hide_pruned: bool = False, hide
     trials = [t for t in shown if t.number in spans]
     if not trials:
         raise PlotError(f"no trial of study {record.name!r} to plot has started")
-    rows = worker_rows(trials, spans)
+    rows, names = worker_rows(trials, spans)
     fig = go.Figure()
     for state in _STATES:
         group = [t for t in trials if t.state is state]
@@ -46,20 +49,25 @@ def plot_timeline(study: Study | StudyRecord, *, hide_pruned: bool = False, hide
                         y=[rows[t.number] for t in group], orientation="h", name=state.value.lower(),
                         marker={"color": STATE_COLORS[state]}, customdata=[t.number for t in group],
                         hovertemplate="trial %{customdata}<br>%{base} + %{x} ms<extra></extra>")
-    n_rows = max(rows.values()) + 1
+    n_rows = len(names)
     fig.update_layout(title={"text": f"Timeline of {record.name} (UTC)"}, barmode="overlay",
                       xaxis={"type": "date", "title": {"text": "time (UTC)"}},
                       yaxis={"title": {"text": "worker"}, "tickvals": list(range(n_rows)),
-                             "ticktext": [str(i + 1) for i in range(n_rows)], "autorange": "reversed"},
+                             "ticktext": names, "autorange": "reversed"},
                       height=max(300, 120 + 28 * n_rows))
     return fig
 
 
-def worker_rows(trials: list[FrozenTrial], spans: dict[int, tuple[datetime, datetime]]) -> dict[int, int]:
-    """Each trial's row: the first row whose previous trial ended by the time it started."""
+def worker_rows(trials: list[FrozenTrial], spans: dict[int, tuple[datetime, datetime]]) -> tuple[dict[int, int], list[str]]:
+    """Each trial's row and the rows' names: the recorded workers, else the first row free when a trial started."""
+    ordered = sorted(trials, key=lambda t: (spans[t.number][0], t.number))
+    recorded = [t.system_attrs.get(WORKER_ATTR) for t in ordered]
+    if all(isinstance(w, str) for w in recorded) and not _overlapping(ordered, recorded, spans):
+        row_of = {name: row for row, name in enumerate(dict.fromkeys(str(w) for w in recorded))}
+        return {t.number: row_of[str(w)] for t, w in zip(ordered, recorded)}, list(row_of)
     free_at: list[datetime] = []
     rows: dict[int, int] = {}
-    for t in sorted(trials, key=lambda t: (spans[t.number][0], t.number)):
+    for t in ordered:
         start, end = spans[t.number]
         row = next((i for i, free in enumerate(free_at) if free <= start), len(free_at))
         if row == len(free_at):
@@ -67,4 +75,15 @@ def worker_rows(trials: list[FrozenTrial], spans: dict[int, tuple[datetime, date
         else:
             free_at[row] = end
         rows[t.number] = row
-    return rows
+    return rows, [str(i + 1) for i in range(len(free_at))]
+
+
+def _overlapping(ordered: list[FrozenTrial], workers: list[Any], spans: dict[int, tuple[datetime, datetime]]) -> bool:
+    """Whether a worker started a trial before its previous one ended (``ordered`` by start)."""
+    ends: dict[Any, datetime] = {}
+    for t, w in zip(ordered, workers):
+        start, end = spans[t.number]
+        if w in ends and start < ends[w]:
+            return True
+        ends[w] = end
+    return False

@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -79,6 +80,20 @@ def _trial(record: StudyRecord, number: int) -> FrozenTrial:
     raise HTTPException(404, f"study {record.name!r} has no trial {number}")
 
 
+STUDY_API = "/api/studies/"
+
+
+def study_path(request: Request) -> list[str]:
+    """The segments after ``/api/studies/``, each percent-decoded on its own.
+
+    Read from the raw path, so a study name with ``/`` in it (sent as ``%2F``) stays one segment.
+    """
+    raw = request.scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else request.url.path
+    rest = path.split("?", 1)[0].rsplit(STUDY_API, 1)[-1]
+    return [unquote(part) for part in rest.split("/")]
+
+
 def _int_query(request: Request, key: str, default: int) -> int:
     text = request.query_params.get(key)
     if text is None:
@@ -112,22 +127,35 @@ def create_app(storage: Storage, base_path: str = "") -> Starlette:
     def studies(request: Request) -> Response:
         return JSONResponse({"studies": study_list(storage)})
 
-    def study(request: Request) -> Response:
-        return JSONResponse(study_detail(records.read(request.path_params["name"])))
+    def study(name: str) -> Response:
+        return JSONResponse(study_detail(records.read(name)))
 
-    def trials(request: Request) -> Response:
+    def trials(request: Request, name: str) -> Response:
         since = _int_query(request, "since", 0)
-        return JSONResponse(trials_since(records.read(request.path_params["name"]), since))
+        return JSONResponse(trials_since(records.read(name), since))
 
-    def trial(request: Request) -> Response:
-        record = records.read(request.path_params["name"])
-        return JSONResponse(trial_detail(record, _trial(record, request.path_params["number"])))
+    def trial(name: str, number: str) -> Response:
+        record = records.read(name)
+        if not (number.isascii() and number.isdigit()):
+            raise HTTPException(404, f"a trial is named by its number, got {number!r}")
+        return JSONResponse(trial_detail(record, _trial(record, int(number))))
 
-    def plot(request: Request) -> Response:
-        name = request.path_params["plot"]
-        if name not in PLOTS:
-            raise HTTPException(404, f"no plot named {name!r}; plots: {', '.join(PLOTS)}")
-        return JSONResponse(plot_data(records.for_plots(request.path_params["name"]), name))
+    def plot(name: str, plot_name: str) -> Response:
+        if plot_name not in PLOTS:
+            raise HTTPException(404, f"no plot named {plot_name!r}; plots: {', '.join(PLOTS)}")
+        return JSONResponse(plot_data(records.for_plots(name), plot_name))
+
+    def study_api(request: Request) -> Response:
+        match study_path(request):
+            case [name]:
+                return study(name)
+            case [name, "trials"]:
+                return trials(request, name)
+            case [name, "trials", number]:
+                return trial(name, number)
+            case [name, "plots", plot_name]:
+                return plot(name, plot_name)
+        raise HTTPException(404, f"no such page: {request.url.path}")
 
     def template(request: Request) -> Response:
         import plotly.io as pio
@@ -138,10 +166,7 @@ def create_app(storage: Storage, base_path: str = "") -> Starlette:
         Route("/", index),
         Route("/static/{file}", static),
         Route("/api/studies", studies),
-        Route("/api/studies/{name}", study),
-        Route("/api/studies/{name}/trials", trials),
-        Route("/api/studies/{name}/trials/{number:int}", trial),
-        Route("/api/studies/{name}/plots/{plot}", plot),
+        Route(STUDY_API + "{rest:path}", study_api),
         Route("/api/plot-template", template),
     ]
     base = check_base_path(base_path)
