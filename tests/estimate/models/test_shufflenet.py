@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+import hypernas
 from hypernas.errors import SpaceError
 from hypernas.estimate.models import (
     ShuffleNetNetwork,
@@ -12,6 +13,7 @@ from hypernas.estimate.models import (
     count_params,
     shuffle_edge,
 )
+from hypernas.estimate.train import TrainingObjective
 from hypernas.space import ShuffleNetSpace
 
 from .helpers import Recorder, mixed
@@ -116,3 +118,13 @@ def test_a_sampled_genotype_of_a_choice_subset_builds():
     blocks = space.sample(np.random.default_rng(0))
     net = build_model("shufflenet", (1, 8, 8), 3, blocks=blocks, **TINY)
     assert net(torch.randn(2, 1, 8, 8)).shape == (2, 3)
+
+
+def test_a_shufflenet_space_trains_on_digits_through_the_objective():
+    objective = TrainingObjective("digits", "shufflenet", epochs=1, train_size=64, val_size=32, test_size=32,
+                                  batch_size=32, measure_latency=False, **TINY)
+    space = hypernas.Space.from_config({"blocks": {"type": "shufflenet", "depths": [2, 1]}})
+    study = hypernas.create_study(direction="maximize", seed=0)
+    study.optimize(objective, space, n_trials=2, show_progress=False)
+    assert [t.state for t in study.trials] == [hypernas.TrialState.COMPLETE] * 2, [t.error for t in study.trials]
+    assert all(len(t.params["blocks"]) == 3 and 0 <= t.value <= 1 for t in study.trials)
