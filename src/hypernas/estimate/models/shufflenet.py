@@ -47,6 +47,8 @@ class ShuffleUnit(nn.Module):
 
     Without ``proj`` (stride 1) the input's channels are split in halves: the first passes unchanged,
     the second goes through ``main``. With ``proj`` (stride 2) both branches see the whole input.
+    The shuffle comes after the concatenation, as in the ShuffleNetV2 paper; the SPOS code shuffles at the
+    start of the next stride-1 unit instead, which gives the same network up to an order of channels.
     """
 
     def __init__(self, main: nn.Module, proj: nn.Module | None = None) -> None:
