@@ -25,7 +25,8 @@ def test_every_public_name_resolves():
 
 def test_the_nas_strategies_and_architecture_spaces_are_public():
     for name in ("AgingEvolution", "LocalSearch", "NEAT", "PredictorGuidedEvolution", "QLearning", "Reinforce",
-                 "NB201Cell", "DARTSCell", "ChainSpace", "MobileNetSpace", "HierarchicalSpace", "Tokenizable"):
+                 "NB201Cell", "DARTSCell", "ChainSpace", "MobileNetSpace", "HierarchicalSpace", "ShuffleNetSpace",
+                 "Tokenizable"):
         assert name in hypernas.__all__
 
 

@@ -60,6 +60,7 @@ from hypernas.space import (
     MobileNetSpace,
     NB201Cell,
     Param,
+    ShuffleNetSpace,
     Space,
     Tokenizable,
     TokenOneHot,
@@ -108,6 +109,7 @@ if TYPE_CHECKING:
         HierarchicalNetwork,
         MobileNetNetwork,
         NB201Network,
+        ShuffleNetNetwork,
         build_model,
         cell_edge,
         count_flops,
@@ -122,7 +124,7 @@ __version__: str
 
 # name -> module, imported on first use because it loads PyTorch (or SQLAlchemy; RayExecutor loads Ray when it runs)
 _MODELS = ("MODELS", "DARTSNetwork", "EdgeFactory", "HierarchicalNetwork", "MobileNetNetwork", "NB201Network",
-           "build_model", "cell_edge", "count_flops", "count_params", "measure_latency")
+           "ShuffleNetNetwork", "build_model", "cell_edge", "count_flops", "count_params", "measure_latency")
 _TRAIN = ("DATASETS", "TrainConfig", "Trainer", "TrainingObjective", "load_dataset")
 _LAZY_NAMES = {**dict.fromkeys(_MODELS, "hypernas.estimate.models"), **dict.fromkeys(_TRAIN, "hypernas.estimate.train"),
                "SQLStorage": "hypernas.study.storage.sql", "RayExecutor": "hypernas.study.executors.ray"}
@@ -149,7 +151,7 @@ __all__ = [
     "NB201Cell", "NB201Network", "NoCompleteTrialError", "NoPruner", "ObjectiveError", "Param", "PatiencePruner",
     "PercentilePruner", "PlotError", "PredictorGuidedEvolution", "Pruner", "QLearning", "RandomSearch", "RayExecutor",
     "Registry", "Reinforce",
-    "SQLStorage", "SearchExhausted", "Space", "SpaceError", "Storage", "StorageError", "Strategy", "StrategyError",
+    "SQLStorage", "SearchExhausted", "ShuffleNetNetwork", "ShuffleNetSpace", "Space", "SpaceError", "Storage", "StorageError", "Strategy", "StrategyError",
     "Study", "StudyHandle", "StudyNotFoundError", "StudyView", "SuccessiveHalvingPruner", "ThresholdPruner",
     "TokenOneHot", "Tokenizable", "TrainConfig", "Trainer", "TrainingObjective", "Trial", "TrialPruned", "TrialState",
     "TrialStateError", "WorkerCrashedError", "build_model", "cell_edge", "count_flops", "count_params",

@@ -14,6 +14,7 @@ from hypernas.space import (
     HierarchicalSpace,
     MobileNetSpace,
     NB201Cell,
+    ShuffleNetSpace,
     Tokenizable,
     missing_capability,
 )
@@ -25,6 +26,7 @@ OFFERS = {
     DARTSCell: {Tokenizable, Crossable, HasDistance},
     MobileNetSpace: {Tokenizable, Crossable, HasDistance, Growable},
     HierarchicalSpace: {Tokenizable, Crossable, HasDistance, Growable},
+    ShuffleNetSpace: {Tokenizable, Crossable, HasDistance},
 }
 CAPABILITIES = (Tokenizable, Crossable, HasDistance, HasFeatures, Growable)
 
@@ -83,6 +85,7 @@ def test_missing_capability_message_names_owner_parameter_and_alternatives():
     error = missing_capability("reinforce", "arch", Float(0, 1), Tokenizable, error=StrategyError)
     assert isinstance(error, StrategyError)
     assert str(error) == ("reinforce: parameter 'arch' (Float) lacks tokens (token_choices/to_tokens/from_tokens); "
-                          "spaces that have tokens: ChainSpace, DARTSCell, HierarchicalSpace, MobileNetSpace, NB201Cell")
+                          "spaces that have tokens: ChainSpace, DARTSCell, HierarchicalSpace, MobileNetSpace, NB201Cell, "
+                          "ShuffleNetSpace")
     assert isinstance(missing_capability("x", "a", Float(0, 1), Crossable), SpaceError)
 

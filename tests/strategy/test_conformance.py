@@ -33,6 +33,7 @@ from hypernas.space import (
     MobileNetSpace,
     NB201Cell,
     Param,
+    ShuffleNetSpace,
     Space,
     value_key,
 )
@@ -130,6 +131,7 @@ SETTINGS = [
     Setting("chain", lambda: Space({"arch": ChainSpace()})),
     Setting("darts", lambda: Space({"arch": DARTSCell()})),
     Setting("mobilenet", lambda: Space({"arch": MobileNetSpace()})),
+    Setting("shufflenet", lambda: Space({"arch": ShuffleNetSpace()})),
     Setting("hierarchical", lambda: Space({"arch": HierarchicalSpace(n_motifs=3, init_mutations=10)})),
     Setting("bare-architecture", lambda: Space({"arch": Bits(), "lr": Float(1e-4, 1e-1, log=True)})),
 ]

@@ -3,7 +3,16 @@ import pytest
 
 from hypernas import create_study, load_study
 from hypernas.errors import StrategyError
-from hypernas.space import ChainSpace, DARTSCell, Float, HierarchicalSpace, MobileNetSpace, NB201Cell, Space
+from hypernas.space import (
+    ChainSpace,
+    DARTSCell,
+    Float,
+    HierarchicalSpace,
+    MobileNetSpace,
+    NB201Cell,
+    ShuffleNetSpace,
+    Space,
+)
 from hypernas.strategy import PredictorGuidedEvolution
 from hypernas.strategy._nas.candidates import features
 
@@ -170,8 +179,9 @@ def test_bad_patience():
 
 @pytest.mark.parametrize("param", [ChainSpace(input_size=8, max_layers=4), DARTSCell(),
                                    MobileNetSpace(stages=[[8, 1], [16, 2]]),
-                                   HierarchicalSpace(n_motifs=2, motif_nodes=3, top_nodes=3, init_mutations=10)],
-                         ids=["chain", "darts", "mobilenet", "hierarchical"])
+                                   HierarchicalSpace(n_motifs=2, motif_nodes=3, top_nodes=3, init_mutations=10),
+                                   ShuffleNetSpace(depths=[2, 2])],
+                         ids=["chain", "darts", "mobilenet", "hierarchical", "shufflenet"])
 def test_the_gene_gp_searches_every_architecture_space(param):
     space = Space({"arch": param, "lr": Float(0.001, 0.1, log=True)})
 

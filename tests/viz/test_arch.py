@@ -16,7 +16,7 @@ from hypernas.viz.arch.svg import CHAR_WIDTH
 
 SVG = "{http://www.w3.org/2000/svg}"
 SPACES = {"nb201": hn.NB201Cell(), "darts": hn.DARTSCell(), "chain": hn.ChainSpace(), "mobilenet": hn.MobileNetSpace(),
-          "hierarchical": hn.HierarchicalSpace()}
+          "hierarchical": hn.HierarchicalSpace(), "shufflenet": hn.ShuffleNetSpace()}
 
 
 def texts(svg: str) -> list[str]:
@@ -92,6 +92,14 @@ def test_mobilenet_stages_show_every_block():
     labels = texts(draw_architecture(space, stages))
     assert "1. 16 ch, stride 1" in labels and "2. 24 ch, stride 2" in labels
     assert labels.count("MB1 k3") == 1 and labels.count("MB6 k3,5 +SE /2") == 1 and labels.count("MB6 k3,5 +SE") == 2
+
+
+def test_shufflenet_stages_show_every_layer():
+    space = hn.ShuffleNetSpace(depths=[1, 3])
+    labels = texts(draw_architecture(space, ["xception", "shuffle7", "shuffle3", "shuffle7"]))
+    assert "1. 1 layer" in labels and "2. 3 layers" in labels and "channel-shuffle stages, 4 layers" in labels
+    assert labels.count("xception /2") == 1 and labels.count("shuffle 7x7 /2") == 1
+    assert labels.count("shuffle 3x3") == 1 and labels.count("shuffle 7x7") == 1
 
 
 def test_hierarchical_genotype_draws_the_top_motif_and_every_motif():

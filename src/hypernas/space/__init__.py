@@ -1,6 +1,14 @@
 """What can be searched: hyperparameters and architectures, with conditions; what architecture spaces offer."""
 
-from hypernas.space.arch import ChainSpace, DARTSCell, HierarchicalSpace, MobileNetSpace, NB201Cell, TokenOneHot
+from hypernas.space.arch import (
+    ChainSpace,
+    DARTSCell,
+    HierarchicalSpace,
+    MobileNetSpace,
+    NB201Cell,
+    ShuffleNetSpace,
+    TokenOneHot,
+)
 from hypernas.space.capabilities import Crossable, Growable, HasDistance, HasFeatures, Tokenizable, missing_capability
 from hypernas.space.params import (
     PARAM_TYPES,
@@ -32,6 +40,7 @@ __all__ = [
     "NB201Cell",
     "NumericParam",
     "Param",
+    "ShuffleNetSpace",
     "Space",
     "TokenOneHot",
     "Tokenizable",

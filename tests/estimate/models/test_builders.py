@@ -6,7 +6,7 @@ import torch
 
 import hypernas
 from hypernas.errors import SpaceError
-from hypernas.space import DARTSCell, HierarchicalSpace, MobileNetSpace, NB201Cell
+from hypernas.space import DARTSCell, HierarchicalSpace, MobileNetSpace, NB201Cell, ShuffleNetSpace
 
 SPACES = {
     "darts": (DARTSCell(steps=2), "genotype", {"channels": 4, "layers": 3}),
@@ -15,6 +15,8 @@ SPACES = {
                      {"channels": 4}),
     "mobilenet": (MobileNetSpace(stages=[[8, 1], [16, 2], [24, 2]], expansions=[2, 4], kernels=[[3], [3, 5]],
                                  depths=[1, 2]), "stages", {"skeleton": [[8, 1], [16, 2], [24, 2]], "width": 0.25}),
+    "shufflenet": (ShuffleNetSpace(depths=[2, 1, 1], choices=["shuffle7", "xception"]), "blocks",
+                   {"depths": [2, 1, 1], "widths": [8, 16, 32], "stem": 4, "head": 16}),
 }
 
 
@@ -51,6 +53,9 @@ def test_the_nb201_network_has_the_cells_nodes_and_ops():
     ("mobilenet", {"skeleton": [[8, 1], [16, 2]]},
      "model 'mobilenet': the genotype has 3 stage(s) but the option skeleton has 2 ([[8, 1], [16, 2]]); "
      "set skeleton to the space's stages"),
+    ("shufflenet", {"depths": [4, 4, 8, 4]},
+     "model 'shufflenet': the genotype has 4 block(s) but the option depths [4, 4, 8, 4] make 20 layers; "
+     "set depths to the space's depths"),
 ])
 def test_a_builder_option_that_contradicts_the_genotype_is_named(name, options, message):
     space, option, _ = SPACES[name]
@@ -70,6 +75,8 @@ def test_a_builder_option_that_contradicts_the_genotype_is_named(name, options, 
     ("mobilenet", "stages", [{"expansion": 0, "kernel": [3], "se": False, "depth": 1}] * 6,
      "parameter 'stages': stage 0 {'expansion': 0, 'kernel': [3], 'se': False, 'depth': 1} needs an integer expansion"),
     ("mobilenet", "stages", [{"expansion": 1, "kernel": [4], "se": False, "depth": 1}] * 6, "odd kernel sizes"),
+    ("shufflenet", "blocks", ["shuffle3"] * 19 + ["shuffle11"],
+     "parameter 'blocks': layer 19 'shuffle11' is not allowed; choices: shuffle3, shuffle5, shuffle7, xception"),
 ])
 def test_a_bad_genotype_is_one_clear_line(name, option, genotype, words):
     with pytest.raises(SpaceError) as info:

@@ -1,7 +1,7 @@
 """The networks a candidate is trained as, registered by name for ``model:`` in a training objective.
 
 Each network registers its builder in the module that defines it; importing this package imports
-them all. The cell-based networks (NB201, DARTS, mobile, hierarchical) are skeletons that ask an
+them all. The cell-based networks (NB201, DARTS, mobile, shuffle, hierarchical) are skeletons that ask an
 edge factory (:class:`~hypernas.estimate.models.ops.EdgeFactory`) for the module on every edge, so
 discrete networks and supernets share the stem, the reductions and the channel bookkeeping.
 """
@@ -16,10 +16,19 @@ from hypernas.estimate.models.mobilenet import MobileNetNetwork, MobileStage, bu
 from hypernas.estimate.models.nb201 import NB201Network, build_nb201
 from hypernas.estimate.models.ops import EdgeFactory, MobileBlock, cell_edge, mobile_edge, motif_edge
 from hypernas.estimate.models.registry import MODELS, build_model
+from hypernas.estimate.models.shufflenet import (
+    ShuffleNetNetwork,
+    ShuffleStage,
+    ShuffleUnit,
+    build_shufflenet,
+    channel_shuffle,
+    shuffle_edge,
+)
 
 __all__ = [
     "ACTIVATIONS", "LAYER_KEYS", "MODELS", "ChainNet", "DARTSNetwork", "EdgeFactory", "HierarchicalNetwork",
-    "MobileBlock", "MobileNetNetwork", "MobileStage", "NB201Network", "build_chain", "build_darts",
-    "build_hierarchical", "build_mobilenet", "build_model", "build_nb201", "cell_edge", "cnn_genotype",
-    "count_flops", "count_params", "measure_latency", "mlp_model", "mobile_edge", "motif_edge",
+    "MobileBlock", "MobileNetNetwork", "MobileStage", "NB201Network", "ShuffleNetNetwork", "ShuffleStage", "ShuffleUnit",
+    "build_chain", "build_darts", "build_hierarchical", "build_mobilenet", "build_model", "build_nb201",
+    "build_shufflenet", "cell_edge", "channel_shuffle", "cnn_genotype", "count_flops", "count_params",
+    "measure_latency", "mlp_model", "mobile_edge", "motif_edge", "shuffle_edge",
 ]

@@ -1,11 +1,11 @@
-"""Drawings of the sequential spaces: chain networks layer by layer with their output shapes, and
-inverted-residual (MobileNet) stages block by block."""
+"""Drawings of the sequential spaces: chain networks layer by layer with their output shapes,
+inverted-residual (MobileNet) stages block by block, and channel-shuffle (SPOS) stages layer by layer."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from hypernas.space import ChainSpace, MobileNetSpace
+from hypernas.space import ChainSpace, MobileNetSpace, ShuffleNetSpace
 from hypernas.viz.arch.registry import DRAWINGS
 from hypernas.viz.arch.svg import FONT_SIZE, MUTED, Canvas, stack, text_width
 from hypernas.viz.style import PALETTE
@@ -83,6 +83,32 @@ def draw_mobilenet(param: MobileNetSpace, value: Any) -> Canvas:
             if b:
                 canvas.line(left - gap, middle, left, middle, width=1, arrow=True)
     return stack([(f"inverted-residual stages, {_count(sum(s['depth'] for s in stages), 'block')}", canvas)])
+
+
+@DRAWINGS.register("shufflenet")
+def draw_shufflenet(param: ShuffleNetSpace, value: Any) -> Canvas:
+    """One row per stage with its layers' blocks (``shuffle 5x5``, ``xception``), one colour per block;
+    ``/2`` marks the first layer of every stage, which halves the map."""
+    stages = param.stages(value)
+    labels = [f"{i + 1}. {len(stage)} layer{'s' if len(stage) > 1 else ''}" for i, stage in enumerate(stages)]
+    label_width = max(text_width(t, FONT_SIZE - 1) for t in labels) + 16
+    names = {"xception": "xception", **{f"shuffle{k}": f"shuffle {k}x{k}" for k in (3, 5, 7)}}
+    block_width = max(text_width(names[b] + " /2") for b in param.choices) + 20
+    gap = 16
+    depth = max(len(stage) for stage in stages)
+    canvas = Canvas(MARGIN * 2 + label_width + depth * (block_width + gap), MARGIN * 2 + ROW * len(stages))
+    for i, (stage, label) in enumerate(zip(stages, labels)):
+        top = MARGIN + i * ROW
+        middle = top + BOX_HEIGHT / 2
+        canvas.text(MARGIN, middle, label, anchor="start", size=FONT_SIZE - 1)
+        for b, block in enumerate(stage):
+            left = MARGIN + label_width + b * (block_width + gap)
+            fill = PALETTE[param.choices.index(block) % len(PALETTE)]  # the block's colour, light
+            canvas.rect(left, top, block_width, BOX_HEIGHT, fill=fill, opacity=0.25)
+            canvas.text(left + block_width / 2, middle, names[block] + (" /2" if b == 0 else ""))
+            if b:
+                canvas.line(left - gap, middle, left, middle, width=1, arrow=True)
+    return stack([(f"channel-shuffle stages, {_count(param.n_layers, 'layer')}", canvas)])
 
 
 def _block_text(stage: dict[str, Any]) -> str:
