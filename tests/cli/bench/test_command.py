@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 import pytest
 
-from hypernas.cli.bench.command import add_parsers, parse_strategy
+from hypernas.cli.bench.command import add_parsers, parse_strategy, write_comparison
 from hypernas.errors import ConfigError
 from tests.cli.bench.nb201_table import NB201_TABLE, needs_table
 
@@ -30,8 +31,12 @@ def test_command_writes_json_and_plot(tmp_path, capsys):
     assert set(rows[0]) == {"strategy", "dataset", "space", "pending", "budget", "seeds", "mean", "std", "per_seed",
                             "curve", "curves"}
     assert len(rows[0]["curves"]) == 2 and all(len(c) == 8 for c in rows[0]["curves"])
-    assert plot.stat().st_size > 0
+    assert plot.read_bytes().startswith(b"\x89PNG")
     assert "optuna-tpe" in capsys.readouterr().out
+    page = tmp_path / "r.html"
+    write_comparison(rows, page)  # the same plot as an interactive page that opens offline
+    html = page.read_text()
+    assert "optuna-tpe" in html and not re.search(r"<script\b[^>]*\bsrc\s*=", html)  # plotly.js inside
 
 
 @needs_table

@@ -6,12 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from hypernas.cli.bench.harness import SPACES, run_nas_benchmark
-from hypernas.cli.bench.plot import PLOT_TYPES, plot_curves
 from hypernas.cli.options import output_file
 from hypernas.errors import ConfigError
 from hypernas.estimate.tabular import NB201Benchmark
@@ -109,6 +109,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
                 "curves")
         json_file.write_text(json.dumps([{k: r[k] for k in keys} for r in [*results, *parallel]], indent=2))
     if plot_file:
-        plot_curves([*results, *({**r, "strategy": f"{r['strategy']}, pending {r['pending']}"} for r in parallel)],
-                    plot_file)
+        write_comparison([*results, *({**r, "strategy": f"{r['strategy']}, pending {r['pending']}"} for r in parallel)],
+                         plot_file)
     return 0
+
+
+PLOT_TYPES = ("html", "png", "svg", "pdf")
+"""What ``--plot`` writes: an interactive page (plotly.js embedded, opens offline) or an image drawn by matplotlib."""
+
+
+def write_comparison(results: list[dict[str, Any]], path: Path) -> None:
+    """The strategies' incumbent curves (mean over seeds, a band of one standard deviation) to ``path``."""
+    from hypernas.viz import plot_strategy_comparison, save_image
+
+    fig = plot_strategy_comparison(results)
+    if path.suffix.lower() == ".html":
+        fig.write_html(path, include_plotlyjs=True)
+    else:
+        save_image(fig, path)
