@@ -96,6 +96,13 @@ def test_pc_darts_search_on_data_loaders_gives_a_valid_darts_genotype():
     assert set(result.history[0]["collapse"]["skips"]) == {"normal", "reduce"}
 
 
+def test_the_settings_are_a_config():
+    config = DARTSSearch(order=2, epochs=3).to_config()
+    assert config["type"] == "darts" and config["order"] == 2 and config["epochs"] == 3
+    assert config["lr"] == 0.025 and config["arch_betas"] == [0.5, 0.999] and config["arch_weight_decay"] == 1e-3
+    assert json.loads(json.dumps(config)) == config
+
+
 def test_bad_settings_are_refused():
     with pytest.raises(ConfigError, match="order must be one of 1, 2, got 3"):
         DARTSSearch(order=3)

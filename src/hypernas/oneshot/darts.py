@@ -21,17 +21,20 @@ from hypernas.oneshot.data import Data, batches, check_data
 from hypernas.oneshot.hypergradient import first_order_grads, second_order_grads
 from hypernas.oneshot.result import SearchResult
 from hypernas.oneshot.supernet import Supernet
+from hypernas.registry import Configurable
 from hypernas.validate import check_choice, check_int, check_number, check_seed
 
 OWNER = "darts search"
 
 
-class DARTSSearch:
+class DARTSSearch(Configurable):
     """DARTS of order 1 or 2 for ``epochs`` epochs, with the published optimiser settings as defaults.
 
     ``seed`` draws the initial architecture parameters and the order of tensor data, so on CPU the same seed
     (and the same supernet) gives bitwise the same architecture weights and genotype.
     """
+
+    name = "darts"
 
     def __init__(self, order: int = 1, epochs: int = 50, batch_size: int = 64, *, lr: float = 0.025,
                  lr_min: float = 0.001, momentum: float = 0.9, weight_decay: float = 3e-4, grad_clip: float = 5.0,
