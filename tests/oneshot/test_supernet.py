@@ -55,7 +55,8 @@ def test_none_and_zero_weights_are_not_computed(fused):
     calls: dict[str, int] = {}
     for edge in edges:
         for name, op in edge.ops.items():
-            op.register_forward_hook(lambda *_, name=name: calls.__setitem__(name, calls.get(name, 0) + 1))
+            for part in op.modules():  # the fused form calls an operation's layers, not the operation
+                part.register_forward_hook(lambda *_, name=name: calls.__setitem__(name, calls.get(name, 0) + 1))
     weights = torch.zeros(6, 5)
     weights[:, 0] = 1.0  # every edge is none: the cells output zeros
     x = torch.randn(2, 3, 8, 8)
@@ -87,6 +88,8 @@ def test_bad_candidates_and_partial_channels_are_refused():
         nb201_supernet(["none", "conv_9x9"], **TINY_NB201)
     with pytest.raises(SpaceError, match="partial channels 3"):
         nb201_supernet(**TINY_NB201, partial_channels=3)
+    with pytest.raises(SpaceError, match="an operation other than 'none'"):
+        darts_supernet(["none"], **TINY_DARTS)
     with pytest.raises(SpaceError, match="tuple of candidate operations"):
         MixedEdges(Mixing())("skip_connect", 4, 1)
 

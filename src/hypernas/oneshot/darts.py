@@ -58,8 +58,8 @@ class DARTSSearch(Configurable):
 
     def search(self, supernet: Supernet, train: Data, val: Data, *,
                callback: Callable[[dict[str, Any]], None] | None = None) -> SearchResult:
-        """Search on ``train`` (weights) and ``val`` (architecture), one step per pair of batches; ``callback``
-        receives each epoch's record as it is made."""
+        """Train ``supernet`` in place: its weights on ``train``, its architecture on ``val``, one step per pair of
+        batches. ``callback`` receives each epoch's record as it is made."""
         if not isinstance(supernet, Supernet):
             raise ConfigError(f"{OWNER}: needs a Supernet (nb201_supernet, darts_supernet), got {type(supernet).__name__}")
         check_data(OWNER, "train", train)

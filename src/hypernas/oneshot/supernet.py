@@ -38,6 +38,8 @@ class Supernet(nn.Module):
                  cell_keys: Sequence[str], edges: Sequence[MixedOp], mixing: Mixing, *,
                  edge_normalization: bool = False, generator: torch.Generator | None = None) -> None:
         super().__init__()
+        if all(op == "none" for op in space.ops):
+            raise SpaceError(f"supernet: the candidates need an operation other than 'none', got {list(space.ops)}")
         self.network = network
         self.space = space
         self.op_names = tuple(space.ops)
