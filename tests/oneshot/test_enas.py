@@ -65,6 +65,8 @@ def test_darts_log_prob_replays_and_sums_its_steps():
     assert torch.equal(controller.replay(sample.tokens).log_prob, sample.log_prob)
     with pytest.raises(ConfigError, match="is not a choice here"):
         controller.replay([5] + sample.tokens[1:])  # the first node reads node 0 or 1
+    with pytest.raises(ConfigError, match="has 24 tokens, got 25"):
+        controller.replay([*sample.tokens, 0])
 
 
 def test_reinforce_raises_the_probability_of_the_rewarded_operation():

@@ -106,7 +106,10 @@ class ENASController(nn.Module):
                 raise ConfigError(f"enas controller: token {token!r} is not a choice here; allowed: {allowed}")
             return int(token)
 
-        return self._walk(pick)
+        sample = self._walk(pick)
+        if len(sample.tokens) != len(tokens):
+            raise ConfigError(f"enas controller: an architecture has {len(sample.tokens)} tokens, got {len(tokens)}")
+        return sample
 
     # --- the walk -------------------------------------------------------------------------------
     def _shape(self, logits: torch.Tensor) -> torch.Tensor:
