@@ -1,0 +1,54 @@
+"""``OneShotObjective`` in a study: the trial's record holds the search, its parameters set the search's options,
+and its checkpoints live in the study's folder."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import hypernas as hn
+from hypernas.errors import ObjectiveError
+from hypernas.estimate.train import Dataset, Splits
+from hypernas.oneshot import DARTSSearch, OneShotObjective
+from hypernas.record import ARCH_WEIGHTS_ATTR
+from hypernas.space import DARTSCell, Space
+
+
+def _splits() -> Splits:
+    g = torch.Generator().manual_seed(0)
+
+    def part(n: int) -> Dataset:
+        x = torch.randint(0, 256, (n, 1, 8, 8), generator=g, dtype=torch.uint8)
+        return Dataset(x, torch.arange(n) % 3, ["a", "b", "c"], "random")
+
+    return Splits(part(24), part(12), part(12))
+
+
+def test_a_darts_cell_search_without_final_training_scores_the_supernet(tmp_path):
+    objective = OneShotObjective(DARTSSearch(epochs=2, batch_size=6), dataset=_splits(), space="darts",
+                                 ops=("none", "skip_connect", "sep_conv_3x3", "max_pool_3x3"), channels=4, layers=3,
+                                 steps=2, checkpoint_dir=tmp_path, keep_checkpoints=True)
+    study = hn.create_study("one", strategy="random", seed=0, directions=list(objective.directions))
+    study.optimize(objective, {"arch_lr": hn.Fixed(1e-2)}, n_trials=1, show_progress=False)
+    (trial,) = study.trials
+    assert trial.state is hn.TrialState.COMPLETE, trial.error
+    assert DARTSCell(steps=2).validate(trial.user_attrs["genotype"]) == trial.user_attrs["genotype"]
+    assert trial.value == trial.user_attrs["supernet_val_accuracy"]
+    epochs = trial.system_attrs[ARCH_WEIGHTS_ATTR]["epochs"]
+    assert len(epochs) == 2 and set(epochs[0]) == {"normal", "reduce"}
+    assert (tmp_path / "one" / "trial-0-search.pt").is_file()
+
+
+def test_trial_parameters_set_the_search_options():
+    objective = OneShotObjective(DARTSSearch(epochs=1), dataset=_splits())
+    assert objective._search_for({"arch_lr": 0.01, "seed": 3}).to_config() == {
+        **objective.search.to_config(), "arch_lr": 0.01, "seed": 3}
+    with pytest.raises(ObjectiveError, match="trial parameter 'width' is not an option of the one-shot search"):
+        objective.check_space(Space.from_config({"width": [1, 2]}))
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(ObjectiveError, match="objective 'oneshot': space must be one of 'nb201', 'darts', got 'chain'"):
+        OneShotObjective(space="chain")
+    with pytest.raises(ObjectiveError, match="unknown one-shot search 'gdass'"):
+        OneShotObjective("gdass")
