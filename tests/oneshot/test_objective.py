@@ -52,3 +52,50 @@ def test_bad_options_are_refused():
         OneShotObjective(space="chain")
     with pytest.raises(ObjectiveError, match="unknown one-shot search 'gdass'"):
         OneShotObjective("gdass")
+
+
+class _Killed(Exception):
+    pass
+
+
+class _Trial:
+    """A trial as the objective uses it; ``kill_at``: the epoch whose report raises (the process dies there)."""
+
+    def __init__(self, number: int, requeued_from: int | None = None, kill_at: int | None = None) -> None:
+        self.number, self.params, self.kill_at = number, {}, kill_at
+        self.study = type("S", (), {"name": "killed"})()
+        self.system_attrs = {} if requeued_from is None else {"requeued_from": requeued_from}
+        self.epochs: list[dict] = []
+        self.reported: dict[int, float] = {}
+        self.user_attrs: dict = {}
+
+    def record_arch_weights(self, ops, edges, weights) -> None:
+        self.epochs.append(weights)
+
+    def report(self, step: int, value: float) -> None:
+        if step == self.kill_at:
+            raise _Killed
+        self.reported[step] = value
+
+    def set_user_attr(self, key, value) -> None:
+        self.user_attrs[key] = value
+
+    def snapshot(self):
+        return type("F", (), {"system_attrs": self.system_attrs})()
+
+
+def test_a_requeued_trial_resumes_the_search_of_the_trial_it_replaces(tmp_path):
+    def objective(folder):
+        return OneShotObjective(DARTSSearch(epochs=3, batch_size=6), dataset=_splits(), channels=4, cells=1,
+                                checkpoint_dir=folder)
+
+    straight = _Trial(0)
+    objective(tmp_path / "a")(straight)
+    with pytest.raises(_Killed):
+        objective(tmp_path / "b")(_Trial(0, kill_at=2))
+    requeued = _Trial(1, requeued_from=0)
+    objective(tmp_path / "b")(requeued)
+    assert requeued.epochs == straight.epochs and len(requeued.epochs) == 3  # the saved epochs recorded again
+    assert requeued.reported == straight.reported
+    assert requeued.user_attrs == straight.user_attrs
+    assert not list((tmp_path / "b" / "killed").glob("*-search.pt"))  # the finished trial's checkpoint is gone

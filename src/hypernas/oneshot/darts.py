@@ -116,9 +116,7 @@ class DARTSSearch(Configurable):
         device = weights[0].device
         supernet.train()
         try:
-            for epoch in range(len(history) + 1, self.epochs + 1):
-                if finished:
-                    break
+            for epoch in range(len(history) + 1, self.epochs + 1 if not finished else 0):
                 supernet.aux_skip = aux_skip_coefficient(epoch, self.epochs) if self.aux_skip else 0.0
                 reg = beta_weight(epoch, self.epochs, self.beta_decay)
                 xi = float(w_opt.param_groups[0]["lr"])
@@ -164,6 +162,8 @@ class DARTSSearch(Configurable):
                     state.save(checkpoint, self.to_config(), history, finished)
                 if callback is not None:
                     callback(record)
+                if finished:
+                    break
         finally:
             supernet.aux_skip = 0.0
         return SearchResult(supernet.derive(), history, list(supernet.op_names), supernet.edge_labels)

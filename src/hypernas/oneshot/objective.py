@@ -138,7 +138,7 @@ class OneShotObjective:
                 print(f"{OWNER} trial {trial.number}: search epoch {record['epoch']}/{search.epochs}: train loss "
                       f"{record['train_loss']:.4f}, val loss {record['val_loss']:.4f}, skips {skips}", file=sys.stderr)
 
-        path = self._search_checkpoint(trial)
+        path, origin = self._search_checkpoints(trial)
         result = search.search(supernet, search_train, search_val, callback=on_epoch, checkpoint=path)
         accuracy = Trainer(supernet, TrainConfig(device=str(device))).evaluate(splits.val)["accuracy"]
         attrs = {"genotype": result.genotype, "collapse": [r["collapse"] for r in result.history],
@@ -150,8 +150,9 @@ class OneShotObjective:
             genotype = {"cell" if self.space == "nb201" else "genotype": result.genotype}
             trained = self.training(_FinalTraining(trial, genotype, search.seed))
             value = float(trained) if not isinstance(trained, dict) else float(trained["val_accuracy"])
-        if path is not None and not self.keep_checkpoints:
+        if path is not None and not self.keep_checkpoints:  # done: neither it nor the one it resumed is needed
             path.unlink(missing_ok=True)
+            origin.unlink(missing_ok=True)
         return value
 
     def _search_for(self, params: Mapping[str, Any]) -> Any:
@@ -175,19 +176,19 @@ class OneShotObjective:
         except ConfigError as exc:
             raise ObjectiveError(f"{OWNER}: {exc}") from None
 
-    def _search_checkpoint(self, trial: Any) -> Path | None:
-        """``DIR/<study>/trial-<n>-search.pt``; a re-queued trial starts from the one of the trial it replaces."""
+    def _search_checkpoints(self, trial: Any) -> tuple[Path | None, Path]:
+        """The trial's search checkpoint ``DIR/<study>/trial-<n>-search.pt`` (None without ``checkpoint_dir``), and
+        that of the trial it re-runs (``requeued_from``, else its own), which it starts from."""
         if self.checkpoint_dir is None:
-            return None
+            return None, Path()
         study = getattr(getattr(trial, "study", None), "name", None) or "study"
         path = self.checkpoint_dir / folder_name(str(study)) / f"trial-{trial.number}-search.pt"
         snapshot = getattr(trial, "snapshot", None)
-        origin = snapshot().system_attrs.get("requeued_from") if callable(snapshot) else None
-        source = path.with_name(f"trial-{origin}-search.pt") if origin is not None else path
-        if not path.exists() and source.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, path)
-        return path
+        replaced = snapshot().system_attrs.get("requeued_from") if callable(snapshot) else None
+        origin = path.with_name(f"trial-{replaced}-search.pt") if replaced is not None else path
+        if not path.exists() and origin.exists():
+            shutil.copyfile(origin, path)
+        return path, origin
 
 
 def _tensors(data: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
