@@ -52,6 +52,13 @@ def test_bad_options_are_refused():
         OneShotObjective(space="chain")
     with pytest.raises(ObjectiveError, match="unknown one-shot search 'gdass'"):
         OneShotObjective("gdass")
+    with pytest.raises(ObjectiveError, match="final_cells does not apply to space 'darts'; it takes final_channels, "
+                                             "final_layers"):
+        OneShotObjective(space="darts", final_cells=2)
+    with pytest.raises(ObjectiveError, match="final_options cannot set seed"):
+        OneShotObjective(final_options={"seed": 1})
+    with pytest.raises(ObjectiveError, match="objective 'oneshot': unknown training option 'lrr'"):
+        OneShotObjective(final_options={"lrr": 1})
 
 
 class _Killed(Exception):

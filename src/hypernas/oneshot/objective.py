@@ -78,11 +78,19 @@ class OneShotObjective:
             self.edge_normalization = check_bool(OWNER, "edge_normalization", edge_normalization)
             self.split_seed = check_seed(OWNER, split_seed, optional=False)
             self.final_epochs = check_int(OWNER, "final_epochs", final_epochs, 0)
-            final = {"channels": final_channels, "cells": final_cells, "layers": final_layers}
-            self.final_sizes = {**self.sizes, **{k: v for k, v in final.items() if v is not None and k in self.sizes}}
+            final = {k: v for k, v in {"channels": final_channels, "cells": final_cells,
+                                       "layers": final_layers}.items() if v is not None}
+            misplaced = [k for k in final if k not in self.sizes]
+            if misplaced:
+                raise ConfigError(f"{OWNER}: final_{misplaced[0]} does not apply to space {space!r}; it takes "
+                                  f"{', '.join(f'final_{k}' for k in self.sizes)}")
+            self.final_sizes = {**self.sizes, **{k: check_int(OWNER, f"final_{k}", v, 1) for k, v in final.items()}}
             if not isinstance(final_options, (Mapping, type(None))):
                 raise ConfigError(f"{OWNER}: final_options must be a mapping of training options, got {final_options!r}")
-            options = {k: v for k, v in dict(final_options or {}).items() if k != "seed"}
+            options = dict(final_options or {})
+            if "seed" in options or "epochs" in options:
+                raise ConfigError(f"{OWNER}: final_options cannot set {'seed' if 'seed' in options else 'epochs'}: the "
+                                  "final training takes the search's seed and final_epochs")
             TrainConfig.from_options(options)
         except ConfigError as exc:
             raise ObjectiveError(str(exc) if str(exc).startswith(OWNER) else f"{OWNER}: {exc}") from None
@@ -138,8 +146,9 @@ class OneShotObjective:
                 print(f"{OWNER} trial {trial.number}: search epoch {record['epoch']}/{search.epochs}: train loss "
                       f"{record['train_loss']:.4f}, val loss {record['val_loss']:.4f}, skips {skips}", file=sys.stderr)
 
-        path, origin = self._search_checkpoints(trial)
-        result = search.search(supernet, search_train, search_val, callback=on_epoch, checkpoint=path)
+        paths = self._search_checkpoints(trial)
+        result = search.search(supernet, search_train, search_val, callback=on_epoch,
+                               checkpoint=paths[0] if paths is not None else None)
         accuracy = Trainer(supernet, TrainConfig(device=str(device))).evaluate(splits.val)["accuracy"]
         attrs = {"genotype": result.genotype, "collapse": [r["collapse"] for r in result.history],
                  "search_epochs": len(result.history), "supernet_val_accuracy": accuracy}
@@ -150,9 +159,9 @@ class OneShotObjective:
             genotype = {"cell" if self.space == "nb201" else "genotype": result.genotype}
             trained = self.training(_FinalTraining(trial, genotype, search.seed))
             value = float(trained) if not isinstance(trained, dict) else float(trained["val_accuracy"])
-        if path is not None and not self.keep_checkpoints:  # done: neither it nor the one it resumed is needed
-            path.unlink(missing_ok=True)
-            origin.unlink(missing_ok=True)
+        if paths is not None and not self.keep_checkpoints:  # done: neither it nor the one it resumed is needed
+            for path in paths:
+                path.unlink(missing_ok=True)
         return value
 
     def _search_for(self, params: Mapping[str, Any]) -> Any:
@@ -176,11 +185,11 @@ class OneShotObjective:
         except ConfigError as exc:
             raise ObjectiveError(f"{OWNER}: {exc}") from None
 
-    def _search_checkpoints(self, trial: Any) -> tuple[Path | None, Path]:
-        """The trial's search checkpoint ``DIR/<study>/trial-<n>-search.pt`` (None without ``checkpoint_dir``), and
-        that of the trial it re-runs (``requeued_from``, else its own), which it starts from."""
+    def _search_checkpoints(self, trial: Any) -> tuple[Path, Path] | None:
+        """The trial's search checkpoint ``DIR/<study>/trial-<n>-search.pt``, and that of the trial it re-runs
+        (``requeued_from``, else its own), which it starts from; None without ``checkpoint_dir``."""
         if self.checkpoint_dir is None:
-            return None, Path()
+            return None
         study = getattr(getattr(trial, "study", None), "name", None) or "study"
         path = self.checkpoint_dir / folder_name(str(study)) / f"trial-{trial.number}-search.pt"
         snapshot = getattr(trial, "snapshot", None)
