@@ -8,7 +8,7 @@ import torch
 from torch.func import functional_call
 
 from hypernas.errors import ConfigError
-from hypernas.oneshot import DARTSSearch, nb201_supernet
+from hypernas.oneshot import DARTSSearch, darts_supernet, nb201_supernet
 from hypernas.oneshot.hypergradient import loss_with
 from hypernas.oneshot.remedies import EarlyStop, aux_skip_coefficient, beta_regularization, beta_weight, hessian_eigenvalue
 
@@ -79,6 +79,11 @@ def test_beta_darts_term_has_the_published_form():
     (grad,) = torch.autograd.grad(term, [alpha])
     assert torch.allclose(grad, torch.softmax(alpha, dim=1) / 6)  # each edge's softmax over the edge count
     assert [beta_weight(e, 4, 2.0) for e in range(1, 5)] == [0.0, 0.5, 1.0, 1.5]
+    cells = darts_supernet(channels=4, layers=3, steps=2)  # normal and reduction edges in one mean, as published
+    with torch.no_grad():
+        cells.alphas["normal"].add_(1.0)
+    both = torch.cat([cells.alphas["normal"], cells.alphas["reduce"]])
+    assert torch.allclose(beta_regularization(cells), torch.log(torch.exp(both).sum(dim=1)).mean())
 
 
 def test_beta_darts_changes_the_search_only_from_its_second_epoch():

@@ -42,12 +42,13 @@ class DARTSSearch(Configurable):
 
     - ``hessian``: RobustDARTS (Zela et al. 2020): each epoch's ``collapse`` record gains ``hessian_eigenvalue``,
       the dominant eigenvalue of the validation loss's Hessian in the architecture parameters, on the epoch's last
-      validation batch, by ``hessian_iterations`` steps of power iteration.
+      validation batch (with the auxiliary skip, if any, as the search sees it), by ``hessian_iterations`` steps of
+      power iteration.
     - ``aux_skip``: DARTS- (Chu et al. 2021): an auxiliary skip connection on every edge, weighted by a coefficient
       falling linearly from 1 in the first epoch to 0 in the last (recorded as ``aux_skip``).
-    - ``beta_decay``: beta-DARTS (Ye et al. 2022): the architecture loss gains ``lambda`` times the mean over edges
-      of ``logsumexp(alpha)`` per cell type, with ``lambda`` rising linearly from 0 by ``beta_decay / epochs`` per
-      epoch (recorded as ``beta_weight``); 0 turns it off.
+    - ``beta_decay``: beta-DARTS (Ye et al. 2022): the architecture loss gains ``lambda`` times the mean over all
+      edges of ``logsumexp(alpha)``, with ``lambda`` rising linearly from 0 by ``beta_decay / epochs`` per epoch
+      (recorded as ``beta_weight``; the published 50-epoch search rises by 0.5: ``beta_decay=25``); 0 turns it off.
     - ``early_stop``: DARTS+ (Liang et al. 2019): stop once the derived normal cell (``cell`` in NB201) holds two
       skip connections or more, or once the ranking of every edge's candidates has not changed for ``patience``
       epochs; the last epoch's record says why under ``stopped`` (``skips`` or ``stable``).

@@ -48,16 +48,16 @@ def aux_skip_coefficient(epoch: int, epochs: int) -> float:
 
 
 def beta_regularization(supernet: Supernet) -> torch.Tensor:
-    """beta-DARTS's regulariser (Ye et al. 2022): for each cell type, the mean over edges of
-    ``log(sum_k exp(alpha_k))``, summed over cell types. Its gradient is each edge's softmax over the edge count,
-    which pulls the larger alphas down and so keeps their softmax from saturating."""
-    return sum((torch.logsumexp(alpha, dim=-1).mean() for alpha in supernet.alphas.values()),
-               torch.zeros((), dtype=next(iter(supernet.alphas.values())).dtype))
+    """beta-DARTS's regulariser (Ye et al. 2022): the mean, over the edges of every cell type, of
+    ``log(sum_k exp(alpha_k))``. Its gradient is each edge's softmax over the edge count, which pulls the larger
+    alphas down and so keeps their softmax from saturating."""
+    return torch.cat([torch.logsumexp(alpha, dim=-1) for alpha in supernet.alphas.values()]).mean()
 
 
 def beta_weight(epoch: int, epochs: int, final: float) -> float:
     """beta-DARTS's regularisation weight in ``epoch`` (from 1) of ``epochs``: rising linearly from 0 in the first
-    epoch by ``final / epochs`` per epoch, as in the published code (``lambda * epoch / epochs``)."""
+    epoch by ``final / epochs`` per epoch, as in the published code (0.5 per epoch over its 50 epochs: ``final``
+    25)."""
     return final * (epoch - 1) / epochs
 
 
