@@ -45,7 +45,9 @@ class DARTSSearch(Configurable):
       validation batch (with the auxiliary skip, if any, as the search sees it), by ``hessian_iterations`` steps of
       power iteration.
     - ``aux_skip``: DARTS- (Chu et al. 2021): an auxiliary skip connection on every edge, weighted by a coefficient
-      falling linearly from 1 in the first epoch to 0 in the last (recorded as ``aux_skip``).
+      falling linearly from 1 in the first epoch to 0 in the last (recorded as ``aux_skip``). It is the edge's own
+      ``skip_connect`` candidate: an identity, as published, except on the stride-2 edges of a DARTS reduction cell,
+      where it shares the candidate's factorized reduction (the published code gives it one of its own).
     - ``beta_decay``: beta-DARTS (Ye et al. 2022): the architecture loss gains ``lambda`` times the mean over all
       edges of ``logsumexp(alpha)``, with ``lambda`` rising linearly from 0 by ``beta_decay / epochs`` per epoch
       (recorded as ``beta_weight``; the published 50-epoch search rises by 0.5: ``beta_decay=25``); 0 turns it off.
