@@ -117,7 +117,15 @@ if TYPE_CHECKING:
         measure_latency,
     )
     from hypernas.estimate.train import DATASETS, TrainConfig, Trainer, TrainingObjective, load_dataset
-    from hypernas.oneshot import DARTSSearch, OneShotObjective, SearchResult, Supernet, darts_supernet, nb201_supernet
+    from hypernas.oneshot import (
+        DARTSSearch,
+        ENASSearch,
+        OneShotObjective,
+        SearchResult,
+        Supernet,
+        darts_supernet,
+        nb201_supernet,
+    )
     from hypernas.study.executors.ray import RayExecutor
     from hypernas.study.storage.sql import SQLStorage
 
@@ -127,7 +135,8 @@ __version__: str
 _MODELS = ("MODELS", "DARTSNetwork", "EdgeFactory", "HierarchicalNetwork", "MobileNetNetwork", "NB201Network",
            "ShuffleNetNetwork", "build_model", "cell_edge", "count_flops", "count_params", "measure_latency")
 _TRAIN = ("DATASETS", "TrainConfig", "Trainer", "TrainingObjective", "load_dataset")
-_ONESHOT = ("DARTSSearch", "OneShotObjective", "SearchResult", "Supernet", "darts_supernet", "nb201_supernet")
+_ONESHOT = ("DARTSSearch", "ENASSearch", "OneShotObjective", "SearchResult", "Supernet", "darts_supernet",
+            "nb201_supernet")
 _LAZY_NAMES = {**dict.fromkeys(_MODELS, "hypernas.estimate.models"), **dict.fromkeys(_TRAIN, "hypernas.estimate.train"),
                **dict.fromkeys(_ONESHOT, "hypernas.oneshot"),
                "SQLStorage": "hypernas.study.storage.sql", "RayExecutor": "hypernas.study.executors.ray"}
@@ -147,7 +156,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CMAES", "DATASETS", "EXECUTORS", "MODELS", "NEAT", "NSGA2", "PARAM_TYPES", "PRUNERS", "STRATEGIES", "TPE",
     "ASHAPruner", "AgingEvolution", "Categorical", "ChainSpace", "ConfigError", "Configurable", "Crossable",
-    "DARTSCell", "DARTSNetwork", "DARTSSearch", "Direction", "DuplicateStudyError", "EdgeFactory", "Executor", "Fixed", "Float",
+    "DARTSCell", "DARTSNetwork", "DARTSSearch", "Direction", "DuplicateStudyError", "ENASSearch", "EdgeFactory", "Executor", "Fixed", "Float",
     "FrozenTrial", "GaussianProcess", "GridSearch", "Growable", "HasDistance", "HasFeatures", "HierarchicalNetwork",
     "HierarchicalSpace", "HyperbandPruner", "HyperbandScheduler", "HypernasError", "InMemoryStorage", "Int",
     "InternalError", "Job", "LocalSearch", "MedianPruner", "MobileNetNetwork", "MobileNetSpace", "NB201Benchmark",
