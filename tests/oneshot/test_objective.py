@@ -106,3 +106,15 @@ def test_a_requeued_trial_resumes_the_search_of_the_trial_it_replaces(tmp_path):
     assert requeued.reported == straight.reported
     assert requeued.user_attrs == straight.user_attrs
     assert not list((tmp_path / "b" / "killed").glob("*-search.pt"))  # the finished trial's checkpoint is gone
+
+
+def test_an_enas_search_runs_as_a_trial_too():
+    objective = OneShotObjective.from_config({"type": "enas", "epochs": 2, "batch_size": 6, "controller_steps": 1,
+                                              "controller_samples": 2, "derive_samples": 2, "probability_samples": 2,
+                                              "dataset": _splits(), "channels": 4, "cells": 1})
+    trial = _Trial(0)
+    value = objective(trial)
+    assert len(trial.epochs) == 2 and sorted(trial.reported) == [1, 2]  # the controller's accuracy each epoch
+    assert value == trial.user_attrs["supernet_val_accuracy"]
+    with pytest.raises(ObjectiveError, match="search 'enas' keeps no checkpoint; drop checkpoint_dir"):
+        OneShotObjective("enas", checkpoint_dir="ck")

@@ -6,7 +6,7 @@ a run config as ``oneshot: {type: darts, order: 2, epochs: 50, dataset: digits, 
 Each trial loads the dataset's splits as the training objective does, cuts the training split in two seeded,
 class-stratified halves (the search trains the supernet's weights on one and its architecture on the other),
 records the architecture weights of every epoch (:meth:`Trial.record_arch_weights`, drawn by the report) and the
-validation loss as the intermediate value, then trains the derived network from scratch with the
+search's validation loss (DARTS) or accuracy (ENAS) as the intermediate value, then trains the derived network from scratch with the
 :class:`~hypernas.estimate.train.Trainer` and returns its validation accuracy (the supernet's own, without
 ``final_epochs``). A trial's parameters override the search's options (``seed``, ``arch_lr``, ``beta_decay`` ...).
 """
@@ -50,7 +50,8 @@ class OneShotObjective:
     ``final_options``: its training options (:class:`TrainConfig` fields; its seed is the search's). The dataset
     options are the training objective's. ``checkpoint_dir`` keeps each trial's search
     (``DIR/<study>/trial-<n>-search.pt``) and final training (``trial-<n>.pt``) checkpoints, so an interrupted or
-    re-queued trial continues where it stopped. ``progress`` prints a line per search epoch on stderr.
+    re-queued trial continues where it stopped (a search whose ``search`` takes ``checkpoint=``, such as DARTS).
+    ``progress`` prints a line per search epoch on stderr.
     """
 
     directions = ("maximize",)
@@ -94,6 +95,9 @@ class OneShotObjective:
             TrainConfig.from_options(options)
         except ConfigError as exc:
             raise ObjectiveError(str(exc) if str(exc).startswith(OWNER) else f"{OWNER}: {exc}") from None
+        if checkpoint_dir is not None and "checkpoint" not in signature_options(self.search.search):
+            raise ObjectiveError(f"{OWNER}: search {self.search.name!r} keeps no checkpoint; drop checkpoint_dir or "
+                                 "use one that does (darts)")
         self.keep_checkpoints = keep_checkpoints
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.progress = progress
@@ -140,15 +144,17 @@ class OneShotObjective:
 
         def on_epoch(record: dict[str, Any]) -> None:
             trial.record_arch_weights(supernet.op_names, labels, {k: record[k] for k in keys})
-            trial.report(record["epoch"], record["val_loss"])
+            measure = "val_loss" if "val_loss" in record else "val_acc"
+            trial.report(record["epoch"], record[measure])
             if self.progress:
                 skips = ", ".join(f"{k} {v}" for k, v in record["collapse"]["skips"].items())
                 print(f"{OWNER} trial {trial.number}: search epoch {record['epoch']}/{search.epochs}: train loss "
-                      f"{record['train_loss']:.4f}, val loss {record['val_loss']:.4f}, skips {skips}", file=sys.stderr)
+                      f"{record['train_loss']:.4f}, {measure.replace('_', ' ')} {record[measure]:.4f}, skips {skips}",
+                      file=sys.stderr)
 
         paths = self._search_checkpoints(trial)
-        result = search.search(supernet, search_train, search_val, callback=on_epoch,
-                               checkpoint=paths[0] if paths is not None else None)
+        resume = {"checkpoint": paths[0]} if paths is not None else {}
+        result = search.search(supernet, search_train, search_val, callback=on_epoch, **resume)
         accuracy = Trainer(supernet, TrainConfig(device=str(device))).evaluate(splits.val)["accuracy"]
         attrs = {"genotype": result.genotype, "collapse": [r["collapse"] for r in result.history],
                  "search_epochs": len(result.history), "supernet_val_accuracy": accuracy}
