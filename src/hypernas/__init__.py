@@ -117,7 +117,15 @@ if TYPE_CHECKING:
         measure_latency,
     )
     from hypernas.estimate.train import DATASETS, TrainConfig, Trainer, TrainingObjective, load_dataset
-    from hypernas.oneshot import DARTSSearch, ENASSearch, SearchResult, Supernet, darts_supernet, nb201_supernet
+    from hypernas.oneshot import (
+        DARTSSearch,
+        ENASSearch,
+        OneShotObjective,
+        SearchResult,
+        Supernet,
+        darts_supernet,
+        nb201_supernet,
+    )
     from hypernas.study.executors.ray import RayExecutor
     from hypernas.study.storage.sql import SQLStorage
 
@@ -127,7 +135,8 @@ __version__: str
 _MODELS = ("MODELS", "DARTSNetwork", "EdgeFactory", "HierarchicalNetwork", "MobileNetNetwork", "NB201Network",
            "ShuffleNetNetwork", "build_model", "cell_edge", "count_flops", "count_params", "measure_latency")
 _TRAIN = ("DATASETS", "TrainConfig", "Trainer", "TrainingObjective", "load_dataset")
-_ONESHOT = ("DARTSSearch", "ENASSearch", "SearchResult", "Supernet", "darts_supernet", "nb201_supernet")
+_ONESHOT = ("DARTSSearch", "ENASSearch", "OneShotObjective", "SearchResult", "Supernet", "darts_supernet",
+            "nb201_supernet")
 _LAZY_NAMES = {**dict.fromkeys(_MODELS, "hypernas.estimate.models"), **dict.fromkeys(_TRAIN, "hypernas.estimate.train"),
                **dict.fromkeys(_ONESHOT, "hypernas.oneshot"),
                "SQLStorage": "hypernas.study.storage.sql", "RayExecutor": "hypernas.study.executors.ray"}
@@ -151,7 +160,7 @@ __all__ = [
     "FrozenTrial", "GaussianProcess", "GridSearch", "Growable", "HasDistance", "HasFeatures", "HierarchicalNetwork",
     "HierarchicalSpace", "HyperbandPruner", "HyperbandScheduler", "HypernasError", "InMemoryStorage", "Int",
     "InternalError", "Job", "LocalSearch", "MedianPruner", "MobileNetNetwork", "MobileNetSpace", "NB201Benchmark",
-    "NB201Cell", "NB201Network", "NoCompleteTrialError", "NoPruner", "ObjectiveError", "Param", "PatiencePruner",
+    "NB201Cell", "NB201Network", "NoCompleteTrialError", "NoPruner", "ObjectiveError", "OneShotObjective", "Param", "PatiencePruner",
     "PercentilePruner", "PlotError", "PredictorGuidedEvolution", "Pruner", "QLearning", "RandomSearch", "RayExecutor",
     "Registry", "Reinforce",
     "SQLStorage", "SearchExhausted", "SearchResult", "ShuffleNetNetwork", "ShuffleNetSpace", "Space", "SpaceError", "Storage",
