@@ -114,6 +114,7 @@ if TYPE_CHECKING:
         count_params,
         measure_latency,
     )
+    from hypernas.estimate.proxies import PROXIES, ZeroCostObjective, proxy_score
     from hypernas.estimate.train import DATASETS, TrainConfig, Trainer, TrainingObjective, load_dataset
     from hypernas.study.executors.ray import RayExecutor
     from hypernas.study.storage.sql import SQLStorage
@@ -124,7 +125,9 @@ __version__: str
 _MODELS = ("MODELS", "DARTSNetwork", "EdgeFactory", "HierarchicalNetwork", "MobileNetNetwork", "NB201Network",
            "build_model", "cell_edge", "count_flops", "count_params", "measure_latency")
 _TRAIN = ("DATASETS", "TrainConfig", "Trainer", "TrainingObjective", "load_dataset")
+_PROXIES = ("PROXIES", "ZeroCostObjective", "proxy_score")
 _LAZY_NAMES = {**dict.fromkeys(_MODELS, "hypernas.estimate.models"), **dict.fromkeys(_TRAIN, "hypernas.estimate.train"),
+               **dict.fromkeys(_PROXIES, "hypernas.estimate.proxies"),
                "SQLStorage": "hypernas.study.storage.sql", "RayExecutor": "hypernas.study.executors.ray"}
 
 
@@ -140,7 +143,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "CMAES", "DATASETS", "EXECUTORS", "MODELS", "NEAT", "NSGA2", "PARAM_TYPES", "PRUNERS", "STRATEGIES", "TPE",
+    "CMAES", "DATASETS", "EXECUTORS", "MODELS", "NEAT", "NSGA2", "PARAM_TYPES", "PROXIES", "PRUNERS", "STRATEGIES", "TPE",
     "ASHAPruner", "AgingEvolution", "Categorical", "ChainSpace", "ConfigError", "Configurable", "Crossable",
     "DARTSCell", "DARTSNetwork", "Direction", "DuplicateStudyError", "EdgeFactory", "Executor", "Fixed", "Float",
     "FrozenTrial", "GaussianProcess", "GridSearch", "Growable", "HasDistance", "HasFeatures", "HierarchicalNetwork",
@@ -152,7 +155,7 @@ __all__ = [
     "SQLStorage", "SearchExhausted", "Space", "SpaceError", "Storage", "StorageError", "Strategy", "StrategyError",
     "Study", "StudyHandle", "StudyNotFoundError", "StudyView", "SuccessiveHalvingPruner", "ThresholdPruner",
     "TokenOneHot", "Tokenizable", "TrainConfig", "Trainer", "TrainingObjective", "Trial", "TrialPruned", "TrialState",
-    "TrialStateError", "WorkerCrashedError", "build_model", "cell_edge", "count_flops", "count_params",
+    "TrialStateError", "WorkerCrashedError", "ZeroCostObjective", "build_model", "cell_edge", "count_flops", "count_params",
     "create_study", "delete_study", "load_dataset", "load_study", "make_pruner", "make_strategy", "measure_latency",
-    "register_param_type", "register_strategy", "study_names"
+    "proxy_score", "register_param_type", "register_strategy", "study_names"
 ]

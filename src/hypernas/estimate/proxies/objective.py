@@ -20,7 +20,7 @@ import torch
 from hypernas.errors import ConfigError, ObjectiveError
 from hypernas.estimate.models import MODELS, build_model
 from hypernas.estimate.proxies.init import init_params
-from hypernas.estimate.proxies.registry import PROXIES, get_proxy, score
+from hypernas.estimate.proxies.registry import PROXIES, get_proxy, proxy_score
 from hypernas.estimate.train.datasets import DATASETS, load_dataset
 from hypernas.estimate.train.trainer import as_float, seeded
 from hypernas.space import Space
@@ -30,7 +30,7 @@ _OWNER = "objective 'zero_cost'"
 
 
 class ZeroCostObjective:
-    """Build each trial's network with weights drawn from ``seed`` and return its proxy score(s).
+    """Build each trial's network with weights drawn from ``seed`` and return its proxy proxy_score(s).
 
     ``proxy``: a name of :data:`PROXIES` or a list of them (a dict of scores is returned). The batch is
     ``batch_size`` samples of ``dataset``'s training set drawn with ``seed``; with ``dataset=None`` only
@@ -151,7 +151,7 @@ class ZeroCostObjective:
         net = self.network(dict(trial.params), tuple(inputs.shape[1:]), num_classes)
         out: dict[str, float] = {}
         for name in self.proxies:
-            value = score(name, net, inputs, labels)
+            value = proxy_score(name, net, inputs, labels)
             if not math.isfinite(value):
                 raise FloatingPointError(f"proxy {name!r} is {value} for this network (degenerate: e.g. no path "
                                          "from input to output)")

@@ -1,4 +1,4 @@
-"""The zero-cost proxies by name, and :func:`score`, which runs one on a network.
+"""The zero-cost proxies by name, and :func:`proxy_score`, which runs one on a network.
 
 Each entry is a :class:`~hypernas.estimate.proxies.base.Proxy`, imported only when first used; add
 one with ``PROXIES.register(name)(Proxy(fn, needs, summary))``.
@@ -33,7 +33,7 @@ def get_proxy(name: str) -> Proxy:
     return proxy
 
 
-def score(name: str, model: nn.Module, inputs: torch.Tensor | Sequence[int], targets: torch.Tensor | None = None, *,
+def proxy_score(name: str, model: nn.Module, inputs: torch.Tensor | Sequence[int], targets: torch.Tensor | None = None, *,
           loss: Loss | None = None) -> float:
     """Score ``model`` with the proxy ``name`` (higher predicts a better network once trained).
 
