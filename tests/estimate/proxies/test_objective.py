@@ -82,3 +82,14 @@ def test_a_parameter_the_network_does_not_read_is_refused():
     with pytest.raises(ObjectiveError, match=r"^trial parameter 'lr' is not an option of model 'nb201'"):
         objective(_Trial({"cell": CONV, "lr": 0.5}))
     assert ZeroCostObjective("params", model_options=TINY, aliases={"arch": "cell"})(_Trial({"arch": CONV})) > 0
+
+
+def test_a_study_searches_nb201_cells_with_a_proxy():
+    import hypernas as hn
+
+    objective = make_objective({"type": "zero_cost", "proxy": "synflow", "dataset": None, "input_shape": [3, 8, 8],
+                                "model_options": TINY})
+    study = hn.create_study(direction="maximize", strategy="random", seed=0)
+    study.optimize(objective, hn.Space({"cell": hn.NB201Cell()}), n_trials=4)
+    finished = [t for t in study.trials if t.state is hn.TrialState.COMPLETE]
+    assert len(finished) == 4 and study.best_trial.value > 0.0
