@@ -93,3 +93,23 @@ def test_a_study_searches_nb201_cells_with_a_proxy():
     study.optimize(objective, hn.Space({"cell": hn.NB201Cell()}), n_trials=4)
     finished = [t for t in study.trials if t.state is hn.TrialState.COMPLETE]
     assert len(finished) == 4 and study.best_trial.value > 0.0
+
+
+def test_the_example_config_runs_from_the_command_line(tmp_path, monkeypatch, capsys):
+    import pathlib
+
+    import yaml
+
+    from hypernas.cli import main
+
+    config = yaml.safe_load((pathlib.Path(__file__).parents[3] / "examples" / "zero_cost_nb201.yaml").read_text())
+    assert config["objective"]["type"] == "zero_cost"
+    config.update(n_trials=3)
+    config["objective"].update(model_options=TINY, batch_size=8)
+    (tmp_path / "zc.yaml").write_text(yaml.safe_dump(config))
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "zc.yaml", "--storage", "zc.db", "--quiet"]) == 0
+    import hypernas
+
+    study = hypernas.load_study("zero-cost-nb201", "zc.db")
+    assert study.directions[0].name.lower() == "maximize" and len(study.trials) == 3
