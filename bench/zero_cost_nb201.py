@@ -14,8 +14,9 @@ training-based signal a proxy must approach).
 Data: synflow, params and flops need no images. The others score one batch of ``--batch-size``
 images: CIFAR-10 training images from ``--cifar PATH`` (a folder with the official python archive,
 normalised as NAS-Bench-201 does), or else random Gaussian images with random labels (the output
-says so; their rho is not comparable to the published one). The same 10-class scores are compared
-with both datasets' accuracies (the published ones were computed per dataset, with its head and images).
+says so; their rho is not comparable to the published one). The data-free proxies are computed per
+dataset, with its 10- or 100-class head; the others once, with the 10-class head and CIFAR-10 images
+(or noise), and compared with both datasets' accuracies.
 A proxy that is -inf or NaN for a cell (a network with no path from input to output) ranks last.
 
 Published (Abdelfattah et al., "Zero-Cost Proxies for Lightweight NAS", ICLR 2021, all 15,625 cells):
@@ -40,6 +41,7 @@ from hypernas.estimate.proxies import PROXIES, get_proxy, init_params, proxy_sco
 from hypernas.estimate.train.datasets import load_dataset
 
 DATASETS = ("cifar10", "cifar100")
+CLASSES = {"cifar10": 10, "cifar100": 100}
 PUBLISHED = {"synflow": (0.737, 0.763), "params": (0.753, None), "valid_12": (0.772, None)}
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)  # the normalisation of NAS-Bench-201's CIFAR pipeline
 CIFAR_STD = (0.2470, 0.2435, 0.2616)
@@ -92,14 +94,19 @@ def main() -> None:
         table = table.iloc[np.sort(rng.choice(len(table), args.cells, replace=False))].reset_index(drop=True)
     x, y, data_text = images(args.cifar, args.batch_size, args.seed)
 
-    scores = {name: np.empty(len(table)) for name in names}
+    scores = {(name, d): np.empty(len(table)) for name in names for d in DATASETS}
     seconds = dict.fromkeys(names, 0.0)
     start = time.perf_counter()
     for i, arch in enumerate(table["arch"]):
-        net = init_params(build_nb201(arch, num_classes=10, channels=16, cells=5), args.seed)
+        nets = {d: init_params(build_nb201(arch, num_classes=CLASSES[d], channels=16, cells=5), args.seed)
+                for d in DATASETS}
         for name in names:
             t = time.perf_counter()
-            scores[name][i] = proxy_score(name, net, x, y)
+            if get_proxy(name).needs == "shape":  # the dataset's own head
+                for d in DATASETS:
+                    scores[name, d][i] = proxy_score(name, nets[d], x, y)
+            else:  # one batch of CIFAR-10 images (or noise) for both
+                scores[name, DATASETS[0]][i] = scores[name, DATASETS[1]][i] = proxy_score(name, nets["cifar10"], x, y)
             seconds[name] += time.perf_counter() - t
         done = i + 1
         if done % 25 == 0 or done == len(table):
@@ -115,22 +122,23 @@ def main() -> None:
               + ("  (NOT CIFAR: their rho is not comparable to the published one)" if args.cifar is None else ""))
     header = f"{'proxy':<11}" + "".join(f"{'rho ' + d + ' [95% CI]':>30}{'published':>10}" for d in DATASETS)
     print(header + f"{'s/cell':>9}")
-    signals = {name: scores[name] for name in names}
-    for column in ("valid_12", "test_12"):
-        signals[column] = np.empty(0)  # filled per dataset below
+    for column in ("valid_12", "test_12"):  # the 12-epoch accuracies of each dataset, as signals beside the proxies
+        for dataset in DATASETS:
+            scores[column, dataset] = table[f"{dataset}_{column}"].to_numpy(float)
     boot = np.random.default_rng(args.seed + 1)
-    for name in signals:
+    for name in [*names, "valid_12", "test_12"]:
         line = f"{name:<11}"
         for k, dataset in enumerate(DATASETS):
             target = table[f"{dataset}_test_200"].to_numpy(float)
-            values = table[f"{dataset}_{name}"].to_numpy(float) if name in ("valid_12", "test_12") else signals[name]
+            values = scores[name, dataset]
             values = np.where(np.isfinite(values), values, -np.inf)  # degenerate networks rank last
             rho, low, high = rho_with_interval(values, target, args.bootstrap, boot)
             published = PUBLISHED.get(name, (None, None))[k]
             line += f"{rho:>14.3f} [{low:.3f}, {high:.3f}]" + (f"{published:>10.3f}" if published else f"{'':>10}")
         line += f"{seconds[name] / n:>9.3f}" if name in seconds else f"{'':>9}"
         print(line)
-    degenerate = {nm: int((~np.isfinite(scores[nm])).sum()) for nm in names if (~np.isfinite(scores[nm])).any()}
+    bad = {nm: int((~np.isfinite(scores[nm, DATASETS[0]])).sum()) for nm in names}
+    degenerate = {nm: count for nm, count in bad.items() if count}
     if degenerate:
         print("cells scored -inf or NaN (ranked last): " + ", ".join(f"{k} {v}" for k, v in degenerate.items()))
 
