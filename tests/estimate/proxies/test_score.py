@@ -122,3 +122,17 @@ def test_bad_calls_get_one_line_errors():
         proxy_score("jacob_cov", tiny(), x[:1])
     with pytest.raises(ObjectiveError, match=r"^proxy 'naswot' needs a network with nn.ReLU modules; Linear has none$"):
         proxy_score("naswot", torch.nn.Linear(3, 2), torch.randn(4, 3))
+
+
+def test_a_proxy_of_ones_own_can_be_registered_and_used_by_the_objective():
+    from hypernas.estimate.proxies import Proxy, ZeroCostObjective
+
+    def depth(model, inputs, targets, loss):
+        return float(sum(1 for _ in model.modules()))
+
+    with PROXIES.temporarily("depth", Proxy(depth, "shape", "number of modules")):
+        objective = ZeroCostObjective(["depth", "params"], dataset=None, input_shape=[3, 8, 8],
+                                      model_options={"channels": 4, "cells": 1})
+        scores = objective(type("T", (), {"params": {"cell": CONV}})())
+        assert scores["depth"] > 10 and scores["params"] == count_params(build_nb201(CONV, 10, channels=4, cells=1))
+    assert "depth" not in PROXIES
