@@ -116,6 +116,7 @@ if TYPE_CHECKING:
         count_params,
         measure_latency,
     )
+    from hypernas.estimate.proxies import PROXIES, ZeroCostObjective, proxy_score
     from hypernas.estimate.train import DATASETS, TrainConfig, Trainer, TrainingObjective, load_dataset
     from hypernas.oneshot import (
         DARTSSearch,
@@ -137,8 +138,9 @@ _MODELS = ("MODELS", "DARTSNetwork", "EdgeFactory", "HierarchicalNetwork", "Mobi
 _TRAIN = ("DATASETS", "TrainConfig", "Trainer", "TrainingObjective", "load_dataset")
 _ONESHOT = ("DARTSSearch", "ENASSearch", "OneShotObjective", "SearchResult", "Supernet", "darts_supernet",
             "nb201_supernet")
+_PROXIES = ("PROXIES", "ZeroCostObjective", "proxy_score")
 _LAZY_NAMES = {**dict.fromkeys(_MODELS, "hypernas.estimate.models"), **dict.fromkeys(_TRAIN, "hypernas.estimate.train"),
-               **dict.fromkeys(_ONESHOT, "hypernas.oneshot"),
+               **dict.fromkeys(_ONESHOT, "hypernas.oneshot"), **dict.fromkeys(_PROXIES, "hypernas.estimate.proxies"),
                "SQLStorage": "hypernas.study.storage.sql", "RayExecutor": "hypernas.study.executors.ray"}
 
 
@@ -154,7 +156,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "CMAES", "DATASETS", "EXECUTORS", "MODELS", "NEAT", "NSGA2", "PARAM_TYPES", "PRUNERS", "STRATEGIES", "TPE",
+    "CMAES", "DATASETS", "EXECUTORS", "MODELS", "NEAT", "NSGA2", "PARAM_TYPES", "PROXIES", "PRUNERS", "STRATEGIES", "TPE",
     "ASHAPruner", "AgingEvolution", "Categorical", "ChainSpace", "ConfigError", "Configurable", "Crossable",
     "DARTSCell", "DARTSNetwork", "DARTSSearch", "Direction", "DuplicateStudyError", "ENASSearch", "EdgeFactory", "Executor", "Fixed", "Float",
     "FrozenTrial", "GaussianProcess", "GridSearch", "Growable", "HasDistance", "HasFeatures", "HierarchicalNetwork",
@@ -167,7 +169,7 @@ __all__ = [
     "StorageError", "Strategy", "StrategyError",
     "Study", "StudyHandle", "StudyNotFoundError", "StudyView", "SuccessiveHalvingPruner", "Supernet", "ThresholdPruner",
     "TokenOneHot", "Tokenizable", "TrainConfig", "Trainer", "TrainingObjective", "Trial", "TrialPruned", "TrialState",
-    "TrialStateError", "WorkerCrashedError", "build_model", "cell_edge", "count_flops", "count_params",
+    "TrialStateError", "WorkerCrashedError", "ZeroCostObjective", "build_model", "cell_edge", "count_flops", "count_params",
     "create_study", "darts_supernet", "delete_study", "load_dataset", "load_study", "make_pruner", "make_strategy", "measure_latency",
-    "nb201_supernet", "register_param_type", "register_strategy", "study_names"
+    "nb201_supernet", "proxy_score", "register_param_type", "register_strategy", "study_names"
 ]
