@@ -97,9 +97,11 @@ class Supernet(nn.Module):
             out[key] = torch.cat(parts)
         return out
 
-    def forward(self, x: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
-        """The network's output mixing with ``weights`` (default: :meth:`op_weights`)."""
-        with self.mixing.use(self.op_weights() if weights is None else weights, self.edge_weights()):
+    def forward(self, x: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None, *,
+                hard: bool = False) -> torch.Tensor:
+        """The network's output mixing with ``weights`` (default: :meth:`op_weights`); ``hard``: ``weights`` are
+        straight-through one-hot weights (GDAS), see :mod:`~hypernas.oneshot.mixed`."""
+        with self.mixing.use(self.op_weights() if weights is None else weights, self.edge_weights(), hard=hard):
             return self.network(x)
 
     # --- reading the architecture -------------------------------------------------------------
