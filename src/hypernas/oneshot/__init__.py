@@ -1,9 +1,22 @@
-"""One-shot NAS: supernets whose edges mix candidate operations, and the searches that train them (DARTS, GDAS)."""
+"""One-shot NAS: supernets whose edges mix candidate operations, and the searches that train them (DARTS, GDAS);
+single-path supernets trained by SPOS, whose subnets any strategy searches through a SupernetObjective."""
 
 from hypernas.oneshot.darts import DARTSSearch
 from hypernas.oneshot.gdas import GDASSearch
 from hypernas.oneshot.mixed import MixedEdges, MixedOp, Mixing
 from hypernas.oneshot.result import SearchResult
+from hypernas.oneshot.single_path import (
+    ChoiceEdges,
+    ChoiceOp,
+    SinglePathSupernet,
+    mobilenet_single_path,
+    nb201_single_path,
+    shufflenet_single_path,
+)
+from hypernas.oneshot.spos import SPOSSearch
+from hypernas.oneshot.subnet import SupernetObjective
 from hypernas.oneshot.supernet import Supernet, darts_supernet, nb201_supernet
 
-__all__ = ["DARTSSearch", "GDASSearch", "MixedEdges", "MixedOp", "Mixing", "SearchResult", "Supernet", "darts_supernet", "nb201_supernet"]
+__all__ = ["ChoiceEdges", "ChoiceOp", "DARTSSearch", "GDASSearch", "MixedEdges", "MixedOp", "Mixing", "SPOSSearch",
+           "SearchResult", "SinglePathSupernet", "Supernet", "SupernetObjective", "darts_supernet",
+           "mobilenet_single_path", "nb201_single_path", "nb201_supernet", "shufflenet_single_path"]
