@@ -190,6 +190,8 @@ def test_the_trial_parameter_holding_the_genotype():
         named(SimpleNamespace(params={"cell": cell}))
     with pytest.raises(ConfigError, match="SinglePathSupernet"):
         SupernetObjective(nn.Linear(2, 2), _data(4, 0), _data(4, 1))  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="train gave no batch"):
+        SupernetObjective(net, [], _data(4, 1)).evaluate(cell)
 
 
 @pytest.mark.parametrize("kind", ["nb201", "shufflenet"])

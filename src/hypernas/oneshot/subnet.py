@@ -123,7 +123,8 @@ class SupernetObjective:
         device = next(net.parameters()).device
         with self._lock, kept_batch_norm_statistics(net), net.choose(genotype):
             calibration = batches(self.train, self.batch_size, torch.Generator().manual_seed(self.seed), device)
-            recalibrate_bn(net, net.network, (x for x, _ in islice(calibration, self.calibration_batches)))
+            if not recalibrate_bn(net, net.network, (x for x, _ in islice(calibration, self.calibration_batches))):
+                raise ConfigError(f"{OWNER}: train gave no batch to re-estimate the batch-norm statistics on")
             training = net.training
             net.eval()
             correct = total = 0
