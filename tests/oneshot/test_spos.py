@@ -205,3 +205,12 @@ def test_an_evolution_study_searches_the_trained_supernet(kind):
     assert len(trials) == 6 and all(t.state == hn.TrialState.COMPLETE for t in trials)
     best = study.best_trial
     assert best.value == objective.evaluate(best.params["arch"])
+
+
+def test_the_training_settings_are_a_config_and_bad_ones_are_refused():
+    config = SPOSSearch(epochs=3, lr=0.5, weight_decay=4e-5).to_config()
+    assert config["type"] == "spos" and config["lr"] == 0.5 and config["weight_decay"] == 4e-5
+    with pytest.raises(ConfigError, match="lr"):
+        SPOSSearch(lr=0)
+    with pytest.raises(ConfigError, match="SinglePathSupernet"):
+        SPOSSearch().train(hn.nb201_supernet(channels=4, cells=1), _data(4, 0))  # type: ignore[arg-type]
