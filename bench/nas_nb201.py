@@ -11,9 +11,8 @@ import argparse
 import json
 from pathlib import Path
 
-from hypernas.cli.bench.command import format_table, parse_strategy
+from hypernas.cli.bench.command import format_table, parse_strategy, write_comparison
 from hypernas.cli.bench.harness import run_nas_benchmark
-from hypernas.cli.bench.plot import plot_curves
 from hypernas.estimate.tabular import NB201Benchmark
 
 
@@ -39,7 +38,7 @@ def main() -> None:
               f"(optimum {optimum:.2f})")
         print(format_table(results, optimum))
         (out / f"nas_nb201_{dataset}.json").write_text(json.dumps(results, indent=1))
-        plot_curves(results, out / f"nas_nb201_{dataset}.png")
+        write_comparison(results, out / f"nas_nb201_{dataset}.png")
 
 
 if __name__ == "__main__":

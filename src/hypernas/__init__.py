@@ -116,10 +116,13 @@ if TYPE_CHECKING:
         count_params,
         measure_latency,
     )
+    from hypernas.estimate.proxies import PROXIES, ZeroCostObjective, proxy_score
     from hypernas.estimate.train import DATASETS, TrainConfig, Trainer, TrainingObjective, load_dataset
     from hypernas.oneshot import (
         DARTSSearch,
+        ENASSearch,
         GDASSearch,
+        OneShotObjective,
         SearchResult,
         SinglePathSupernet,
         SPOSSearch,
@@ -140,11 +143,14 @@ __version__: str
 _MODELS = ("MODELS", "DARTSNetwork", "EdgeFactory", "HierarchicalNetwork", "MobileNetNetwork", "NB201Network",
            "ShuffleNetNetwork", "build_model", "cell_edge", "count_flops", "count_params", "measure_latency")
 _TRAIN = ("DATASETS", "TrainConfig", "Trainer", "TrainingObjective", "load_dataset")
-_ONESHOT = ("DARTSSearch", "SearchResult", "Supernet", "darts_supernet", "nb201_supernet")
+_ONESHOT = ("DARTSSearch", "ENASSearch", "OneShotObjective", "SearchResult", "Supernet", "darts_supernet",
+            "nb201_supernet")
 _ONESHOT_SINGLE_PATH = ("GDASSearch", "SPOSSearch", "SinglePathSupernet", "SupernetObjective", "mobilenet_single_path",
                         "nb201_single_path", "shufflenet_single_path")
+_PROXIES = ("PROXIES", "ZeroCostObjective", "proxy_score")
 _LAZY_NAMES = {**dict.fromkeys(_MODELS, "hypernas.estimate.models"), **dict.fromkeys(_TRAIN, "hypernas.estimate.train"),
                **dict.fromkeys(_ONESHOT, "hypernas.oneshot"), **dict.fromkeys(_ONESHOT_SINGLE_PATH, "hypernas.oneshot"),
+               **dict.fromkeys(_PROXIES, "hypernas.estimate.proxies"),
                "SQLStorage": "hypernas.study.storage.sql", "RayExecutor": "hypernas.study.executors.ray"}
 
 
@@ -160,20 +166,21 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "CMAES", "DATASETS", "EXECUTORS", "MODELS", "NEAT", "NSGA2", "PARAM_TYPES", "PRUNERS", "STRATEGIES", "TPE",
+    "CMAES", "DATASETS", "EXECUTORS", "MODELS", "NEAT", "NSGA2", "PARAM_TYPES", "PROXIES", "PRUNERS", "STRATEGIES", "TPE",
     "ASHAPruner", "AgingEvolution", "Categorical", "ChainSpace", "ConfigError", "Configurable", "Crossable",
-    "DARTSCell", "DARTSNetwork", "DARTSSearch", "Direction", "DuplicateStudyError", "EdgeFactory", "Executor", "Fixed", "Float",
+    "DARTSCell", "DARTSNetwork", "DARTSSearch", "Direction", "DuplicateStudyError", "ENASSearch", "EdgeFactory", "Executor", "Fixed", "Float",
     "FrozenTrial", "GDASSearch", "GaussianProcess", "GridSearch", "Growable", "HasDistance", "HasFeatures", "HierarchicalNetwork",
     "HierarchicalSpace", "HyperbandPruner", "HyperbandScheduler", "HypernasError", "InMemoryStorage", "Int",
     "InternalError", "Job", "LocalSearch", "MedianPruner", "MobileNetNetwork", "MobileNetSpace", "NB201Benchmark",
-    "NB201Cell", "NB201Network", "NoCompleteTrialError", "NoPruner", "ObjectiveError", "Param", "PatiencePruner",
+    "NB201Cell", "NB201Network", "NoCompleteTrialError", "NoPruner", "ObjectiveError", "OneShotObjective", "Param", "PatiencePruner",
     "PercentilePruner", "PlotError", "PredictorGuidedEvolution", "Pruner", "QLearning", "RandomSearch", "RayExecutor",
     "Registry", "Reinforce",
     "SPOSSearch", "SQLStorage", "SearchExhausted", "SearchResult", "ShuffleNetNetwork", "ShuffleNetSpace", "SinglePathSupernet", "Space", "SpaceError", "Storage",
     "StorageError", "Strategy", "StrategyError",
     "Study", "StudyHandle", "StudyNotFoundError", "StudyView", "SuccessiveHalvingPruner", "Supernet", "SupernetObjective", "ThresholdPruner",
     "TokenOneHot", "Tokenizable", "TrainConfig", "Trainer", "TrainingObjective", "Trial", "TrialPruned", "TrialState",
-    "TrialStateError", "WorkerCrashedError", "build_model", "cell_edge", "count_flops", "count_params",
+    "TrialStateError", "WorkerCrashedError", "ZeroCostObjective", "build_model", "cell_edge", "count_flops", "count_params",
     "create_study", "darts_supernet", "delete_study", "load_dataset", "load_study", "make_pruner", "make_strategy", "measure_latency",
-    "mobilenet_single_path", "nb201_single_path", "nb201_supernet", "register_param_type", "register_strategy", "shufflenet_single_path", "study_names"
+    "mobilenet_single_path", "nb201_single_path", "nb201_supernet", "proxy_score", "register_param_type", "register_strategy",
+    "shufflenet_single_path", "study_names"
 ]

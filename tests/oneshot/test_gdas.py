@@ -8,11 +8,14 @@ import json
 import pytest
 import torch
 
+import hypernas as hn
 from hypernas.errors import ConfigError
 from hypernas.estimate.models import NB201Network
-from hypernas.oneshot import GDASSearch, MixedEdges, MixedOp, Mixing, darts_supernet, nb201_supernet
+from hypernas.estimate.train import Dataset, Splits
+from hypernas.oneshot import GDASSearch, MixedEdges, MixedOp, Mixing, OneShotObjective, darts_supernet, nb201_supernet
 from hypernas.oneshot.gdas import gumbel_hard_weights
 from hypernas.oneshot.mixed import SourceGroup
+from hypernas.record import ARCH_WEIGHTS_ATTR
 from hypernas.space import DARTSCell, NB201Cell
 
 
@@ -129,3 +132,22 @@ def test_the_settings_are_a_config_and_bad_ones_are_refused():
         GDASSearch(tau_max=1.0, tau_min=2.0)
     with pytest.raises(ConfigError, match="Supernet"):
         GDASSearch().search(torch.nn.Linear(2, 2), _data(4, 0), _data(4, 1))  # type: ignore[arg-type]
+
+
+def test_gdas_runs_as_a_study_trial_and_from_a_config():
+    g = torch.Generator().manual_seed(0)
+
+    def part(n: int) -> Dataset:
+        x = torch.randint(0, 256, (n, 1, 8, 8), generator=g, dtype=torch.uint8)
+        return Dataset(x, torch.arange(n) % 3, ["a", "b", "c"], "random")
+
+    objective = OneShotObjective.from_config({"type": "gdas", "epochs": 2, "batch_size": 6, "tau_max": 5.0,
+                                              "dataset": Splits(part(24), part(12), part(12)), "channels": 4,
+                                              "cells": 1})
+    assert isinstance(objective.search, GDASSearch) and objective.search.tau_max == 5.0
+    study = hn.create_study(strategy="random", seed=0, directions=list(objective.directions))
+    study.optimize(objective, {"seed": hn.Fixed(1)}, n_trials=1, show_progress=False)
+    (trial,) = study.trials
+    assert trial.state is hn.TrialState.COMPLETE, trial.error
+    assert NB201Cell().validate(trial.user_attrs["genotype"]) == trial.user_attrs["genotype"]
+    assert len(trial.system_attrs[ARCH_WEIGHTS_ATTR]["epochs"]) == 2

@@ -79,7 +79,7 @@ def _executor(spec: str | Mapping[str, Any], name: str | None, address: str | No
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Create the study a config describes (with the command line's overrides) and run it."""
-    from hypernas.cli.run_config import directions_of, dump_config, load_config, load_objective, parse_config
+    from hypernas.cli.run_config import directions_of, dump_config, load_config, objective_of, parse_config, space_of
 
     config = load_config(args.config)
     overrides = {k: v for k, v in {"storage": args.storage, "name": args.name, "n_trials": args.n_trials,
@@ -92,13 +92,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     name = config.name or Path(args.config).stem
     storage = config.storage or default_storage()
     config_dir = str(Path(args.config).resolve().parent)
-    objective = load_objective(config.objective, config_dir)
+    objective = objective_of(config, config_dir, progress=not args.quiet)
     check_space = getattr(objective, "check_space", None)
     if callable(check_space):  # before the study is created: a fixed config then runs under the same name
-        check_space(Space.from_config(config.space))
+        check_space(Space.from_config(space_of(config)))
     try:
         study = create_study(name, storage, directions=directions_of(config, objective), strategy=config.strategy,
-                             pruner=config.pruner, seed=config.seed, space=config.space, metrics=config.metrics)
+                             pruner=config.pruner, seed=config.seed, space=space_of(config), metrics=config.metrics)
     except DuplicateStudyError:
         raise ConfigError(f"study {name!r} already exists in {storage}; continue it with "
                           f"'hypernas resume {name} --storage {storage}', or pass --name") from None
@@ -123,7 +123,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if args.executor is not None or args.address is not None:
         config = parse_config({**attrs[RUN_CONFIG_KEY], "executor": _executor(config.executor, args.executor, args.address)},
                               "the command line")
-    objective = _resume_objective(args, config, attrs.get(CONFIG_DIR_KEY))
+    objective = _resume_objective(args, config, attrs.get(CONFIG_DIR_KEY), progress=not args.quiet)
     requeue = args.requeue or config.requeue_lost
     study.fail_lost_trials(requeue=requeue)
     n_trials = args.n_trials
@@ -142,13 +142,15 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return _optimize(study, config, objective, storage, n_trials, timeout, args.quiet, requeue, trust)
 
 
-def _resume_objective(args: argparse.Namespace, config: RunConfig, stored_dir: Any) -> Any:
-    """The objective to resume with: a built-in one from the stored config; user code only from the user's
-    own ``--config``, or from the stored folder when the user trusts the study file."""
-    from hypernas.cli.run_config import load_config, load_objective
+def _resume_objective(args: argparse.Namespace, config: RunConfig, stored_dir: Any, progress: bool) -> Any:
+    """The objective to resume with: a built-in one (or one-shot search) from the stored config; user code only
+    from the user's own ``--config``, or from the stored folder when the user trusts the study file."""
+    from hypernas.cli.run_config import load_config, load_objective, objective_of
 
     if args.config:
-        return load_objective(load_config(args.config).objective, str(Path(args.config).resolve().parent))
+        return objective_of(load_config(args.config), str(Path(args.config).resolve().parent), progress)
+    if config.objective is None:
+        return objective_of(config, None, progress)
     if isinstance(config.objective, str) and not args.trust_stored_objective:
         raise ConfigError(f"study {args.study!r} runs the objective {config.objective!r} from {stored_dir!r}, as stored "
                           "in its database; resuming imports that code: pass --config FILE (your own config) or, "

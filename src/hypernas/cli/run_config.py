@@ -28,10 +28,13 @@ class RunConfig(BaseModel):
 
     name: str | None = Field(None, min_length=1, description="study name (default: the config file's stem)")
     storage: str | None = Field(None, description="SQLAlchemy URL or SQLite file path")
-    space: dict[str, Any] = Field(description="parameter name -> description")
+    space: dict[str, Any] | None = Field(None, description="parameter name -> description (with 'oneshot': the "
+                                                           "search options a trial sets; default: its seed)")
     strategy: str | dict[str, Any] = "random"
     pruner: str | dict[str, Any] | None = None
-    objective: str | dict[str, Any] = Field(description="'module:function' or {type: built-in, ...}")
+    objective: str | dict[str, Any] | None = Field(None, description="'module:function' or {type: built-in, ...}")
+    oneshot: dict[str, Any] | None = Field(None, description="a one-shot search run as the objective: "
+                                                             "{type: darts, order: 2, epochs: 50, dataset: digits, ...}")
     n_trials: int | None = Field(None, ge=1)
     timeout: float | None = Field(None, gt=0)
     trial_timeout: float | None = Field(None, gt=0, description="seconds after which a running trial is stopped")
@@ -79,9 +82,18 @@ def parse_config(data: Any, source: str = "config") -> RunConfig:
         raise ConfigError(_format_validation_error(source, exc)) from None
     if config.direction is not None and config.directions is not None:
         raise ConfigError(f"{source}: give either 'direction' or 'directions', not both")
-    # fail early on a bad space, strategy or pruner, with the config named
-    for build in (lambda: Space.from_config(config.space), lambda: make_strategy(config.strategy, config.seed),
-                  lambda: make_pruner(config.pruner), lambda: EXECUTORS.build(config.executor)):
+    if config.objective is None and config.oneshot is None:
+        raise ConfigError(f"{source}: missing required key 'objective' (or 'oneshot' for a one-shot search)")
+    if config.objective is not None and config.oneshot is not None:
+        raise ConfigError(f"{source}: give either 'objective' or 'oneshot', not both")
+    if config.objective is not None and config.space is None:
+        raise ConfigError(f"{source}: missing required key 'space' (the parameters the objective reads)")
+    if config.oneshot is not None and config.n_trials is None:
+        config = config.model_copy(update={"n_trials": 1})
+    # fail early on a bad space, strategy, pruner or one-shot search, with the config named
+    for build in (lambda: Space.from_config(space_of(config)), lambda: make_strategy(config.strategy, config.seed),
+                  lambda: make_pruner(config.pruner), lambda: EXECUTORS.build(config.executor),
+                  lambda: config.oneshot is None or oneshot_objective(config.oneshot)):
         try:
             build()
         except ConfigError as exc:
@@ -92,6 +104,31 @@ def parse_config(data: Any, source: str = "config") -> RunConfig:
 def load_config(path: str | Path) -> RunConfig:
     """Read and validate a YAML run config."""
     return parse_config(read_yaml_file(path, "config file"), str(path))
+
+
+def space_of(config: RunConfig) -> dict[str, Any]:
+    """The config's space; for a one-shot search without one, the search's seed as a fixed parameter."""
+    if config.space is not None:
+        return config.space
+    seed = (config.oneshot or {}).get("seed", 0)
+    return {"seed": {"type": "fixed", "value": seed}}
+
+
+def oneshot_objective(spec: Mapping[str, Any], progress: bool = False) -> Callable[..., Any]:
+    """The objective of a config's ``oneshot:`` (a :class:`~hypernas.oneshot.objective.OneShotObjective`)."""
+    from hypernas.oneshot.objective import OneShotObjective  # torch only for a one-shot config
+
+    return OneShotObjective.from_config(spec, progress=progress)
+
+
+def objective_of(config: RunConfig, search_path: str | Path | None = None, progress: bool = False) -> Callable[..., Any]:
+    """The config's objective: its one-shot search (printing a line per epoch with ``progress``), else its
+    ``objective`` (see :func:`load_objective`)."""
+    if config.oneshot is not None:
+        return oneshot_objective(config.oneshot, progress)
+    if config.objective is None:
+        raise ConfigError("a run config needs 'objective' or 'oneshot'")
+    return load_objective(config.objective, search_path)
 
 
 def load_objective(spec: str | Mapping[str, Any], search_path: str | Path | None = None) -> Callable[..., Any]:

@@ -16,6 +16,7 @@ from hypernas.registry import Registry
 OBJECTIVES: Registry[Callable[..., Any]] = Registry("objective", error=ObjectiveError)
 OBJECTIVES.register_path("train", "hypernas.estimate.train.objective:TrainingObjective")
 OBJECTIVES.register_path("nb201", "hypernas.estimate.tabular:NB201Benchmark")
+OBJECTIVES.register_path("zero_cost", "hypernas.estimate.proxies.objective:ZeroCostObjective")
 
 
 def make_objective(spec: str | Mapping[str, Any]) -> Callable[..., Any]:

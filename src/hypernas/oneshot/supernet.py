@@ -49,6 +49,8 @@ class Supernet(nn.Module):
         self.alphas = nn.ParameterDict({key: nn.Parameter(torch.zeros(len(e), n_ops)) for key, e in self.layouts.items()})
         self.betas = nn.ParameterDict(
             {key: nn.Parameter(torch.zeros(len(e))) for key, e in self.layouts.items()} if edge_normalization else {})
+        self.aux_skip = 0.0
+        """DARTS- (Chu et al. 2021): the weight of an auxiliary skip connection added to every edge (0: none)."""
         self.reset_arch(generator)
         _bind(edges, self.layouts, cell_keys)
 
@@ -99,9 +101,14 @@ class Supernet(nn.Module):
 
     def forward(self, x: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None, *,
                 hard: bool = False) -> torch.Tensor:
-        """The network's output mixing with ``weights`` (default: :meth:`op_weights`); ``hard``: ``weights`` are
-        straight-through one-hot weights (GDAS), see :mod:`~hypernas.oneshot.mixed`."""
-        with self.mixing.use(self.op_weights() if weights is None else weights, self.edge_weights(), hard=hard):
+        """The network's output mixing with ``weights`` (default: :meth:`op_weights`, plus :attr:`aux_skip` on
+        every edge's skip connection); ``hard``: ``weights`` are straight-through one-hot weights (GDAS), see
+        :mod:`~hypernas.oneshot.mixed`."""
+        if weights is None:
+            weights = self.op_weights()
+            if self.aux_skip:
+                weights = _with_aux_skip(weights, self.op_names.index("skip_connect"), self.aux_skip)
+        with self.mixing.use(weights, self.edge_weights(), hard=hard):
             return self.network(x)
 
     # --- reading the architecture -------------------------------------------------------------
@@ -157,6 +164,17 @@ class Supernet(nn.Module):
         else:
             ops = {key: [op for op, _ in pairs] for key, pairs in genotype.items()}
         return {"skip_weight": weight, "skips": {key: o.count("skip_connect") for key, o in ops.items()}}
+
+
+def _with_aux_skip(weights: Mapping[str, torch.Tensor], skip: int, coefficient: float) -> dict[str, torch.Tensor]:
+    """The mixing ``weights`` with ``coefficient`` added to every edge's skip candidate (column ``skip``): each edge
+    then computes its mixture plus ``coefficient`` times its skip connection."""
+    out = {}
+    for key, w in weights.items():
+        extra = torch.zeros_like(w)
+        extra[:, skip] = coefficient
+        out[key] = w + extra
+    return out
 
 
 def _bind(edges: Sequence[MixedOp], layouts: Mapping[str, Sequence[Edge]], cell_keys: Sequence[str]) -> None:
