@@ -7,11 +7,13 @@ every logit through ``p`` (see :mod:`~hypernas.oneshot.mixed` for the candidates
 falls linearly from ``tau_max`` (10) in the first epoch to ``tau_min`` (0.1) in the last. Each step, as in the
 published code, first moves the network weights on a training batch (SGD, lr 0.025, momentum 0.9, weight decay
 3e-4, cosine schedule to 0.001, gradient norm clipped at 5), then the architecture on a validation batch (Adam,
-lr 3e-4, betas (0.5, 0.999), weight decay 1e-3), each with a new sample.
+lr 3e-4, betas (0.5, 0.999), weight decay 1e-3), each with a new sample. With ``checkpoint=``, a killed search
+resumes where it stopped (:mod:`~hypernas.oneshot.resume`).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,6 +23,7 @@ import torch.nn.functional as F
 from hypernas.errors import ConfigError
 from hypernas.oneshot.data import Batch, Data, batches, check_data
 from hypernas.oneshot.result import SearchResult
+from hypernas.oneshot.resume import SearchState
 from hypernas.oneshot.supernet import Supernet
 from hypernas.registry import Configurable
 from hypernas.validate import check_int, check_number, check_seed
@@ -81,9 +84,15 @@ class GDASSearch(Configurable):
         return self.tau_max - (self.tau_max - self.tau_min) * (epoch - 1) / (self.epochs - 1)
 
     def search(self, supernet: Supernet, train: Data, val: Data, *,
-               callback: Callable[[dict[str, Any]], None] | None = None) -> SearchResult:
+               callback: Callable[[dict[str, Any]], None] | None = None,
+               checkpoint: str | os.PathLike | None = None) -> SearchResult:
         """Train ``supernet`` in place: its weights on ``train``, its architecture on ``val``, one step per pair of
-        batches. ``callback`` receives each epoch's record (as DARTS's, with the epoch's ``tau``) as it is made."""
+        batches. ``callback`` receives each epoch's record (as DARTS's, with the epoch's ``tau``) as it is made.
+
+        With ``checkpoint``, the search's state is saved there after every epoch, and a search that finds one
+        (written with the same settings and supernet) continues after its last epoch, first handing the saved
+        epochs' records to ``callback`` again; on CPU it ends bitwise as an uninterrupted search would.
+        """
         if not isinstance(supernet, Supernet):
             raise ConfigError(f"{OWNER}: needs a Supernet (nb201_supernet, darts_supernet), got {type(supernet).__name__}")
         check_data(OWNER, "train", train)
@@ -95,10 +104,14 @@ class GDASSearch(Configurable):
         w_opt = torch.optim.SGD(weights, self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(w_opt, self.epochs, eta_min=self.lr_min)
         a_opt = torch.optim.Adam(arch, self.arch_lr, betas=self.arch_betas, weight_decay=self.arch_weight_decay)
+        state = SearchState(supernet, {"weights": w_opt, "arch": a_opt}, schedule, generator)
+        saved = state.load(checkpoint, self.to_config()) if checkpoint is not None else None
+        history, finished = saved if saved is not None else ([], False)
+        for record in history if callback is not None else ():
+            callback(record)  # type: ignore[misc]
         device = weights[0].device
-        history = []
         supernet.train()
-        for epoch in range(1, self.epochs + 1):
+        for epoch in range(len(history) + 1, self.epochs + 1 if not finished else 0):
             tau = self.tau(epoch)
             train_losses, val_losses = [], []
             for train_batch, val_batch in zip(batches(train, self.batch_size, generator, device),
@@ -123,6 +136,9 @@ class GDASSearch(Configurable):
                       "collapse": supernet.collapse_signal(genotype),
                       "train_loss": sum(train_losses) / len(train_losses), "val_loss": sum(val_losses) / len(val_losses)}
             history.append(record)
+            finished = epoch == self.epochs
+            if checkpoint is not None:
+                state.save(checkpoint, self.to_config(), history, finished)
             if callback is not None:
                 callback(record)
         return SearchResult(supernet.derive(), history, list(supernet.op_names), supernet.edge_labels)
