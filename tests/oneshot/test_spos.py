@@ -214,3 +214,13 @@ def test_the_training_settings_are_a_config_and_bad_ones_are_refused():
         SPOSSearch(lr=0)
     with pytest.raises(ConfigError, match="SinglePathSupernet"):
         SPOSSearch().train(hn.nb201_supernet(channels=4, cells=1), _data(4, 0))  # type: ignore[arg-type]
+
+
+def test_threads_share_the_supernet_safely():
+    net = _trained()
+    objective = SupernetObjective(net, _data(16, 0), _data(16, 1), calibration_batches=2, batch_size=4)
+    study = hn.create_study(strategy="random", direction="maximize", seed=1)
+    study.optimize(objective, hn.Space(arch=net.space), n_trials=6, n_workers=3, executor="thread")
+    trials = study.trials
+    assert len(trials) == 6 and all(t.state == hn.TrialState.COMPLETE for t in trials)
+    assert [t.value for t in trials] == [objective.evaluate(t.params["arch"]) for t in trials]  # as if one at a time
