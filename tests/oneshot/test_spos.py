@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 import hypernas as hn
-from hypernas.errors import ConfigError, InternalError, SpaceError
+from hypernas.errors import ConfigError, InternalError, ObjectiveError, SpaceError
 from hypernas.estimate.models import MobileNetNetwork, NB201Network, ShuffleNetNetwork, cell_edge
 from hypernas.estimate.models.mobilenet import build_mobilenet
 from hypernas.estimate.models.nb201 import build_nb201
@@ -186,12 +186,26 @@ def test_the_trial_parameter_holding_the_genotype():
     with pytest.raises(ConfigError, match="set param"):
         objective(SimpleNamespace(params={"cell": cell, "lr": 0.1}))
     named = SupernetObjective(net, _data(4, 0), _data(4, 1), param="arch", calibration_batches=1, batch_size=4)
-    with pytest.raises(ConfigError, match="'arch' is not a parameter"):
+    with pytest.raises(ConfigError, match="'arch' is not a parameter of the trial"):
         named(SimpleNamespace(params={"cell": cell}))
     with pytest.raises(ConfigError, match="SinglePathSupernet"):
         SupernetObjective(nn.Linear(2, 2), _data(4, 0), _data(4, 1))  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="train gave no batch"):
         SupernetObjective(net, [], _data(4, 1)).evaluate(cell)
+
+
+def test_a_study_space_that_does_not_fit_the_supernet_is_refused_before_any_trial():
+    net = nb201_single_path(("none", "skip_connect", "nor_conv_3x3"), channels=4, cells=1)
+    objective = SupernetObjective(net, _data(4, 0), _data(4, 1), calibration_batches=1, batch_size=4)
+    objective.check_space(hn.Space(arch=NB201Cell(("none", "nor_conv_3x3"))))  # a smaller space: fine
+    for space, match in [(hn.Space(arch=NB201Cell()), "not in the supernet"),
+                         (hn.Space(arch=ShuffleNetSpace(depths=(1, 2))), "ShuffleNetSpace; the supernet's subnets are "
+                                                                          "NB201Cell genotypes"),
+                         (hn.Space(arch=NB201Cell(), lr=hn.Float(0.1, 1.0)), "set param")]:
+        study = hn.create_study(strategy="random", direction="maximize")
+        with pytest.raises(ObjectiveError, match=match):
+            study.optimize(objective, space, n_trials=1)
+        assert study.trials == []
 
 
 @pytest.mark.parametrize("kind", ["nb201", "shufflenet"])

@@ -16,9 +16,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from hypernas.errors import ConfigError
+from hypernas.errors import ConfigError, ObjectiveError, SpaceError
 from hypernas.oneshot.data import Data, batches, check_data
 from hypernas.oneshot.single_path import SinglePathSupernet
+from hypernas.space import Space
 from hypernas.validate import check_int, check_seed
 
 OWNER = "supernet objective"
@@ -76,9 +77,11 @@ class SupernetObjective:
     same batches for every trial).
 
     ``param`` names the trial parameter that holds the genotype (default: the trial's only parameter). Maximise
-    it: ``create_study(direction="maximize")``. Trials run one at a time on the shared supernet, even under a
-    thread executor.
+    it: ``create_study(direction="maximize")`` (``hypernas run`` reads :attr:`directions`). Trials run one at a
+    time on the shared supernet, even under a thread executor.
     """
+
+    directions = ("maximize",)
 
     def __init__(self, supernet: SinglePathSupernet, train: Data, val: Data, *, param: str | None = None,
                  calibration_batches: int = 20, batch_size: int = 64, seed: int = 0) -> None:
@@ -106,15 +109,31 @@ class SupernetObjective:
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
+    def _name(self, names: list[str], what: str) -> str:
+        """The parameter that holds the genotype among ``names``."""
+        if self.param is None and len(names) != 1:
+            raise ObjectiveError(f"{OWNER}: the {what} has parameters {sorted(names)}; set param to the one holding "
+                                 "the genotype")
+        name = self.param if self.param is not None else names[0]
+        if name not in names:
+            raise ObjectiveError(f"{OWNER}: param {name!r} is not a parameter of the {what}; it has {sorted(names)}")
+        return name
+
+    def check_space(self, space: Space) -> None:
+        """Refuse, before any trial runs, a study space without the genotype's parameter, or whose parameter is of
+        another kind than the supernet's space or has a default genotype outside the supernet."""
+        param = space[self._name(space.names, "study's space")]
+        if type(param) is not type(self.supernet.space):
+            raise ObjectiveError(f"{OWNER}: parameter {param.name!r} is a {type(param).__name__}; the supernet's "
+                                 f"subnets are {type(self.supernet.space).__name__} genotypes")
+        try:
+            self.supernet.path(param.default)
+        except SpaceError as exc:
+            raise ObjectiveError(f"{OWNER}: parameter {param.name!r}: {exc}") from None
+
     def __call__(self, trial: Any) -> float:
         params = dict(trial.params)
-        if self.param is None and len(params) != 1:
-            raise ConfigError(f"{OWNER}: the trial has parameters {sorted(params)}; set param to the one holding the "
-                              "genotype")
-        name = self.param if self.param is not None else next(iter(params))
-        if name not in params:
-            raise ConfigError(f"{OWNER}: param {name!r} is not a parameter of the trial; it has {sorted(params)}")
-        return self.evaluate(params[name])
+        return self.evaluate(params[self._name(list(params), "trial")])
 
     def evaluate(self, genotype: Any) -> float:
         """The validation accuracy of the subnet ``genotype`` (a genotype outside the supernet's space is refused)."""
