@@ -24,7 +24,7 @@ from hypernas.viz.study_record import StudyRecord, as_record
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-COLUMNS = 7
+COLUMNS = 4
 OP_COLORS = ("#7f7f7f", "#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
              "#bcbd22")
 """One colour per operation, in the order of ``ops`` (``none`` first, grey, in the DARTS and NB201 lists)."""
@@ -68,28 +68,24 @@ def plot_arch_weights(study: Study | StudyRecord, *, trial: int | None = None) -
     cells = list(epochs[0])
     cols = min(COLUMNS, len(edges))
     rows_per_cell = math.ceil(len(edges) / cols)
-    specs: list[list[dict[str, Any] | None]] = []
-    titles: list[str] = []
-    for cell in cells:
-        for r in range(rows_per_cell):
-            row = edges[r * cols:(r + 1) * cols]
-            specs.append([{} if i < len(row) else None for i in range(cols)])
-            titles += [f"{cell} {edge}" if len(cells) > 1 else edge for edge in row]
-    fig = make_subplots(rows=len(specs), cols=cols, specs=specs, subplot_titles=titles, shared_yaxes=True,
-                        horizontal_spacing=0.02, vertical_spacing=0.5 / len(specs))
+    specs: list[list[dict[str, Any] | None]] = [[{} if r * cols + i < len(edges) else None for i in range(cols)]
+                                                for _ in cells for r in range(rows_per_cell)]
+    titles = [f"{cell} edge {edge}" if len(cells) > 1 else f"edge {edge}" for cell in cells for edge in edges]
+    fig = make_subplots(rows=len(specs), cols=cols, specs=specs, shared_yaxes="all", horizontal_spacing=0.03,
+                        vertical_spacing=0.6 / len(specs))
     x = list(range(1, len(epochs) + 1))
     for c, cell in enumerate(cells):
         for e in range(len(edges)):
             row, col = c * rows_per_cell + e // cols + 1, e % cols + 1
+            fig.update_xaxes(title_text=titles[c * len(edges) + e], row=row, col=col)
             for o, op in enumerate(ops):
                 fig.add_scatter(x=x, y=[float(epoch[cell][e][o]) for epoch in epochs], mode="lines", name=op,
                                 legendgroup=op, showlegend=c == 0 and e == 0,
                                 line={"color": OP_COLORS[o % len(OP_COLORS)], "width": 1.5},
                                 hovertemplate=f"{op}<br>epoch %{{x}}: %{{y:.3f}}<extra></extra>", row=row, col=col)
-    fig.update_yaxes(range=[0, 1])
-    fig.update_xaxes(title_text="epoch", row=len(specs))
-    fig.update_layout(title={"text": f"Architecture weights of trial {chosen.number} of {record.name}, by epoch"},
-                      height=max(320, 190 * len(specs)), legend={"title": {"text": "operation"}})
+    fig.update_layout(title={"text": f"Architecture weights of trial {chosen.number} of {record.name}, by epoch "
+                                     "(one panel per edge)"},
+                      height=max(320, 220 * len(specs)), legend={"title": {"text": "operation"}})
     return fig
 
 

@@ -24,7 +24,7 @@ def test_config_type_train_builds_the_objective():
         make_objective({"type": "train", "metric": "accuracy"})
     with pytest.raises(ObjectiveError, match="unknown training option 'learning_rate'"):
         make_objective({"type": "train", "learning_rate": 0.1})
-    with pytest.raises(ObjectiveError, match="unknown objective 'trian'; known objectives: nb201, train .*module:function"):
+    with pytest.raises(ObjectiveError, match="unknown objective 'trian'; known objectives: nb201, train, zero_cost .*module:function"):
         make_objective({"type": "trian"})
 
 
