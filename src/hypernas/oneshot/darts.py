@@ -24,15 +24,15 @@ from hypernas.oneshot.data import Data, batches, check_data
 from hypernas.oneshot.hypergradient import first_order_grads, second_order_grads
 from hypernas.oneshot.remedies import EarlyStop, aux_skip_coefficient, beta_regularization, beta_weight, hessian_eigenvalue
 from hypernas.oneshot.result import SearchResult
-from hypernas.oneshot.resume import SearchState
 from hypernas.oneshot.supernet import Supernet
+from hypernas.oneshot.weights import ArchTraining, epoch_record, start_bilevel
 from hypernas.registry import Configurable
-from hypernas.validate import check_bool, check_choice, check_int, check_number, check_seed
+from hypernas.validate import check_bool, check_choice, check_int, check_number
 
 OWNER = "darts search"
 
 
-class DARTSSearch(Configurable):
+class DARTSSearch(ArchTraining, Configurable):
     """DARTS of order 1 or 2 for ``epochs`` epochs, with the published optimiser settings as defaults.
 
     ``seed`` draws the initial architecture parameters and the order of tensor data, so on CPU the same seed
@@ -64,20 +64,8 @@ class DARTSSearch(Configurable):
                  arch_weight_decay: float = 1e-3, seed: int = 0, hessian: bool = False, hessian_iterations: int = 20,
                  aux_skip: bool = False, beta_decay: float = 0.0, early_stop: bool = False, patience: int = 10) -> None:
         self.order = check_choice(OWNER, "order", order, (1, 2), error=ConfigError)
-        self.epochs = check_int(OWNER, "epochs", epochs, 1)
-        self.batch_size = check_int(OWNER, "batch_size", batch_size, 1)
-        self.lr = check_number(OWNER, "lr", lr, 0, low_open=True)
-        self.lr_min = check_number(OWNER, "lr_min", lr_min, 0, lr)
-        self.momentum = check_number(OWNER, "momentum", momentum, 0, 1, high_open=True)
-        self.weight_decay = check_number(OWNER, "weight_decay", weight_decay, 0)
-        self.grad_clip = check_number(OWNER, "grad_clip", grad_clip, 0, low_open=True)
-        self.arch_lr = check_number(OWNER, "arch_lr", arch_lr, 0, low_open=True)
-        if not isinstance(arch_betas, (tuple, list)) or len(arch_betas) != 2:
-            raise ConfigError(f"{OWNER}: arch_betas must be two numbers in [0, 1), got {arch_betas!r}")
-        self.arch_betas = (check_number(OWNER, "arch_betas[0]", arch_betas[0], 0, 1, high_open=True),
-                           check_number(OWNER, "arch_betas[1]", arch_betas[1], 0, 1, high_open=True))
-        self.arch_weight_decay = check_number(OWNER, "arch_weight_decay", arch_weight_decay, 0)
-        self.seed = check_seed(OWNER, seed, optional=False)
+        self._check_weight_training(OWNER, epochs, batch_size, lr, lr_min, momentum, weight_decay, grad_clip, seed)
+        self._check_arch_training(OWNER, arch_lr, arch_betas, arch_weight_decay)
         self.hessian = check_bool(OWNER, "hessian", hessian)
         self.hessian_iterations = check_int(OWNER, "hessian_iterations", hessian_iterations, 1)
         self.aux_skip = check_bool(OWNER, "aux_skip", aux_skip)
@@ -102,24 +90,15 @@ class DARTSSearch(Configurable):
         if self.aux_skip and "skip_connect" not in supernet.op_names:
             raise ConfigError(f"{OWNER}: aux_skip (DARTS-) needs 'skip_connect' among the candidates, got "
                               f"{list(supernet.op_names)}")
-        generator = torch.Generator().manual_seed(self.seed)
-        supernet.reset_arch(generator)
-        weights = supernet.weight_parameters()
-        arch = supernet.arch_parameters()
-        w_opt = torch.optim.SGD(weights, self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(w_opt, self.epochs, eta_min=self.lr_min)
-        a_opt = torch.optim.Adam(arch, self.arch_lr, betas=self.arch_betas, weight_decay=self.arch_weight_decay)
-        state = SearchState(supernet, {"weights": w_opt, "arch": a_opt}, schedule, generator)
-        saved = state.load(checkpoint, self.to_config()) if checkpoint is not None else None
-        history, finished = saved if saved is not None else ([], False)
-        for record in history if callback is not None else ():
-            callback(record)  # type: ignore[misc]
+        config = self.to_config()
+        run = start_bilevel(self, config, supernet, checkpoint, callback)
+        generator, weights, arch, w_opt = run.generator, run.weights, run.arch, run.w_opt
         keys = list(supernet.layouts)
         stop = EarlyStop(self.patience, keys[0], supernet.op_names, keys) if self.early_stop else None
         device = weights[0].device
         supernet.train()
         try:
-            for epoch in range(len(history) + 1, self.epochs + 1 if not finished else 0):
+            for epoch in run.epochs(self.epochs):
                 supernet.aux_skip = aux_skip_coefficient(epoch, self.epochs) if self.aux_skip else 0.0
                 reg = beta_weight(epoch, self.epochs, self.beta_decay)
                 xi = float(w_opt.param_groups[0]["lr"])
@@ -139,48 +118,30 @@ class DARTSSearch(Configurable):
                         arch_grads = [g if e is None else g + e for g, e in zip(arch_grads, extra)]
                     for p, g in zip(arch, arch_grads):
                         p.grad = g
-                    a_opt.step()
+                    run.a_opt.step()
                     loss = F.cross_entropy(supernet(train_batch[0]), train_batch[1])
-                    for p, g in zip(weights, torch.autograd.grad(loss, weights, allow_unused=True)):
-                        p.grad = g
-                    torch.nn.utils.clip_grad_norm_(weights, self.grad_clip)
-                    w_opt.step()
+                    self.weight_step(loss, weights, w_opt)
                     train_losses.append(float(loss.detach()))
                     val_losses.append(val_loss)
                 if val_batch is None:
                     raise ConfigError(f"{OWNER}: epoch {epoch} got no batch from train and val; both must yield "
                                       "batches every epoch")
-                schedule.step()
-                record = self._record(supernet, epoch, train_losses, val_losses, reg)
+                run.schedule.step()
+                record = epoch_record(supernet, epoch, train_losses, val_losses,
+                                      **({"aux_skip": supernet.aux_skip} if self.aux_skip else {}),
+                                      **({"beta_weight": reg} if self.beta_decay else {}))
                 if self.hessian:
                     start = torch.Generator().manual_seed(hash((self.seed, epoch)) % 2**62)
                     record["collapse"]["hessian_eigenvalue"] = hessian_eigenvalue(
                         supernet, val_batch, self.hessian_iterations, start)
-                history.append(record)
-                reason = stop.reason(history) if stop is not None else None
+                run.history.append(record)
+                reason = stop.reason(run.history) if stop is not None else None
                 if reason is not None:
                     record["stopped"] = reason
-                finished = reason is not None or epoch == self.epochs
-                if checkpoint is not None:
-                    state.save(checkpoint, self.to_config(), history, finished)
-                if callback is not None:
-                    callback(record)
-                if finished:
+                run.end_epoch(reason is not None or epoch == self.epochs, config, checkpoint, callback)
+                if run.finished:
                     break
         finally:
             supernet.aux_skip = 0.0
-        return SearchResult(supernet.derive(), history, list(supernet.op_names), supernet.edge_labels)
+        return SearchResult(supernet.derive(), run.history, list(supernet.op_names), supernet.edge_labels)
 
-    def _record(self, supernet: Supernet, epoch: int, train_losses: list[float], val_losses: list[float],
-                reg: float) -> dict[str, Any]:
-        """One epoch's JSON-able record: the mixing weights, genotype, collapse signal, losses and remedies."""
-        genotype = supernet.derive()
-        record: dict[str, Any] = {
-            "epoch": epoch, **supernet.arch_state(), "genotype": genotype,
-            "collapse": supernet.collapse_signal(genotype),
-            "train_loss": sum(train_losses) / len(train_losses), "val_loss": sum(val_losses) / len(val_losses)}
-        if self.aux_skip:
-            record["aux_skip"] = supernet.aux_skip
-        if self.beta_decay:
-            record["beta_weight"] = reg
-        return record

@@ -28,14 +28,15 @@ from hypernas.oneshot.controller import EdgeChoice, ENASController, PolicyGradie
 from hypernas.oneshot.data import Batch, Data, batches, check_data
 from hypernas.oneshot.result import SearchResult
 from hypernas.oneshot.supernet import Supernet
+from hypernas.oneshot.weights import WeightTraining
 from hypernas.registry import Configurable
 from hypernas.space.arch.nb201 import NB201Cell
-from hypernas.validate import check_int, check_number, check_seed
+from hypernas.validate import check_int, check_number
 
 OWNER = "enas search"
 
 
-class ENASSearch(Configurable):
+class ENASSearch(WeightTraining, Configurable):
     """ENAS for ``epochs`` epochs on an NB201 or DARTS supernet (without edge normalisation).
 
     ``seed`` draws the controller's initial weights, every architecture it samples and the order of tensor
@@ -57,13 +58,7 @@ class ENASSearch(Configurable):
                  controller_samples: int = 10, temperature: float = 5.0, tanh_constant: float = 2.5,
                  baseline_decay: float = 0.95, entropy_weight: float = 1e-4, derive_samples: int = 100,
                  probability_samples: int = 100, seed: int = 0) -> None:
-        self.epochs = check_int(OWNER, "epochs", epochs, 1)
-        self.batch_size = check_int(OWNER, "batch_size", batch_size, 1)
-        self.lr = check_number(OWNER, "lr", lr, 0, low_open=True)
-        self.lr_min = check_number(OWNER, "lr_min", lr_min, 0, lr)
-        self.momentum = check_number(OWNER, "momentum", momentum, 0, 1, high_open=True)
-        self.weight_decay = check_number(OWNER, "weight_decay", weight_decay, 0)
-        self.grad_clip = check_number(OWNER, "grad_clip", grad_clip, 0, low_open=True)
+        self._check_weight_training(OWNER, epochs, batch_size, lr, lr_min, momentum, weight_decay, grad_clip, seed)
         self.controller_hidden = check_int(OWNER, "controller_hidden", controller_hidden, 1)
         self.controller_lr = check_number(OWNER, "controller_lr", controller_lr, 0, low_open=True)
         self.controller_steps = check_int(OWNER, "controller_steps", controller_steps, 0)
@@ -74,7 +69,6 @@ class ENASSearch(Configurable):
         self.entropy_weight = check_number(OWNER, "entropy_weight", entropy_weight, 0)
         self.derive_samples = check_int(OWNER, "derive_samples", derive_samples, 1)
         self.probability_samples = check_int(OWNER, "probability_samples", probability_samples, 1)
-        self.seed = check_seed(OWNER, seed, optional=False)
 
     def search(self, supernet: Supernet, train: Data, val: Data, *,
                callback: Callable[[dict[str, Any]], None] | None = None) -> SearchResult:
@@ -93,9 +87,7 @@ class ENASSearch(Configurable):
         controller.reset(generator)
         policy = PolicyGradient(controller, self.controller_lr, self.baseline_decay, self.entropy_weight)
         weights = supernet.weight_parameters()
-        w_opt = torch.optim.SGD(weights, self.lr, momentum=self.momentum, weight_decay=self.weight_decay,
-                                nesterov=self.momentum > 0)
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(w_opt, self.epochs, eta_min=self.lr_min)
+        w_opt, schedule = self.weight_optimizer(weights, nesterov=self.momentum > 0)
         device = weights[0].device
         val_batches = _endless(val, self.batch_size, generator, device)
         history = []
@@ -106,10 +98,7 @@ class ENASSearch(Configurable):
                 with torch.no_grad():
                     path = one_hot_weights(supernet, controller.sample(generator).edges)
                 loss = F.cross_entropy(supernet(x, path), y)
-                for p, g in zip(weights, torch.autograd.grad(loss, weights, allow_unused=True)):
-                    p.grad = g  # None for the operations off the path: SGD leaves them as they are
-                torch.nn.utils.clip_grad_norm_(weights, self.grad_clip)
-                w_opt.step()
+                self.weight_step(loss, weights, w_opt)
                 losses.append(float(loss.detach()))
             if not losses:
                 raise ConfigError(f"{OWNER}: epoch {epoch} got no batch from train; it must yield batches every epoch")

@@ -23,10 +23,10 @@ import torch.nn.functional as F
 from hypernas.errors import ConfigError
 from hypernas.oneshot.data import Batch, Data, batches, check_data
 from hypernas.oneshot.result import SearchResult
-from hypernas.oneshot.resume import SearchState
 from hypernas.oneshot.supernet import Supernet
+from hypernas.oneshot.weights import ArchTraining, epoch_record, start_bilevel
 from hypernas.registry import Configurable
-from hypernas.validate import check_int, check_number, check_seed
+from hypernas.validate import check_number
 
 OWNER = "gdas search"
 
@@ -47,7 +47,7 @@ def gumbel_hard_weights(alphas: Mapping[str, torch.Tensor], tau: float,
     return out
 
 
-class GDASSearch(Configurable):
+class GDASSearch(ArchTraining, Configurable):
     """GDAS for ``epochs`` epochs, with the published optimiser settings and temperature schedule as defaults.
 
     ``seed`` draws the initial architecture parameters, the Gumbel noise and the order of tensor data, so on CPU
@@ -60,22 +60,10 @@ class GDASSearch(Configurable):
                  lr: float = 0.025, lr_min: float = 0.001, momentum: float = 0.9, weight_decay: float = 3e-4,
                  grad_clip: float = 5.0, arch_lr: float = 3e-4, arch_betas: tuple[float, float] = (0.5, 0.999),
                  arch_weight_decay: float = 1e-3, seed: int = 0) -> None:
-        self.epochs = check_int(OWNER, "epochs", epochs, 1)
-        self.batch_size = check_int(OWNER, "batch_size", batch_size, 1)
+        self._check_weight_training(OWNER, epochs, batch_size, lr, lr_min, momentum, weight_decay, grad_clip, seed)
+        self._check_arch_training(OWNER, arch_lr, arch_betas, arch_weight_decay)
         self.tau_max = check_number(OWNER, "tau_max", tau_max, 0, low_open=True)
         self.tau_min = check_number(OWNER, "tau_min", tau_min, 0, tau_max, low_open=True)
-        self.lr = check_number(OWNER, "lr", lr, 0, low_open=True)
-        self.lr_min = check_number(OWNER, "lr_min", lr_min, 0, lr)
-        self.momentum = check_number(OWNER, "momentum", momentum, 0, 1, high_open=True)
-        self.weight_decay = check_number(OWNER, "weight_decay", weight_decay, 0)
-        self.grad_clip = check_number(OWNER, "grad_clip", grad_clip, 0, low_open=True)
-        self.arch_lr = check_number(OWNER, "arch_lr", arch_lr, 0, low_open=True)
-        if not isinstance(arch_betas, (tuple, list)) or len(arch_betas) != 2:
-            raise ConfigError(f"{OWNER}: arch_betas must be two numbers in [0, 1), got {arch_betas!r}")
-        self.arch_betas = (check_number(OWNER, "arch_betas[0]", arch_betas[0], 0, 1, high_open=True),
-                           check_number(OWNER, "arch_betas[1]", arch_betas[1], 0, 1, high_open=True))
-        self.arch_weight_decay = check_number(OWNER, "arch_weight_decay", arch_weight_decay, 0)
-        self.seed = check_seed(OWNER, seed, optional=False)
 
     def tau(self, epoch: int) -> float:
         """The Gumbel-softmax temperature of epoch ``epoch`` (1 to ``epochs``): linear from ``tau_max`` to ``tau_min``."""
@@ -97,51 +85,31 @@ class GDASSearch(Configurable):
             raise ConfigError(f"{OWNER}: needs a Supernet (nb201_supernet, darts_supernet), got {type(supernet).__name__}")
         check_data(OWNER, "train", train)
         check_data(OWNER, "val", val)
-        generator = torch.Generator().manual_seed(self.seed)
-        supernet.reset_arch(generator)
-        weights = supernet.weight_parameters()
-        arch = supernet.arch_parameters()
-        w_opt = torch.optim.SGD(weights, self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(w_opt, self.epochs, eta_min=self.lr_min)
-        a_opt = torch.optim.Adam(arch, self.arch_lr, betas=self.arch_betas, weight_decay=self.arch_weight_decay)
-        state = SearchState(supernet, {"weights": w_opt, "arch": a_opt}, schedule, generator)
-        saved = state.load(checkpoint, self.to_config()) if checkpoint is not None else None
-        history, finished = saved if saved is not None else ([], False)
-        for record in history if callback is not None else ():
-            callback(record)  # type: ignore[misc]
+        config = self.to_config()
+        run = start_bilevel(self, config, supernet, checkpoint, callback)
+        generator, weights, arch = run.generator, run.weights, run.arch
         device = weights[0].device
         supernet.train()
-        for epoch in range(len(history) + 1, self.epochs + 1 if not finished else 0):
+        for epoch in run.epochs(self.epochs):
             tau = self.tau(epoch)
             train_losses, val_losses = [], []
             for train_batch, val_batch in zip(batches(train, self.batch_size, generator, device),
                                               batches(val, self.batch_size, generator, device)):
                 loss = self._loss(supernet, train_batch, tau, generator)
-                for p, g in zip(weights, torch.autograd.grad(loss, weights, allow_unused=True)):
-                    p.grad = g
-                torch.nn.utils.clip_grad_norm_(weights, self.grad_clip)
-                w_opt.step()
+                self.weight_step(loss, weights, run.w_opt)
                 val_loss = self._loss(supernet, val_batch, tau, generator)
                 for p, g in zip(arch, torch.autograd.grad(val_loss, arch, allow_unused=True)):
                     p.grad = torch.zeros_like(p) if g is None else g
-                a_opt.step()
+                run.a_opt.step()
                 train_losses.append(float(loss.detach()))
                 val_losses.append(float(val_loss.detach()))
             if not train_losses:
                 raise ConfigError(f"{OWNER}: epoch {epoch} got no batch from train and val; both must yield batches "
                                   "every epoch")
-            schedule.step()
-            genotype = supernet.derive()
-            record = {"epoch": epoch, "tau": tau, **supernet.arch_state(), "genotype": genotype,
-                      "collapse": supernet.collapse_signal(genotype),
-                      "train_loss": sum(train_losses) / len(train_losses), "val_loss": sum(val_losses) / len(val_losses)}
-            history.append(record)
-            finished = epoch == self.epochs
-            if checkpoint is not None:
-                state.save(checkpoint, self.to_config(), history, finished)
-            if callback is not None:
-                callback(record)
-        return SearchResult(supernet.derive(), history, list(supernet.op_names), supernet.edge_labels)
+            run.schedule.step()
+            run.history.append(epoch_record(supernet, epoch, train_losses, val_losses, tau=tau))
+            run.end_epoch(epoch == self.epochs, config, checkpoint, callback)
+        return SearchResult(supernet.derive(), run.history, list(supernet.op_names), supernet.edge_labels)
 
     @staticmethod
     def _loss(supernet: Supernet, batch: Batch, tau: float, generator: torch.Generator) -> torch.Tensor:

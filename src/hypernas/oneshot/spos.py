@@ -19,13 +19,13 @@ from hypernas.errors import ConfigError
 from hypernas.estimate.models.ops import SeededDropout
 from hypernas.oneshot.data import Data, batches, check_data
 from hypernas.oneshot.single_path import SinglePathSupernet
+from hypernas.oneshot.weights import WeightTraining
 from hypernas.registry import Configurable
-from hypernas.validate import check_int, check_number, check_seed
 
 OWNER = "spos search"
 
 
-class SPOSSearch(Configurable):
+class SPOSSearch(WeightTraining, Configurable):
     """SPOS's supernet training for ``epochs`` epochs.
 
     ``seed`` draws the paths, the order of tensor data and the dropout masks, so on CPU the same seed (and the same
@@ -36,14 +36,7 @@ class SPOSSearch(Configurable):
 
     def __init__(self, epochs: int = 50, batch_size: int = 64, *, lr: float = 0.025, lr_min: float = 0.001,
                  momentum: float = 0.9, weight_decay: float = 3e-4, grad_clip: float = 5.0, seed: int = 0) -> None:
-        self.epochs = check_int(OWNER, "epochs", epochs, 1)
-        self.batch_size = check_int(OWNER, "batch_size", batch_size, 1)
-        self.lr = check_number(OWNER, "lr", lr, 0, low_open=True)
-        self.lr_min = check_number(OWNER, "lr_min", lr_min, 0, lr)
-        self.momentum = check_number(OWNER, "momentum", momentum, 0, 1, high_open=True)
-        self.weight_decay = check_number(OWNER, "weight_decay", weight_decay, 0)
-        self.grad_clip = check_number(OWNER, "grad_clip", grad_clip, 0, low_open=True)
-        self.seed = check_seed(OWNER, seed, optional=False)
+        self._check_weight_training(OWNER, epochs, batch_size, lr, lr_min, momentum, weight_decay, grad_clip, seed)
 
     def train(self, supernet: SinglePathSupernet, train: Data, *,
               callback: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
@@ -56,8 +49,7 @@ class SPOSSearch(Configurable):
         generator = torch.Generator().manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         weights = list(supernet.parameters())
-        w_opt = torch.optim.SGD(weights, self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(w_opt, self.epochs, eta_min=self.lr_min)
+        w_opt, schedule = self.weight_optimizer(weights)
         device = weights[0].device
         dropouts = [m for m in supernet.modules() if isinstance(m, SeededDropout)]
         history = []
@@ -70,10 +62,7 @@ class SPOSSearch(Configurable):
                 losses = []
                 for x, y in batches(train, self.batch_size, generator, device):
                     loss = F.cross_entropy(supernet(x, supernet.sample(rng)), y)
-                    for p, g in zip(weights, torch.autograd.grad(loss, weights, allow_unused=True)):
-                        p.grad = g  # None off the path: its weights stay as they are
-                    torch.nn.utils.clip_grad_norm_(weights, self.grad_clip)
-                    w_opt.step()
+                    self.weight_step(loss, weights, w_opt)
                     losses.append(float(loss.detach()))
                 if not losses:
                     raise ConfigError(f"{OWNER}: epoch {epoch} got no batch from train; it must yield batches every "
