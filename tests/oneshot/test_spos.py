@@ -156,6 +156,29 @@ def test_spos_training_is_reproducible_and_moves_only_the_sampled_path():
     assert len(moved) == 3 and all(len(blocks) == 1 for blocks in moved.values())  # each layer: its sampled block
 
 
+def test_a_killed_spos_training_resumes_to_bitwise_the_same_weights(tmp_path):
+    class Killed(Exception):
+        pass
+
+    def kill_after_2(record: dict) -> None:
+        if record["epoch"] == 2:
+            raise Killed
+
+    search = SPOSSearch(epochs=3, batch_size=4, seed=5)
+    straight = SUPERNETS["shufflenet"](seed=0)
+    history = search.train(straight, _data(8, 0))
+    path = tmp_path / "spos.pt"
+    with pytest.raises(Killed):  # after the checkpoint of epoch 2
+        search.train(SUPERNETS["shufflenet"](seed=0), _data(8, 0), checkpoint=path, callback=kill_after_2)
+    resumed, seen = SUPERNETS["shufflenet"](seed=0), []
+    again = search.train(resumed, _data(8, 0), checkpoint=path, callback=lambda r: seen.append(r["epoch"]))
+    assert seen == [1, 2, 3] and again == history  # the saved epochs handed over again, then the third trained
+    for (name, p), q in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(p, q), name
+    with pytest.raises(ConfigError, match="written by a search with other settings"):
+        SPOSSearch(epochs=4, batch_size=4, seed=5).train(SUPERNETS["shufflenet"](seed=0), _data(8, 0), checkpoint=path)
+
+
 def _trained(kind: str = "nb201"):
     net = SUPERNETS[kind]()
     SPOSSearch(epochs=1, batch_size=4, seed=0).train(net, _data(16, 0))

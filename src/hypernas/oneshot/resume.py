@@ -14,21 +14,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
+from torch import nn
 
 from hypernas.errors import ConfigError
 from hypernas.estimate.train.checkpoint import load_checkpoint, save_checkpoint
-from hypernas.oneshot.supernet import Supernet
 
 
 @dataclass
 class SearchState:
     """The parts of a search that a checkpoint saves and restores, in place."""
 
-    supernet: Supernet
+    supernet: nn.Module
     optimizers: Mapping[str, torch.optim.Optimizer]
     schedule: torch.optim.lr_scheduler.LRScheduler
     generator: torch.Generator
+    rng: np.random.Generator | None = None
+    """A NumPy generator the search draws from too (SPOS's paths), if any."""
 
     def save(self, path: str | os.PathLike, config: Mapping[str, Any], history: list[dict[str, Any]],
              finished: bool) -> None:
@@ -38,6 +41,7 @@ class SearchState:
             "supernet": self.supernet.state_dict(),
             "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
             "schedule": self.schedule.state_dict(), "generator": self.generator.get_state(),
+            **({"rng": self.rng.bit_generator.state} if self.rng is not None else {}),
         })
 
     def load(self, path: str | os.PathLike, config: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool] | None:
@@ -64,4 +68,6 @@ class SearchState:
             opt.load_state_dict(state["optimizers"][name])
         self.schedule.load_state_dict(state["schedule"])
         self.generator.set_state(state["generator"])
+        if self.rng is not None:
+            self.rng.bit_generator.state = state["rng"]
         return list(state["history"]), bool(state["finished"])

@@ -8,6 +8,7 @@ over subnets comes after, by any strategy through a :class:`~hypernas.oneshot.su
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ import torch.nn.functional as F
 from hypernas.errors import ConfigError
 from hypernas.estimate.models.ops import SeededDropout
 from hypernas.oneshot.data import Data, batches, check_data
+from hypernas.oneshot.resume import SearchState
 from hypernas.oneshot.single_path import SinglePathSupernet
 from hypernas.oneshot.weights import WeightTraining
 from hypernas.registry import Configurable
@@ -39,9 +41,15 @@ class SPOSSearch(WeightTraining, Configurable):
         self._check_weight_training(OWNER, epochs, batch_size, lr, lr_min, momentum, weight_decay, grad_clip, seed)
 
     def train(self, supernet: SinglePathSupernet, train: Data, *,
-              callback: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+              callback: Callable[[dict[str, Any]], None] | None = None,
+              checkpoint: str | os.PathLike | None = None) -> list[dict[str, Any]]:
         """Train ``supernet`` in place on ``train``; return one record per epoch (``epoch``, ``lr``,
-        ``train_loss``), each also given to ``callback`` as it is made."""
+        ``train_loss``), each also given to ``callback`` as it is made.
+
+        With ``checkpoint``, the training's state (weights, optimiser, schedule, both generators, records) is saved
+        there after every epoch, and a training that finds one (written with the same settings and supernet)
+        continues after its last epoch, first handing the saved records to ``callback`` again; on CPU it ends
+        bitwise as an uninterrupted training would."""
         if not isinstance(supernet, SinglePathSupernet):
             raise ConfigError(f"{OWNER}: needs a SinglePathSupernet (nb201_single_path, mobilenet_single_path, "
                               f"shufflenet_single_path), got {type(supernet).__name__}")
@@ -50,14 +58,18 @@ class SPOSSearch(WeightTraining, Configurable):
         rng = np.random.default_rng(self.seed)
         weights = list(supernet.parameters())
         w_opt, schedule = self.weight_optimizer(weights)
+        state = SearchState(supernet, {"weights": w_opt}, schedule, generator, rng)
+        saved = state.load(checkpoint, self.to_config()) if checkpoint is not None else None
+        history, finished = saved if saved is not None else ([], False)
+        for record in history if callback is not None else ():
+            callback(record)  # type: ignore[misc]
         device = weights[0].device
         dropouts = [m for m in supernet.modules() if isinstance(m, SeededDropout)]
-        history = []
         supernet.train()
         try:
             for m in dropouts:
                 m.generator = generator
-            for epoch in range(1, self.epochs + 1):
+            for epoch in range(len(history) + 1, self.epochs + 1 if not finished else 0):
                 lr = float(w_opt.param_groups[0]["lr"])
                 losses = []
                 for x, y in batches(train, self.batch_size, generator, device):
@@ -70,6 +82,8 @@ class SPOSSearch(WeightTraining, Configurable):
                 schedule.step()
                 record = {"epoch": epoch, "lr": lr, "train_loss": sum(losses) / len(losses)}
                 history.append(record)
+                if checkpoint is not None:
+                    state.save(checkpoint, self.to_config(), history, epoch == self.epochs)
                 if callback is not None:
                     callback(record)
         finally:
