@@ -130,6 +130,30 @@ def test_same_seed_gives_bitwise_the_same_search():
     assert c.history[-1]["cell"] != a.history[-1]["cell"]
 
 
+def test_a_killed_search_resumes_to_bitwise_the_same_result(tmp_path):
+    class Killed(Exception):
+        pass
+
+    def kill_after_2(record: dict) -> None:
+        if record["epoch"] == 2:
+            raise Killed
+
+    search = ENASSearch(epochs=3, **TINY, seed=4)
+    straight_net = nb201_supernet(channels=4, cells=1, seed=4)
+    straight = search.search(straight_net, _data(8, 0), _data(8, 1))
+    path = tmp_path / "enas.pt"
+    with pytest.raises(Killed):  # after the checkpoint of epoch 2
+        search.search(nb201_supernet(channels=4, cells=1, seed=4), _data(8, 0), _data(8, 1), checkpoint=path,
+                      callback=kill_after_2)
+    seen: list[int] = []
+    resumed_net = nb201_supernet(channels=4, cells=1, seed=4)
+    resumed = search.search(resumed_net, _data(8, 0), _data(8, 1), checkpoint=path,
+                            callback=lambda r: seen.append(r["epoch"]))
+    assert seen == [1, 2, 3] and resumed.to_dict() == straight.to_dict()
+    for (name, p), q in zip(straight_net.state_dict().items(), resumed_net.state_dict().values()):
+        assert torch.equal(p, q), name
+
+
 def test_result_keeps_the_darts_search_format():
     result, _ = _search(0)
     assert NB201Cell().validate(result.genotype) == result.genotype

@@ -116,5 +116,15 @@ def test_an_enas_search_runs_as_a_trial_too():
     value = objective(trial)
     assert len(trial.epochs) == 2 and sorted(trial.reported) == [1, 2]  # the controller's accuracy each epoch
     assert value == trial.user_attrs["supernet_val_accuracy"]
-    with pytest.raises(ObjectiveError, match="search 'enas' keeps no checkpoint; drop checkpoint_dir"):
-        OneShotObjective("enas", checkpoint_dir="ck")
+    OneShotObjective("enas", checkpoint_dir="ck")  # ENAS checkpoints too
+
+
+def test_a_search_that_keeps_no_checkpoint_refuses_a_checkpoint_dir():
+    class NoCheckpoint:
+        name = "plain"
+
+        def search(self, supernet, train, val, *, callback=None):
+            raise AssertionError("not reached")
+
+    with pytest.raises(ObjectiveError, match="search 'plain' keeps no checkpoint; drop checkpoint_dir"):
+        OneShotObjective(NoCheckpoint(), checkpoint_dir="ck")

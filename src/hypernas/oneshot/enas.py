@@ -17,16 +17,19 @@ the published code: running statistics would mix every architecture the shared w
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from hypernas.errors import ConfigError
 from hypernas.oneshot.controller import EdgeChoice, ENASController, PolicyGradient, Sample
 from hypernas.oneshot.data import Batch, Data, batches, check_data
 from hypernas.oneshot.result import SearchResult
+from hypernas.oneshot.resume import SearchState
 from hypernas.oneshot.supernet import Supernet
 from hypernas.oneshot.weights import WeightTraining
 from hypernas.registry import Configurable
@@ -71,9 +74,15 @@ class ENASSearch(WeightTraining, Configurable):
         self.probability_samples = check_int(OWNER, "probability_samples", probability_samples, 1)
 
     def search(self, supernet: Supernet, train: Data, val: Data, *,
-               callback: Callable[[dict[str, Any]], None] | None = None) -> SearchResult:
+               callback: Callable[[dict[str, Any]], None] | None = None,
+               checkpoint: str | os.PathLike | None = None) -> SearchResult:
         """Train ``supernet``'s weights in place on ``train`` and a controller on ``val``; ``callback`` receives
-        each epoch's record as it is made."""
+        each epoch's record as it is made.
+
+        With ``checkpoint``, the search's state (supernet, controller, both optimisers, the schedule, the
+        generator, the baseline and the records) is saved there after every epoch, and a search that finds one
+        (written with the same settings and supernet) continues after its last epoch, first handing the saved
+        records to ``callback`` again; on CPU it ends bitwise as an uninterrupted search would."""
         if not isinstance(supernet, Supernet):
             raise ConfigError(f"{OWNER}: needs a Supernet (nb201_supernet, darts_supernet), got {type(supernet).__name__}")
         if supernet.edge_normalization:
@@ -88,11 +97,17 @@ class ENASSearch(WeightTraining, Configurable):
         policy = PolicyGradient(controller, self.controller_lr, self.baseline_decay, self.entropy_weight)
         weights = supernet.weight_parameters()
         w_opt, schedule = self.weight_optimizer(weights, nesterov=self.momentum > 0)
+        state = SearchState(nn.ModuleDict({"supernet": supernet, "controller": controller}),
+                            {"weights": w_opt, "controller": policy.optimizer}, schedule, generator)
+        saved = state.load(checkpoint, self.to_config()) if checkpoint is not None else None
+        history, finished = saved if saved is not None else ([], False)
+        for record in history if callback is not None else ():
+            callback(record)  # type: ignore[misc]
+        if history:
+            policy.baseline = history[-1]["baseline"]
         device = weights[0].device
-        val_batches = _endless(val, self.batch_size, generator, device)
-        history = []
         supernet.train()
-        for epoch in range(1, self.epochs + 1):
+        for epoch in range(len(history) + 1, self.epochs + 1 if not finished else 0):
             losses = []
             for x, y in batches(train, self.batch_size, generator, device):
                 with torch.no_grad():
@@ -103,7 +118,8 @@ class ENASSearch(WeightTraining, Configurable):
             if not losses:
                 raise ConfigError(f"{OWNER}: epoch {epoch} got no batch from train; it must yield batches every epoch")
             schedule.step()
-            stats = self._train_controller(policy, supernet, val_batches, generator)
+            stats = self._train_controller(policy, supernet, _endless(val, self.batch_size, generator, device),
+                                           generator)
             with torch.no_grad():
                 drawn = [controller.sample(generator) for _ in range(self.probability_samples)]
                 genotype = controller.greedy().genotype
@@ -112,8 +128,11 @@ class ENASSearch(WeightTraining, Configurable):
                       "collapse": _collapse(supernet, probabilities, genotype),
                       "train_loss": sum(losses) / len(losses), **stats}
             history.append(record)
+            if checkpoint is not None:
+                state.save(checkpoint, self.to_config(), history, epoch == self.epochs)
             if callback is not None:
                 callback(record)
+        val_batches = _endless(val, self.batch_size, generator, device)
         with torch.no_grad():
             candidates = [controller.sample(generator) for _ in range(self.derive_samples)]
             scores = [accuracy(supernet, c.edges, next(val_batches)) for c in candidates]

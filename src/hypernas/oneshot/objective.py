@@ -97,7 +97,7 @@ class OneShotObjective:
             raise ObjectiveError(str(exc) if str(exc).startswith(OWNER) else f"{OWNER}: {exc}") from None
         if checkpoint_dir is not None and "checkpoint" not in signature_options(self.search.search):
             raise ObjectiveError(f"{OWNER}: search {self.search.name!r} keeps no checkpoint; drop checkpoint_dir or "
-                                 "use one that does (darts)")
+                                 "use one that does (darts, gdas, enas)")
         self.keep_checkpoints = keep_checkpoints
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.progress = progress
