@@ -88,6 +88,12 @@ def parse_config(data: Any, source: str = "config") -> RunConfig:
         raise ConfigError(f"{source}: give either 'objective' or 'oneshot', not both")
     if config.objective is not None and config.space is None:
         raise ConfigError(f"{source}: missing required key 'space' (the parameters the objective reads)")
+    if is_spos(config):
+        if config.space is None:
+            raise ConfigError(f"{source}: oneshot type 'spos' searches subnets: give a 'space' with the architecture "
+                              "parameter they are drawn from, e.g. space: {cell: {type: nb201}}")
+        if config.n_trials is None:
+            raise ConfigError(f"{source}: oneshot type 'spos' searches subnets: give n_trials, the subnets to score")
     if config.oneshot is not None and config.n_trials is None:
         config = config.model_copy(update={"n_trials": 1})
     # fail early on a bad space, strategy, pruner or one-shot search, with the config named
@@ -114,9 +120,19 @@ def space_of(config: RunConfig) -> dict[str, Any]:
     return {"seed": {"type": "fixed", "value": seed}}
 
 
+def is_spos(config: RunConfig) -> bool:
+    """Whether the config's one-shot search is SPOS (a supernet trained once, then a study of its subnets)."""
+    return isinstance(config.oneshot, Mapping) and config.oneshot.get("type") == "spos"
+
+
 def oneshot_objective(spec: Mapping[str, Any], progress: bool = False) -> Callable[..., Any]:
-    """The objective of a config's ``oneshot:`` (a :class:`~hypernas.oneshot.objective.OneShotObjective`)."""
-    from hypernas.oneshot.objective import OneShotObjective  # torch only for a one-shot config
+    """The objective of a config's ``oneshot:``: an :class:`~hypernas.oneshot.spos_objective.SPOSObjective` for
+    ``type: spos``, else a :class:`~hypernas.oneshot.objective.OneShotObjective` (one trial, one search)."""
+    if isinstance(spec, Mapping) and spec.get("type") == "spos":
+        from hypernas.oneshot.spos_objective import SPOSObjective  # torch only for a one-shot config
+
+        return SPOSObjective.from_config(spec, progress=progress)
+    from hypernas.oneshot.objective import OneShotObjective
 
     return OneShotObjective.from_config(spec, progress=progress)
 
