@@ -125,6 +125,7 @@ if TYPE_CHECKING:
         OneShotObjective,
         SearchResult,
         SinglePathSupernet,
+        SPOSObjective,
         SPOSSearch,
         Supernet,
         SupernetObjective,
@@ -145,7 +146,7 @@ _MODELS = ("MODELS", "DARTSNetwork", "EdgeFactory", "HierarchicalNetwork", "Mobi
 _TRAIN = ("DATASETS", "TrainConfig", "Trainer", "TrainingObjective", "load_dataset")
 _ONESHOT = ("DARTSSearch", "ENASSearch", "OneShotObjective", "SearchResult", "Supernet", "darts_supernet",
             "nb201_supernet")
-_ONESHOT_SINGLE_PATH = ("GDASSearch", "SPOSSearch", "SinglePathSupernet", "SupernetObjective", "mobilenet_single_path",
+_ONESHOT_SINGLE_PATH = ("GDASSearch", "SPOSObjective", "SPOSSearch", "SinglePathSupernet", "SupernetObjective", "mobilenet_single_path",
                         "nb201_single_path", "shufflenet_single_path")
 _PROXIES = ("PROXIES", "ZeroCostObjective", "proxy_score")
 _LAZY_NAMES = {**dict.fromkeys(_MODELS, "hypernas.estimate.models"), **dict.fromkeys(_TRAIN, "hypernas.estimate.train"),
@@ -175,7 +176,7 @@ __all__ = [
     "NB201Cell", "NB201Network", "NoCompleteTrialError", "NoPruner", "ObjectiveError", "OneShotObjective", "Param", "PatiencePruner",
     "PercentilePruner", "PlotError", "PredictorGuidedEvolution", "Pruner", "QLearning", "RandomSearch", "RayExecutor",
     "Registry", "Reinforce",
-    "SPOSSearch", "SQLStorage", "SearchExhausted", "SearchResult", "ShuffleNetNetwork", "ShuffleNetSpace", "SinglePathSupernet", "Space", "SpaceError", "Storage",
+    "SPOSObjective", "SPOSSearch", "SQLStorage", "SearchExhausted", "SearchResult", "ShuffleNetNetwork", "ShuffleNetSpace", "SinglePathSupernet", "Space", "SpaceError", "Storage",
     "StorageError", "Strategy", "StrategyError",
     "Study", "StudyHandle", "StudyNotFoundError", "StudyView", "SuccessiveHalvingPruner", "Supernet", "SupernetObjective", "ThresholdPruner",
     "TokenOneHot", "Tokenizable", "TrainConfig", "Trainer", "TrainingObjective", "Trial", "TrialPruned", "TrialState",

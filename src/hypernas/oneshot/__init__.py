@@ -17,9 +17,10 @@ from hypernas.oneshot.single_path import (
     shufflenet_single_path,
 )
 from hypernas.oneshot.spos import SPOSSearch
+from hypernas.oneshot.spos_objective import SPOSObjective
 from hypernas.oneshot.subnet import SupernetObjective
 from hypernas.oneshot.supernet import Supernet, darts_supernet, nb201_supernet
 
 __all__ = ["ChoiceEdges", "ChoiceOp", "DARTSSearch", "ENASSearch", "GDASSearch", "MixedEdges", "MixedOp", "Mixing",
-           "OneShotObjective", "SPOSSearch", "SearchResult", "SinglePathSupernet", "Supernet", "SupernetObjective",
+           "OneShotObjective", "SPOSObjective", "SPOSSearch", "SearchResult", "SinglePathSupernet", "Supernet", "SupernetObjective",
            "darts_supernet", "mobilenet_single_path", "nb201_single_path", "nb201_supernet", "shufflenet_single_path"]
