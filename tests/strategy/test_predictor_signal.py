@@ -78,6 +78,14 @@ def test_warmup_takes_the_n_initial_best_of_the_pool_by_the_signal(table):
     assert accuracy[0] > accuracy[1]  # the signal is correlated with the table: a better start
 
 
+def test_parallel_asks_during_warmup_take_the_pools_next_best():
+    signal = Recording()
+    study = create_study(direction="maximize", seed=1, space=SPACE,
+                         strategy=PredictorGuidedEvolution(n_initial=4, signal=signal, warmup_pool=30))
+    cells = [study.ask().params["cell"] for _ in range(4)]  # no tell in between: four pending trials
+    assert cells == sorted(signal.scored, key=lambda c: -op_score({"cell": c}))[:4]
+
+
 def test_move_proposal_keeps_only_the_signals_best_candidates(table):
     rank = 30
     study = _study(table, 9, signal=op_score, signal_rank=rank)

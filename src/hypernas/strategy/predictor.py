@@ -28,7 +28,7 @@ the uncertainty). docs/benchmarks.md has how the defaults compare on NAS-Bench-2
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -135,7 +135,8 @@ class PredictorGuidedEvolution(Strategy):
                  n_random: int = 20, kappa: float = 0.5, batch_size: int = 1, ensemble_size: int = 5, hidden: int = 32,
                  local_share: float = 0.0, population_size: int = 0, sample_size: int = 5,
                  whole_space_limit: int = 20000, patience: int = 0, acquisition: str = "ei",
-                 weights: Sequence[float] | None = None, signal: CheapSignal | None = None, warmup_pool: int = 0,
+                 weights: Sequence[float] | None = None,
+                 signal: CheapSignal | Callable[[dict[str, Any]], float] | None = None, warmup_pool: int = 0,
                  signal_rank: int = 0, seed: int | None = None) -> None:
         super().__init__(seed)
         owner, error = "predictor", StrategyError
