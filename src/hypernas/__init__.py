@@ -73,6 +73,7 @@ from hypernas.strategy import (
     STRATEGIES,
     TPE,
     AgingEvolution,
+    CheapSignal,
     GaussianProcess,
     GridSearch,
     HyperbandScheduler,
@@ -116,7 +117,7 @@ if TYPE_CHECKING:
         count_params,
         measure_latency,
     )
-    from hypernas.estimate.proxies import PROXIES, ZeroCostObjective, proxy_score
+    from hypernas.estimate.proxies import PROXIES, ProxySignal, ZeroCostObjective, proxy_score
     from hypernas.estimate.train import DATASETS, TrainConfig, Trainer, TrainingObjective, load_dataset
     from hypernas.oneshot import (
         DARTSSearch,
@@ -148,7 +149,7 @@ _ONESHOT = ("DARTSSearch", "ENASSearch", "OneShotObjective", "SearchResult", "Su
             "nb201_supernet")
 _ONESHOT_SINGLE_PATH = ("GDASSearch", "SPOSObjective", "SPOSSearch", "SinglePathSupernet", "SupernetObjective", "mobilenet_single_path",
                         "nb201_single_path", "shufflenet_single_path")
-_PROXIES = ("PROXIES", "ZeroCostObjective", "proxy_score")
+_PROXIES = ("PROXIES", "ProxySignal", "ZeroCostObjective", "proxy_score")
 _LAZY_NAMES = {**dict.fromkeys(_MODELS, "hypernas.estimate.models"), **dict.fromkeys(_TRAIN, "hypernas.estimate.train"),
                **dict.fromkeys(_ONESHOT, "hypernas.oneshot"), **dict.fromkeys(_ONESHOT_SINGLE_PATH, "hypernas.oneshot"),
                **dict.fromkeys(_PROXIES, "hypernas.estimate.proxies"),
@@ -168,13 +169,13 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CMAES", "DATASETS", "EXECUTORS", "MODELS", "NEAT", "NSGA2", "PARAM_TYPES", "PROXIES", "PRUNERS", "STRATEGIES", "TPE",
-    "ASHAPruner", "AgingEvolution", "Categorical", "ChainSpace", "ConfigError", "Configurable", "Crossable",
+    "ASHAPruner", "AgingEvolution", "Categorical", "ChainSpace", "CheapSignal", "ConfigError", "Configurable", "Crossable",
     "DARTSCell", "DARTSNetwork", "DARTSSearch", "Direction", "DuplicateStudyError", "ENASSearch", "EdgeFactory", "Executor", "Fixed", "Float",
     "FrozenTrial", "GDASSearch", "GaussianProcess", "GridSearch", "Growable", "HasDistance", "HasFeatures", "HierarchicalNetwork",
     "HierarchicalSpace", "HyperbandPruner", "HyperbandScheduler", "HypernasError", "InMemoryStorage", "Int",
     "InternalError", "Job", "LocalSearch", "MedianPruner", "MobileNetNetwork", "MobileNetSpace", "NB201Benchmark",
     "NB201Cell", "NB201Network", "NoCompleteTrialError", "NoPruner", "ObjectiveError", "OneShotObjective", "Param", "PatiencePruner",
-    "PercentilePruner", "PlotError", "PredictorGuidedEvolution", "Pruner", "QLearning", "RandomSearch", "RayExecutor",
+    "PercentilePruner", "PlotError", "PredictorGuidedEvolution", "ProxySignal", "Pruner", "QLearning", "RandomSearch", "RayExecutor",
     "Registry", "Reinforce",
     "SPOSObjective", "SPOSSearch", "SQLStorage", "SearchExhausted", "SearchResult", "ShuffleNetNetwork", "ShuffleNetSpace", "SinglePathSupernet", "Space", "SpaceError", "Storage",
     "StorageError", "Strategy", "StrategyError",

@@ -15,8 +15,8 @@ from hypernas.estimate.pruners import make_pruner
 from hypernas.estimate.registry import make_objective
 from hypernas.space import Space
 from hypernas.space.yaml_loading import read_yaml_file
-from hypernas.strategy import make_strategy
 from hypernas.study.executors import EXECUTORS
+from hypernas.study.strategies import build_strategy
 
 DirectionName = Literal["minimize", "maximize"]
 
@@ -97,7 +97,7 @@ def parse_config(data: Any, source: str = "config") -> RunConfig:
     if config.oneshot is not None and config.n_trials is None:
         config = config.model_copy(update={"n_trials": 1})
     # fail early on a bad space, strategy, pruner or one-shot search, with the config named
-    for build in (lambda: Space.from_config(space_of(config)), lambda: make_strategy(config.strategy, config.seed),
+    for build in (lambda: Space.from_config(space_of(config)), lambda: build_strategy(config.strategy, config.seed),
                   lambda: make_pruner(config.pruner), lambda: EXECUTORS.build(config.executor),
                   lambda: config.oneshot is None or oneshot_objective(config.oneshot)):
         try:

@@ -14,8 +14,9 @@ from hypernas.strategy.qlearning import QLearning
 from hypernas.strategy.random_search import RandomSearch
 from hypernas.strategy.registry import STRATEGIES, make_strategy, register_strategy
 from hypernas.strategy.reinforce import Reinforce
+from hypernas.strategy.signal import CheapSignal
 from hypernas.strategy.tpe import TPE
 
-__all__ = ["CMAES", "NEAT", "NSGA2", "STRATEGIES", "TPE", "AgingEvolution", "GaussianProcess", "GridSearch",
+__all__ = ["CMAES", "NEAT", "NSGA2", "STRATEGIES", "TPE", "AgingEvolution", "CheapSignal", "GaussianProcess", "GridSearch",
            "HyperbandScheduler", "LocalSearch", "PredictorGuidedEvolution", "QLearning", "RandomSearch", "Reinforce",
            "Strategy", "StudyView", "make_strategy", "register_strategy"]

@@ -12,6 +12,14 @@ When progress stalls (``patience`` finished trials without a new best; 0 turns t
 incumbent's unseen neighbours are swept in the order of the predicted mean (local search, first
 improvement), so a stalled run ends at a local optimum of its search signal.
 
+A cheap ``signal`` (a :class:`~hypernas.strategy.signal.CheapSignal` such as a zero-cost proxy: a score of a
+configuration that costs far less than a trial) helps in two ways, after Abdelfattah et al. (ICLR 2021):
+*warm-up* (``warmup_pool > 0``): the first ``n_initial`` trials are the best-scored unseen configurations of
+``warmup_pool`` random ones instead of random ones; *move proposal* (``signal_rank > 0``): before the predictor
+ranks the candidates, only the ``signal_rank`` best-scored of them are kept. Scores are computed once per
+configuration; the signal itself is never saved with the study's state, and the strategy's config names it by
+its own config (``{type: zero_cost, proxy: synflow, ...}``), from which a resumed study rebuilds it.
+
 Predictors: ``"gp"`` (default: a Gaussian process over genes, ``_bo.gene_gp``, with a learned weight
 per architecture token or categorical choice and an RBF on numbers) or ``"mlp"`` (an ensemble of
 small networks on the space's ``features``, e.g. the NB201 path encoding; the ensemble's spread is
@@ -20,7 +28,7 @@ the uncertainty). docs/benchmarks.md has how the defaults compare on NAS-Bench-2
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,9 +48,12 @@ from hypernas.strategy.base import (
     state_params,
 )
 from hypernas.strategy.registry import register_strategy
+from hypernas.strategy.signal import CheapSignal, SignalScores, check_signal, signal_config
 from hypernas.validate import check_choice, check_int, check_number
 
 _MAX_NEIGHBORS = 256
+_WARMUP = 0x5157  # the purpose of the warm-up pool's generator (apart from every trial's own)
+_WARMUP_TRIES = 20  # random draws per pool member before a small space's pool stays smaller
 ACQUISITIONS = ("ei", "ucb", "thompson")
 MODELS = ("gp", "mlp")
 # (space, model) -> every configuration, the model's rows for them, their keys
@@ -124,7 +135,9 @@ class PredictorGuidedEvolution(Strategy):
                  n_random: int = 20, kappa: float = 0.5, batch_size: int = 1, ensemble_size: int = 5, hidden: int = 32,
                  local_share: float = 0.0, population_size: int = 0, sample_size: int = 5,
                  whole_space_limit: int = 20000, patience: int = 0, acquisition: str = "ei",
-                 weights: Sequence[float] | None = None, seed: int | None = None) -> None:
+                 weights: Sequence[float] | None = None,
+                 signal: CheapSignal | Callable[[dict[str, Any]], float] | None = None, warmup_pool: int = 0,
+                 signal_rank: int = 0, seed: int | None = None) -> None:
         super().__init__(seed)
         owner, error = "predictor", StrategyError
         self.model = check_choice(owner, "model", model, MODELS, error=error)
@@ -143,6 +156,30 @@ class PredictorGuidedEvolution(Strategy):
         self.patience = check_int(owner, "patience", patience, 0, error=error)
         self.acquisition = check_choice(owner, "acquisition", acquisition, ACQUISITIONS, error=error)
         self.weights = check_weights(owner, weights)
+        self.signal = check_signal(owner, signal)
+        self.warmup_pool = check_int(owner, "warmup_pool", warmup_pool, 0, error=error)
+        self.signal_rank = check_int(owner, "signal_rank", signal_rank, 0, error=error)
+        uses = [f"{name} {value}" for name, value in (("warmup_pool", self.warmup_pool),
+                                                      ("signal_rank", self.signal_rank)) if value]
+        if uses and self.signal is None:
+            raise StrategyError(f"{owner}: {uses[0]} needs a signal (e.g. {{type: zero_cost, proxy: synflow}} or a "
+                                "callable params -> float); got none")
+        if self.signal is not None and not uses:
+            raise StrategyError(f"{owner}: a signal is used only with warmup_pool > 0 or signal_rank > 0; both are 0")
+        if 0 < self.warmup_pool < self.n_initial:
+            raise StrategyError(f"{owner}: warmup_pool must be 0 (off) or at least n_initial ({self.n_initial}), "
+                                f"got {self.warmup_pool}")
+        self._scores = SignalScores(self.signal) if self.signal is not None else None
+
+    def to_config(self) -> dict[str, Any]:
+        """The options, the signal by its own config (a plain callable only by its name: resuming needs it again)."""
+        return {**super().to_config(), "signal": signal_config(self.signal)}
+
+    def check_space(self, space: Space) -> None:
+        """The signal's own check of the space, when it has one (a proxy refuses parameters its network lacks)."""
+        check = getattr(self.signal, "check_space", None)
+        if callable(check):
+            check(space)
 
     def _predictor(self, space: Space, rng: np.random.Generator) -> GeneGP | _MLPEnsemble:
         seed = int(rng.integers(2**31 - 1))
@@ -212,7 +249,7 @@ class PredictorGuidedEvolution(Strategy):
         seen = seen_keys(study)
         done = scored(study, self.weights)
         if trial.number < self.n_initial or len(done) < 2:
-            return unseen_sample(space, rng, seen)
+            return self._warmup(study, rng, seen) if self.warmup_pool else unseen_sample(space, rng, seen)
         ranked = sorted(done, key=lambda x: -x[1])
         state = self.load_state(study) or {"queue": [], "sweep": {}, "local": []}  # see check_state
         if self.patience:
@@ -239,12 +276,37 @@ class PredictorGuidedEvolution(Strategy):
             pool_x = self._rows(space, pool) if pool else np.zeros((0, 0))
         if not pool:
             return unseen_sample(space, rng, seen)
+        if self.signal_rank and len(pool) > self.signal_rank:
+            assert self._scores is not None
+            pool_keys = [whole[2][i] for i in keep] if whole is not None else [space.key(p) for p in pool]
+            best = sorted(self._scores.best(pool, pool_keys, self.signal_rank))
+            pool, pool_x = [pool[i] for i in best], pool_x[best]
         pending = [t.params for t in study.get_trials((TrialState.RUNNING,)) if t.params and t.number != trial.number]
         batch = self._batch(space, pool, pool_x, self._fit(space, done, rng, pending), rng, dict(ranked[0][0].params),
                             ranked[0][1])
         state["queue"] = batch[1:]
         self.save_state(study, state)
         return dict(batch[0])
+
+    def _warmup(self, study: StudyView, rng: np.random.Generator, seen: set[str]) -> dict[str, Any]:
+        """The best-scored unseen configuration of the warm-up pool: ``warmup_pool`` distinct random ones, drawn
+        from the seed alone so that every initial trial picks from the same pool (an unseen random one when the
+        whole pool has been tried)."""
+        space = study.space
+        seed = self.seed if self.seed is not None else study.seed
+        draw = np.random.default_rng([int(seed), 0, _WARMUP]) if seed is not None else rng
+        pool: dict[str, dict[str, Any]] = {}
+        for _ in range(self.warmup_pool * _WARMUP_TRIES):
+            params = space.sample(draw)
+            pool.setdefault(space.key(params), params)
+            if len(pool) == self.warmup_pool:
+                break
+        keys, configs = list(pool), list(pool.values())
+        assert self._scores is not None
+        for i in self._scores.best(configs, keys, len(configs)):
+            if keys[i] not in seen:
+                return dict(configs[i])
+        return unseen_sample(space, rng, seen)
 
     def _fit(self, space: Space, done: list[tuple[FrozenTrial, float]], rng: np.random.Generator,
              pending: Sequence[Mapping[str, Any]] = ()) -> GeneGP | _MLPEnsemble:

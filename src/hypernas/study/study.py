@@ -24,13 +24,14 @@ from hypernas.errors import (
 from hypernas.estimate.pruners import Pruner, make_pruner
 from hypernas.record import DECISIONS_ATTR, Direction, FrozenTrial, TrialState, as_finite_float, as_json_value, pareto_front
 from hypernas.space import Space, value_key
-from hypernas.strategy import Strategy, make_strategy
+from hypernas.strategy import Strategy
 from hypernas.study.contracts import Callback, Objective
 from hypernas.study.executors import Executor
 from hypernas.study.loop import describe_exception
 from hypernas.study.optimize import run_optimization
 from hypernas.study.storage import Storage, get_storage
 from hypernas.study.storage.base import StudyInfo
+from hypernas.study.strategies import build_strategy
 from hypernas.study.trial import Trial
 from hypernas.study.workers import WORKER_ATTR, is_lost, mark_done, mark_live, worker_info, worker_label
 from hypernas.validate import check_seed, is_integer
@@ -605,7 +606,7 @@ def create_study(name: str | None = None, storage: Storage | str | None = None, 
     if metrics is not None:
         _check_metrics(metrics, len(dirs))
     store = get_storage(storage)
-    strat = make_strategy(strategy, seed=seed)
+    strat = build_strategy(strategy, seed=seed)
     prun = make_pruner(pruner)
     if space is not None and not isinstance(space, Space):
         space = Space.from_config(space)
@@ -640,7 +641,7 @@ def load_study(name: str, storage: Storage | str | None, *, strategy: Strategy |
     attrs = info.system_attrs
     seed = attrs.get(_SEED_KEY)
     try:
-        strat = make_strategy(strategy if strategy is not None else attrs.get(_STRATEGY_KEY), seed=seed)
+        strat = build_strategy(strategy if strategy is not None else attrs.get(_STRATEGY_KEY), seed=seed)
     except StrategyError as exc:
         raise StrategyError(f"study {name!r}: its strategy cannot be rebuilt ({exc}); pass strategy= to load_study") from None
     prun = make_pruner(pruner if pruner is not None else attrs.get(_PRUNER_KEY))
