@@ -34,6 +34,10 @@ def storage_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     running = live.ask()
     running.report(0, 0.9)
     running.report(1, 0.7)
+    for epoch in range(2):  # as a one-shot search records them
+        running.record_arch_weights(["none", "skip_connect"], [f"{i}->{j}" for i, j in
+                                                               ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))],
+                                    {"cell": [[0.5 - 0.1 * epoch, 0.5 + 0.1 * epoch]] * 6})
     return url
 
 
@@ -94,6 +98,9 @@ def test_plots_as_plotly_json(client: TestClient) -> None:
     pareto = client.get("/api/studies/single/plots/pareto").json()
     assert pareto["figure"] is None and "objective" in pareto["reason"]
     assert "layout" in client.get("/api/plot-template").json()
+    weights = client.get("/api/studies/open/plots/arch_weights").json()  # the trial still running recorded them
+    assert weights["reason"] is None and len(weights["figure"]["data"]) == 6 * 2
+    assert "recorded architecture weights" in client.get("/api/studies/single/plots/arch_weights").json()["reason"]
 
 
 def test_the_page_and_its_files_load_nothing_from_elsewhere(client: TestClient) -> None:
