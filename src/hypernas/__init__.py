@@ -121,11 +121,18 @@ if TYPE_CHECKING:
     from hypernas.oneshot import (
         DARTSSearch,
         ENASSearch,
+        GDASSearch,
         OneShotObjective,
         SearchResult,
+        SinglePathSupernet,
+        SPOSSearch,
         Supernet,
+        SupernetObjective,
         darts_supernet,
+        mobilenet_single_path,
+        nb201_single_path,
         nb201_supernet,
+        shufflenet_single_path,
     )
     from hypernas.study.executors.ray import RayExecutor
     from hypernas.study.storage.sql import SQLStorage
@@ -138,9 +145,12 @@ _MODELS = ("MODELS", "DARTSNetwork", "EdgeFactory", "HierarchicalNetwork", "Mobi
 _TRAIN = ("DATASETS", "TrainConfig", "Trainer", "TrainingObjective", "load_dataset")
 _ONESHOT = ("DARTSSearch", "ENASSearch", "OneShotObjective", "SearchResult", "Supernet", "darts_supernet",
             "nb201_supernet")
+_ONESHOT_SINGLE_PATH = ("GDASSearch", "SPOSSearch", "SinglePathSupernet", "SupernetObjective", "mobilenet_single_path",
+                        "nb201_single_path", "shufflenet_single_path")
 _PROXIES = ("PROXIES", "ZeroCostObjective", "proxy_score")
 _LAZY_NAMES = {**dict.fromkeys(_MODELS, "hypernas.estimate.models"), **dict.fromkeys(_TRAIN, "hypernas.estimate.train"),
-               **dict.fromkeys(_ONESHOT, "hypernas.oneshot"), **dict.fromkeys(_PROXIES, "hypernas.estimate.proxies"),
+               **dict.fromkeys(_ONESHOT, "hypernas.oneshot"), **dict.fromkeys(_ONESHOT_SINGLE_PATH, "hypernas.oneshot"),
+               **dict.fromkeys(_PROXIES, "hypernas.estimate.proxies"),
                "SQLStorage": "hypernas.study.storage.sql", "RayExecutor": "hypernas.study.executors.ray"}
 
 
@@ -159,17 +169,18 @@ __all__ = [
     "CMAES", "DATASETS", "EXECUTORS", "MODELS", "NEAT", "NSGA2", "PARAM_TYPES", "PROXIES", "PRUNERS", "STRATEGIES", "TPE",
     "ASHAPruner", "AgingEvolution", "Categorical", "ChainSpace", "ConfigError", "Configurable", "Crossable",
     "DARTSCell", "DARTSNetwork", "DARTSSearch", "Direction", "DuplicateStudyError", "ENASSearch", "EdgeFactory", "Executor", "Fixed", "Float",
-    "FrozenTrial", "GaussianProcess", "GridSearch", "Growable", "HasDistance", "HasFeatures", "HierarchicalNetwork",
+    "FrozenTrial", "GDASSearch", "GaussianProcess", "GridSearch", "Growable", "HasDistance", "HasFeatures", "HierarchicalNetwork",
     "HierarchicalSpace", "HyperbandPruner", "HyperbandScheduler", "HypernasError", "InMemoryStorage", "Int",
     "InternalError", "Job", "LocalSearch", "MedianPruner", "MobileNetNetwork", "MobileNetSpace", "NB201Benchmark",
     "NB201Cell", "NB201Network", "NoCompleteTrialError", "NoPruner", "ObjectiveError", "OneShotObjective", "Param", "PatiencePruner",
     "PercentilePruner", "PlotError", "PredictorGuidedEvolution", "Pruner", "QLearning", "RandomSearch", "RayExecutor",
     "Registry", "Reinforce",
-    "SQLStorage", "SearchExhausted", "SearchResult", "ShuffleNetNetwork", "ShuffleNetSpace", "Space", "SpaceError", "Storage",
+    "SPOSSearch", "SQLStorage", "SearchExhausted", "SearchResult", "ShuffleNetNetwork", "ShuffleNetSpace", "SinglePathSupernet", "Space", "SpaceError", "Storage",
     "StorageError", "Strategy", "StrategyError",
-    "Study", "StudyHandle", "StudyNotFoundError", "StudyView", "SuccessiveHalvingPruner", "Supernet", "ThresholdPruner",
+    "Study", "StudyHandle", "StudyNotFoundError", "StudyView", "SuccessiveHalvingPruner", "Supernet", "SupernetObjective", "ThresholdPruner",
     "TokenOneHot", "Tokenizable", "TrainConfig", "Trainer", "TrainingObjective", "Trial", "TrialPruned", "TrialState",
     "TrialStateError", "WorkerCrashedError", "ZeroCostObjective", "build_model", "cell_edge", "count_flops", "count_params",
     "create_study", "darts_supernet", "delete_study", "load_dataset", "load_study", "make_pruner", "make_strategy", "measure_latency",
-    "nb201_supernet", "proxy_score", "register_param_type", "register_strategy", "study_names"
+    "mobilenet_single_path", "nb201_single_path", "nb201_supernet", "proxy_score", "register_param_type", "register_strategy",
+    "shufflenet_single_path", "study_names"
 ]

@@ -11,6 +11,10 @@ carries the factor softmax_o). The fused form (the default) also shares, among t
 that read the same node: the ReLU that opens every convolution, one convolution per kernel size for
 all their ReLU-conv-BN candidates (their kernels concatenated), and each pooling. Batch norms stay
 per edge. Every sharing computes the same function as the per-edge form.
+
+Hard (straight-through one-hot) weights, GDAS: only the sampled candidate is computed, and every candidate
+weighted exactly 0 adds its weight (0 in value) to the edge's output, so its gradient is the sum of the output's
+gradient, as in GDAS's published code; the architecture logits of every candidate get a gradient.
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ from hypernas.validate import check_int
 class Mixing:
     """What the edges of one supernet read during a forward pass: the weights of every cell type's
     candidates (``key -> (edges, candidates)``), optionally each edge's scale (edge normalisation,
-    ``key -> (edges,)``), and the results edges reading the same node share."""
+    ``key -> (edges,)``), and the results edges reading the same node share. ``hard``: the weights are
+    straight-through one-hot weights (GDAS), see the module's docstring."""
 
     def __init__(self, fused: bool = True) -> None:
         self.fused = fused
+        self.hard = False
         self.weights: dict[str, torch.Tensor] | None = None
         self.active: dict[str, list[list[int]]] = {}
         self.edge_scale: dict[str, torch.Tensor] | None = None
@@ -42,16 +48,18 @@ class Mixing:
 
     @contextmanager
     def use(self, weights: Mapping[str, torch.Tensor],
-            edge_scale: Mapping[str, torch.Tensor] | None = None) -> Iterator[None]:
-        """Mix with ``weights`` (and scale the edges by ``edge_scale``) inside the block."""
+            edge_scale: Mapping[str, torch.Tensor] | None = None, *, hard: bool = False) -> Iterator[None]:
+        """Mix with ``weights`` (and scale the edges by ``edge_scale``) inside the block; ``hard``: straight-through
+        one-hot weights."""
         self.weights = dict(weights)
+        self.hard = hard
         self.active = {key: [[k for k in range(len(row)) if row[k] != 0] for row in w.detach().tolist()]
                        for key, w in self.weights.items()}
         self.edge_scale = None if edge_scale is None else dict(edge_scale)
         try:
             yield
         finally:
-            self.weights, self.edge_scale = None, None
+            self.weights, self.edge_scale, self.hard = None, None, False
             self.active, self.shared = {}, {}
 
 
@@ -150,6 +158,9 @@ class MixedOp(nn.Module):
             rest = None if part is None else (F.max_pool2d(part, 2, 2) if self.stride == 2 else part)
             terms = [w[k] * self.ops[self.candidates[k]](xs) for k in active]
         out = _sum(terms) if terms else torch.zeros_like(xs[:, :, :: self.stride, :: self.stride])
+        if m.hard:
+            computed = set(m.active[self.key][self.row])
+            out = _sum([out, *(w[k] for k in range(len(self.candidates)) if k not in computed)])
         if rest is not None:
             out = channel_shuffle(torch.cat([out, rest], dim=1), self.partial)
         if m.edge_scale is not None:

@@ -13,3 +13,4 @@ from hypernas.registry import Registry
 SEARCHES: Registry[Any] = Registry("one-shot search", error=ConfigError)
 SEARCHES.register_path("darts", "hypernas.oneshot.darts:DARTSSearch")
 SEARCHES.register_path("enas", "hypernas.oneshot.enas:ENASSearch")
+SEARCHES.register_path("gdas", "hypernas.oneshot.gdas:GDASSearch")

@@ -99,14 +99,16 @@ class Supernet(nn.Module):
             out[key] = torch.cat(parts)
         return out
 
-    def forward(self, x: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, weights: Mapping[str, torch.Tensor] | None = None, *,
+                hard: bool = False) -> torch.Tensor:
         """The network's output mixing with ``weights`` (default: :meth:`op_weights`, plus :attr:`aux_skip` on
-        every edge's skip connection)."""
+        every edge's skip connection); ``hard``: ``weights`` are straight-through one-hot weights (GDAS), see
+        :mod:`~hypernas.oneshot.mixed`."""
         if weights is None:
             weights = self.op_weights()
             if self.aux_skip:
                 weights = _with_aux_skip(weights, self.op_names.index("skip_connect"), self.aux_skip)
-        with self.mixing.use(weights, self.edge_weights()):
+        with self.mixing.use(weights, self.edge_weights(), hard=hard):
             return self.network(x)
 
     # --- reading the architecture -------------------------------------------------------------

@@ -195,6 +195,7 @@ class SQLStorage(Storage):
         """Create the tables and the version row where they are missing. Several workers may start at once on an
         empty database: SQLite's write lock serializes them, PostgreSQL an advisory lock; elsewhere one that
         finds a table created under it tries again (it then sees the table)."""
+        self._check_sqlite_file()
         for attempt in range(_SCHEMA_ATTEMPTS):
             try:
                 with self._write() as conn:
@@ -210,6 +211,18 @@ class SQLStorage(Storage):
             except DatabaseError:
                 if attempt + 1 == _SCHEMA_ATTEMPTS:
                     raise
+
+    def _check_sqlite_file(self) -> None:
+        """Refuse a SQLite path holding something else than a database before writing anything beside it."""
+        if self._lock_path is None:
+            return
+        try:
+            with open(self._lock_path[: -len(".lock")], "rb") as file:
+                header = file.read(16)
+        except OSError:  # none yet, or a folder: SQLite says what is wrong
+            return
+        if header and header != b"SQLite format 3\x00":
+            raise StorageError(f"storage {self.name!r} cannot be opened as a database: file is not a database")
 
     def _version_error(self, found: Any) -> StorageError:
         return StorageError(f"storage {self.name!r} has schema version {found}; this hypernas reads version {SCHEMA_VERSION}")
