@@ -124,6 +124,21 @@ def run_hypernas(order: int) -> Callable[[Batch, Batch, int, Meter], None]:
     return run
 
 
+def run_hypernas_gdas(train: Batch, val: Batch, batch: int, meter: Meter) -> None:
+    from hypernas.oneshot import GDASSearch, nb201_supernet
+
+    supernet = nb201_supernet(num_classes=CLASSES, channels=CHANNELS, cells=CELLS, seed=0)
+    GDASSearch(epochs=1, batch_size=batch, seed=0).search(supernet, MeteredBatches(train, batch, meter),
+                                                          MeteredBatches(val, batch, None))
+
+
+def run_hypernas_spos(train: Batch, val: Batch, batch: int, meter: Meter) -> None:
+    from hypernas.oneshot import SPOSSearch, nb201_single_path
+
+    supernet = nb201_single_path(num_classes=CLASSES, channels=CHANNELS, cells=CELLS, seed=0)
+    SPOSSearch(epochs=1, batch_size=batch, seed=0).train(supernet, MeteredBatches(train, batch, meter))
+
+
 # --- a minimal hand-written DARTS ------------------------------------------------------------------------------------
 
 def _relu_conv_bn(c: int, k: int) -> nn.Module:
@@ -216,9 +231,10 @@ def run_plain(train: Batch, val: Batch, batch: int, meter: Meter) -> None:
 
 # --- NNI 3.0 (imported only inside its subprocess) ----------------------------------------------------------------------
 
-def run_nni(strategy_name: str) -> Callable[[Batch, Batch, int, Meter], None]:
+def run_nni(strategy_name: str, **strategy_kwargs: object) -> Callable[[Batch, Batch, int, Meter], None]:
     """NNI's one-shot ``strategy_name`` on its NB201 space, as its documentation runs it: a ``Classification``
-    evaluator (SGD as DARTS publishes it, gradients clipped at 5) trained by Lightning for one epoch."""
+    evaluator (SGD as DARTS publishes it, gradients clipped at 5: by the strategy where it optimises by hand, else by
+    Lightning) trained by Lightning for one epoch."""
 
     def run(train: Batch, val: Batch, batch: int, meter: Meter) -> None:
         import pytorch_lightning as pl
@@ -231,19 +247,23 @@ def run_nni(strategy_name: str) -> Callable[[Batch, Batch, int, Meter], None]:
                                      batch_idx: int) -> None:
                 meter.mark()
 
-            def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
-                meter.mark()
+            def on_train_batch_end(self, trainer: pl.Trainer, module: pl.LightningModule, outputs: object,
+                                   batch: object, batch_idx: int) -> None:
+                if batch_idx == last:
+                    meter.mark()
 
         torch.manual_seed(0)
         space = NasBench201(stem_out_channels=CHANNELS, num_modules_per_stack=CELLS, num_labels=CLASSES)
-        strategy = getattr(strategies, strategy_name)(gradient_clip_val=5.0)
+        strategy = getattr(strategies, strategy_name)(**strategy_kwargs)
         loaders = [DataLoader(torch.utils.data.TensorDataset(*split), batch_size=batch) for split in (train, val)]
+        last = len(loaders[0]) - 1
+        clip = {} if "gradient_clip_val" in strategy_kwargs else {"gradient_clip_val": 5.0}
         evaluator = Classification(learning_rate=0.025, weight_decay=3e-4,
                                    optimizer=functools.partial(torch.optim.SGD, momentum=0.9),
                                    train_dataloaders=loaders[0], val_dataloaders=loaders[1], num_classes=CLASSES,
                                    max_epochs=1, accelerator="cpu", devices=1, callbacks=[Marks()], logger=False,
                                    enable_progress_bar=False, enable_checkpointing=False, enable_model_summary=False,
-                                   num_sanity_val_steps=0)
+                                   num_sanity_val_steps=0, limit_val_batches=0, **clip)
         supernet = strategy.mutate_model(space)
         strategy.mutate_evaluator(evaluator).evaluate(supernet)
 
@@ -256,15 +276,21 @@ METHODS: dict[str, Callable[[Batch, Batch, int, Meter], None]] = {
     "hypernas-darts1": run_hypernas(1),
     "hypernas-darts2": run_hypernas(2),
     "plain-darts1": run_plain,
-    "nni-darts1": run_nni("DARTS"),
+    "nni-darts1": run_nni("DARTS", gradient_clip_val=5.0),
+    "hypernas-gdas": run_hypernas_gdas,
+    "nni-gumbel-darts": run_nni("GumbelDARTS", gradient_clip_val=5.0),
+    "hypernas-spos": run_hypernas_spos,
+    "nni-random-one-shot": run_nni("RandomOneShot"),
 }
-NNI_METHODS = {"nni-darts1"}
+NNI_METHODS = {"nni-darts1", "nni-gumbel-darts", "nni-random-one-shot"}
 
 
 TARGETS = [
     ("hypernas-darts1", "nni-darts1", "time", 0.7),
     ("hypernas-darts1", "nni-darts1", "memory", 0.5),
     ("hypernas-darts2", "hypernas-darts1", "time", 3.0),
+    ("hypernas-gdas", "nni-gumbel-darts", "time", 0.2),
+    ("hypernas-spos", "nni-random-one-shot", "time", 1.0),
 ]
 """(contender, reference, what, the most the ratio may be): the targets of issue 21."""
 
@@ -307,6 +333,7 @@ def summarize(runs: list[dict[str, object] | str]) -> Summary | str:
 
 
 def ratio(results: dict[tuple[str, int], Summary | str], a: str, b: str, size: int, what: str) -> float | None:
+    """``a``'s median step time (``what="time"``) or memory growth over ``b``'s; None where either is missing."""
     ra, rb = results.get((a, size)), results.get((b, size))
     if not isinstance(ra, dict) or not isinstance(rb, dict):
         return None
@@ -314,21 +341,28 @@ def ratio(results: dict[tuple[str, int], Summary | str], a: str, b: str, size: i
     return ra[key] / rb[key]
 
 
+COUNTERPART = {"hypernas-darts1": "nni-darts1", "hypernas-darts2": "nni-darts1", "plain-darts1": "nni-darts1",
+               "hypernas-gdas": "nni-gumbel-darts", "hypernas-spos": "nni-random-one-shot"}
+"""The NNI contender each is compared with (GumbelDARTS is not GDAS: it computes every candidate)."""
+PLAIN = "plain-darts1"
+
+
 def table(results: dict[tuple[str, int], Summary | str], methods: list[str], sizes: list[int]) -> str:
-    """The markdown tables: every contender per size with ratios to NNI's and the hand-written DARTS, then targets."""
-    refs = [m for m in ("nni-darts1", "plain-darts1") if m in methods]
-    head = "| input | contender | s/step (median) | peak growth MiB |"
-    head += "".join(f" time / {r} | memory / {r} |" for r in refs)
-    lines = [head, "|---|---|---:|---:|" + "---:|---:|" * len(refs)]
+    """Markdown: every contender per size with its ratios to its NNI counterpart and (DARTS) to the hand-written
+    DARTS, then the targets."""
+    lines = ["| input | contender | s/step (median) | peak growth MiB | NNI counterpart | time / NNI | memory / NNI "
+             "| time / plain | memory / plain |", "|---|---|---:|---:|---|---:|---:|---:|---:|"]
     for size in sizes:
         for m in methods:
             r = results[m, size]
             if not isinstance(r, dict):
-                lines.append(f"| {size}x{size} | {m} | failed: {r} | |" + " | |" * len(refs))
+                lines.append(f"| {size}x{size} | {m} | failed: {r} | | | | | | |")
                 continue
-            cells = [f"{size}x{size}", m, f"{r['median_s']:.3f}", f"{r['growth_mib']:.0f}"]
-            for ref in refs:
-                cells += [_fmt(ratio(results, m, ref, size, what)) for what in ("time", "memory")]
+            nni = COUNTERPART.get(m, "")
+            plain = PLAIN if "darts" in m and not m.startswith("nni") else ""
+            cells = [f"{size}x{size}", m, f"{r['median_s']:.3f}", f"{r['growth_mib']:.0f}", nni or "-",
+                     *(_fmt(ratio(results, m, nni, size, what)) for what in ("time", "memory")),
+                     *(_fmt(ratio(results, m, plain, size, what)) for what in ("time", "memory"))]
             lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "| target | input | ratio | limit | met |", "|---|---|---:|---:|---|"]
     for a, b, what, limit in TARGETS:
