@@ -5,8 +5,10 @@ random images of one size, batch ``--batch``, one torch thread. A step is what a
 batches: one architecture step on a validation batch, then one weight step on a training batch. Each contender runs
 in a fresh subprocess per input size, so memory growth is comparable:
 
-- time: the median seconds per step over ``--steps`` steps after ``--warmup`` steps, measured between consecutive
-  batches as the search itself asks for them (everything a step does is counted, bookkeeping included);
+- time: the median seconds per step over ``--steps`` steps after ``--warmup`` steps of every repeat, measured between
+  consecutive batches as the search itself asks for them (everything a step does is counted, bookkeeping included),
+  in wall-clock seconds and in the process's CPU seconds (with one thread, the CPU time is what a shared, loaded
+  machine disturbs least);
 - memory: the growth of the process's peak resident set size over its resident size just before the first step
   (``VmHWM`` reset through ``/proc/self/clear_refs``), so it is what the steps' activations, gradients and optimiser
   states add.
@@ -69,6 +71,7 @@ class Meter:
 
     def __init__(self) -> None:
         self.marks: list[float] = []
+        self.cpu_marks: list[float] = []
         self.base_kib = 0
         self.peak_kib = 0
 
@@ -78,12 +81,15 @@ class Meter:
                 f.write("5")  # reset the peak resident set size to the current one
             self.base_kib = _status_kib("VmRSS")
         self.marks.append(time.perf_counter())
+        self.cpu_marks.append(time.process_time())
         self.peak_kib = _status_kib("VmHWM")
 
     def result(self, warmup: int) -> dict[str, object]:
-        """The seconds of every step after the first ``warmup`` ones, and the peak growth in MiB."""
+        """The wall and CPU seconds of every step after the first ``warmup`` ones, and the peak growth in MiB."""
         steps = [b - a for a, b in zip(self.marks, self.marks[1:])][warmup:]
-        return {"times": steps, "median_s": statistics.median(steps), "growth_mib": (self.peak_kib - self.base_kib) / 1024}
+        cpu = [b - a for a, b in zip(self.cpu_marks, self.cpu_marks[1:])][warmup:]
+        return {"times": steps, "cpu_times": cpu, "median_s": statistics.median(steps), "cpu_s": statistics.median(cpu),
+                "growth_mib": (self.peak_kib - self.base_kib) / 1024}
 
 
 def random_split(n: int, size: int, seed: int) -> Batch:
@@ -323,21 +329,24 @@ Summary = dict[str, float]
 
 
 def summarize(runs: list[dict[str, object] | str]) -> Summary | str:
-    """The median step time over every measured step of every repeat, the median memory growth of the repeats."""
+    """The median wall and CPU seconds over every measured step of every repeat, the median memory growth of the
+    repeats."""
     done = [r for r in runs if isinstance(r, dict)]
     if not done:
         return str(runs[0])
     times = [t for r in done for t in r["times"]]  # type: ignore[attr-defined]
-    return {"median_s": statistics.median(times), "growth_mib": statistics.median(float(r["growth_mib"]) for r in done),
-            "steps": len(times)}
+    cpu = [t for r in done for t in r["cpu_times"]]  # type: ignore[attr-defined]
+    return {"median_s": statistics.median(times), "cpu_s": statistics.median(cpu),
+            "growth_mib": statistics.median(float(r["growth_mib"]) for r in done), "steps": len(times)}
 
 
 def ratio(results: dict[tuple[str, int], Summary | str], a: str, b: str, size: int, what: str) -> float | None:
-    """``a``'s median step time (``what="time"``) or memory growth over ``b``'s; None where either is missing."""
+    """``a``'s median step time (``what``: ``"time"`` wall, ``"cpu"``) or memory growth (``"memory"``) over
+    ``b``'s; None where either is missing."""
     ra, rb = results.get((a, size)), results.get((b, size))
     if not isinstance(ra, dict) or not isinstance(rb, dict):
         return None
-    key = "median_s" if what == "time" else "growth_mib"
+    key = {"time": "median_s", "cpu": "cpu_s", "memory": "growth_mib"}[what]
     return ra[key] / rb[key]
 
 
@@ -350,27 +359,29 @@ PLAIN = "plain-darts1"
 def table(results: dict[tuple[str, int], Summary | str], methods: list[str], sizes: list[int]) -> str:
     """Markdown: every contender per size with its ratios to its NNI counterpart and (DARTS) to the hand-written
     DARTS, then the targets."""
-    lines = ["| input | contender | s/step (median) | peak growth MiB | NNI counterpart | time / NNI | memory / NNI "
-             "| time / plain | memory / plain |", "|---|---|---:|---:|---|---:|---:|---:|---:|"]
+    lines = ["| input | contender | wall s/step | CPU s/step | peak growth MiB | NNI counterpart | wall / NNI | CPU / NNI "
+             "| memory / NNI | wall / plain | CPU / plain | memory / plain |",
+             "|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     for size in sizes:
         for m in methods:
             r = results[m, size]
             if not isinstance(r, dict):
-                lines.append(f"| {size}x{size} | {m} | failed: {r} | | | | | | |")
+                lines.append(f"| {size}x{size} | {m} | failed: {r} |" + " |" * 10)
                 continue
             nni = COUNTERPART.get(m, "")
             plain = PLAIN if "darts" in m and not m.startswith("nni") else ""
-            cells = [f"{size}x{size}", m, f"{r['median_s']:.3f}", f"{r['growth_mib']:.0f}", nni or "-",
-                     *(_fmt(ratio(results, m, nni, size, what)) for what in ("time", "memory")),
-                     *(_fmt(ratio(results, m, plain, size, what)) for what in ("time", "memory"))]
+            cells = [f"{size}x{size}", m, f"{r['median_s']:.3f}", f"{r['cpu_s']:.3f}", f"{r['growth_mib']:.0f}", nni or "-",
+                     *(_fmt(ratio(results, m, nni, size, what)) for what in ("time", "cpu", "memory")),
+                     *(_fmt(ratio(results, m, plain, size, what)) for what in ("time", "cpu", "memory"))]
             lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "| target | input | ratio | limit | met |", "|---|---|---:|---:|---|"]
+    lines += ["", "| target | input | ratio (wall) | ratio (CPU) | limit | met (wall / CPU) |", "|---|---|---:|---:|---:|---|"]
     for a, b, what, limit in TARGETS:
         for size in sizes:
             if a in methods and b in methods:
-                value = ratio(results, a, b, size, what)
-                met = "-" if value is None else ("yes" if value <= limit else "**no**")
-                lines.append(f"| {what} {a} / {b} | {size}x{size} | {_fmt(value)} | {limit} | {met} |")
+                values = [ratio(results, a, b, size, w) for w in ((what, "cpu") if what == "time" else (what, what))]
+                met = " / ".join("-" if v is None else ("yes" if v <= limit else "**no**") for v in values)
+                shown = [_fmt(values[0]), _fmt(values[1]) if what == "time" else "-"]
+                lines.append(f"| {what} {a} / {b} | {size}x{size} | {shown[0]} | {shown[1]} | {limit} | {met} |")
     return "\n".join(lines)
 
 
@@ -406,7 +417,7 @@ def main() -> None:
                 python = args.nni_python if method in NNI_METHODS else sys.executable
                 out = spawn(python, method, size, args)
                 runs.setdefault((method, size), []).append(out)
-                shown = out if isinstance(out, str) else {k: v for k, v in out.items() if k != "times"}
+                shown = out if isinstance(out, str) else {k: v for k, v in out.items() if not k.endswith("times")}
                 print(f"{method} {size}x{size} run {repeat + 1}: {shown}", file=sys.stderr, flush=True)
     results = {key: summarize(r) for key, r in runs.items()}
     print(table(results, methods, sizes))
