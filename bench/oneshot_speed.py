@@ -1,9 +1,9 @@
-"""One-shot search step: speed and memory of hypernas's DARTS against a hand-written PyTorch DARTS and NNI 3.0.
+"""One-shot search steps: speed and memory of hypernas's DARTS, GDAS and SPOS beside a hand-written DARTS and NNI 3.0.
 
 Every contender searches the NB201 supernet (C=16, 5 cells per stage, 10 classes, the five NB201 candidates) on
-random images of one size, batch ``--batch``, one torch thread. A step is what a DARTS search does per pair of
-batches: one architecture step on a validation batch, then one weight step on a training batch. Each contender runs
-in a fresh subprocess per input size, so memory growth is comparable:
+random images of one size, batch ``--batch``, one torch thread. A step is what the search does per batch: for DARTS
+(and GDAS) one architecture step on a validation batch and one weight step on a training batch, for SPOS one weight
+step. Each contender runs in a fresh subprocess per input size and repeat, so memory growth is comparable:
 
 - time: the median seconds per step over ``--steps`` steps after ``--warmup`` steps of every repeat, measured between
   consecutive batches as the search itself asks for them (everything a step does is counted, bookkeeping included),
@@ -13,7 +13,7 @@ in a fresh subprocess per input size, so memory growth is comparable:
   (``VmHWM`` reset through ``/proc/self/clear_refs``), so it is what the steps' activations, gradients and optimiser
   states add.
 
-Contenders (``--methods``):
+Contenders (``--methods``), each one small function of ``METHODS``:
 
 - ``hypernas-darts1`` / ``hypernas-darts2``: :class:`~hypernas.oneshot.DARTSSearch` of order 1 / 2 on
   :func:`~hypernas.oneshot.nb201_supernet`, run through ``search()`` for one epoch of exactly the measured batches;
@@ -22,14 +22,29 @@ Contenders (``--methods``):
   parameters, Adam on them from the validation loss's ``backward()``, then SGD on the weights, as the original
   DARTS code is organised;
 - ``nni-darts1``: NNI 3.0's DARTS (``nni.nas.strategy.DARTS``: first order only) on its ``NasBench201`` space, run by
-  PyTorch Lightning in the Python of ``--nni-python`` (a separate environment: NNI 3.0 needs
-  ``pytorch-lightning<2.1``); left out, with the reason, where that Python cannot import NNI.
+  PyTorch Lightning through a ``Classification`` evaluator, as NNI's documentation runs it (so its per-step
+  bookkeeping, accuracy metric and logging included), in the Python of ``--nni-python``;
+- ``hypernas-gdas`` against ``nni-gumbel-darts``: GDAS computes one sampled candidate per edge (hard
+  straight-through Gumbel weights); NNI's ``GumbelDARTS`` is **not the same method**: it mixes every candidate with
+  soft Gumbel-softmax weights, so it costs what DARTS costs;
+- ``hypernas-spos`` (:class:`~hypernas.oneshot.SPOSSearch` on ``nb201_single_path``) against
+  ``nni-random-one-shot`` (NNI's ``RandomOneShot``): one weight step on one uniformly sampled path.
+
+NNI 3.0 runs in its own environment (it needs ``pytorch-lightning<2.1``): ``python3 -m venv /work/nni-venv &&
+/work/nni-venv/bin/pip install torch==2.13.0 "nni==3.0" "pytorch-lightning<2.1" "setuptools<81"``. It installs and
+runs with torch 2.13 (warning that ``torch.nn.Buffer`` "is not a nn.Module"); ``setuptools<81`` is needed because
+lightning_fabric 2.0 imports ``pkg_resources``, which newer setuptools no longer ship (without it: ``No module named
+'pkg_resources'``). A contender that fails shows the last line of its error in the table. The hypernas contenders
+import hypernas inside their functions and the NNI ones import NNI there, so either side runs without the other.
+Differences in the networks: NNI's NB201 candidates keep affine batch norms (hypernas and the hand-written DARTS
+search without them, as published), a few hundred parameters more.
 
 Ratios compare contenders of the same run at the same size. Targets (issue 21): first-order DARTS at most 0.7x
-NNI's time and at most 0.5x its memory growth; second order at most 3x our first order.
+NNI's time and at most 0.5x its memory growth; second order at most 3x our first order; GDAS at least 5x faster than
+NNI's GumbelDARTS; SPOS at most NNI's RandomOneShot.
 
-    PYTHONPATH=src python bench/oneshot_speed.py --steps 20 --sizes 16,32 --batch 64 --threads 1 \\
-        --nni-python /work/nni-venv/bin/python
+    PYTHONPATH=src nice -n 10 python bench/oneshot_speed.py --steps 10 --repeats 2 --sizes 16,32 --batch 64 \
+        --threads 1 --nni-python /work/nni-venv/bin/python
 """
 
 from __future__ import annotations
