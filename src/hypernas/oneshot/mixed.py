@@ -31,7 +31,7 @@ from torch import nn
 from torch.nn.modules.utils import _pair
 
 from hypernas.errors import InternalError, SpaceError
-from hypernas.estimate.models.ops import CELL_BUILDERS, DilConv, FactorizedReduce, ReLUConvBN, SepConv
+from hypernas.estimate.models.ops import CELL_BUILDERS, DilConv, FactorizedReduce, ReLUConvBN, SepConv, cell_edge
 from hypernas.validate import check_int
 
 
@@ -86,6 +86,12 @@ class BoxAvgPool2d(nn.AvgPool2d):
 def _box(pool: nn.AvgPool2d) -> BoxAvgPool2d:
     return BoxAvgPool2d(pool.kernel_size, pool.stride, pool.padding, pool.ceil_mode,
                         pool.count_include_pad, pool.divisor_override)
+
+
+def fast_cell_edge(op: Any, channels: int, stride: int) -> nn.Module:
+    """:func:`~hypernas.estimate.models.ops.cell_edge`, with an average pooling as a :class:`BoxAvgPool2d`."""
+    built = cell_edge(op, channels, stride)
+    return _box(built) if isinstance(built, nn.AvgPool2d) else built
 
 
 class ScaledBatchNorm2d(nn.BatchNorm2d):
