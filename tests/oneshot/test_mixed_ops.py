@@ -15,6 +15,7 @@ def test_box_pooling_is_average_pooling(stride, count_include_pad):
     x = torch.randn(3, 5, 9, 8, dtype=torch.double, requires_grad=True)
     reference = nn.AvgPool2d(3, stride, 1, count_include_pad=count_include_pad)
     box = BoxAvgPool2d(3, stride, 1, count_include_pad=count_include_pad)
+    box(torch.randn(2, 5, 6, 7, dtype=torch.double))  # another size first: the counts follow the input's size
     out, expected = box(x), reference(x)
     assert out.shape == expected.shape
     assert torch.allclose(out, expected, rtol=0, atol=1e-12)

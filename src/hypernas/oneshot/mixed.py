@@ -71,6 +71,10 @@ class BoxAvgPool2d(nn.AvgPool2d):
     output averages: the function of :class:`~torch.nn.AvgPool2d` (within float rounding), several times faster
     on CPU. Mixed edges use it for their average-pooling candidates."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._counts: dict[tuple[Any, ...], torch.Tensor] = {}
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.ceil_mode or self.divisor_override is not None:
             return super().forward(x)
@@ -79,7 +83,11 @@ class BoxAvgPool2d(nn.AvgPool2d):
         total = F.conv2d(x, box.expand(x.shape[1], 1, *kernel), None, stride, padding, 1, x.shape[1])
         if self.count_include_pad:
             return total / box.numel()
-        counts = F.conv2d(x.new_ones(1, 1, *x.shape[2:]), box, None, stride, padding)
+        key = (tuple(x.shape[2:]), x.dtype, x.device)
+        counts = self._counts.get(key)
+        if counts is None:
+            counts = F.conv2d(x.new_ones(1, 1, *x.shape[2:]), box, None, stride, padding)
+            self._counts = {key: counts}  # one input size at a time: kept until the size changes
         return total / counts
 
 
