@@ -1,7 +1,7 @@
 """The published NAS-Bench-201 one-shot protocol on CIFAR-10: search, derive the cell, look it up in the table.
 
-For a user who has CIFAR-10 (the official ``cifar-10-python.tar.gz``, read and checksum-verified by hypernas's
-datasets module) and a GPU. As in NAS-Bench-201 (Dong & Yang 2020) and NATS-Bench, every method searches the
+For a user who has CIFAR-10 (the official ``cifar-10-python.tar.gz`` or the batches extracted from it, read and
+checksum-verified by hypernas's datasets module) and a GPU. As in NAS-Bench-201 (Dong & Yang 2020) and NATS-Bench, every method searches the
 NB201 supernet (C=16, N=5 cells per stage, batch 64) on the CIFAR-10 training split cut in two halves
 (search-train: the weights, search-val: the architecture), with random crop (padding 4), horizontal flip and
 per-channel normalisation; SGD lr 0.025 with cosine schedule to 0.001, momentum 0.9, weight decay 5e-4 (the
@@ -144,7 +144,8 @@ def _mean_std(values: list[float]) -> str:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cifar", required=True, help="the folder holding cifar-10-python.tar.gz (official archive)")
+    parser.add_argument("--cifar", required=True, help="the folder holding the official cifar-10-python.tar.gz, or "
+                        "the batches extracted from it (cifar-10-batches-py/)")
     parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, of: {', '.join(METHODS)}")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--device", default="cuda", help="cuda or cpu")
