@@ -7,15 +7,18 @@ weight over the cell's edges, the number of skip connections in the derived cell
 200-epoch test accuracy in the NB201 table (for reference only: the search ran on digits), the epochs run and
 the seconds per search; the ratio columns divide by plain DARTS's mean.
 
-    PYTHONPATH=src nice -n 10 python bench/oneshot_remedies.py --seeds 5 --epochs 20 --channels 8 --cells 1
+    PYTHONPATH=src nice -n 10 python bench/oneshot_remedies.py --seeds 5 --epochs 20 --batch 16 --arch-lr 1e-3 \\
+        --channels 8 --cells 1 --jobs 2
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import statistics
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +43,11 @@ def _digits_halves(split_seed: int) -> tuple[Any, Any]:
 
 
 def _run(options: dict[str, Any], seed: int, args: argparse.Namespace, train: Any, val: Any) -> dict[str, Any]:
+    import torch
+
     from hypernas.oneshot import DARTSSearch, nb201_supernet
+
+    torch.set_num_threads(1)
 
     supernet = nb201_supernet(channels=args.channels, cells=args.cells, in_channels=1, seed=seed)
     search = DARTSSearch(order=args.order, epochs=args.epochs, batch_size=args.batch, arch_lr=args.arch_lr, seed=seed,
@@ -70,6 +77,7 @@ def main() -> None:
     parser.add_argument("--arch-lr", type=float, default=3e-4, help="the architecture's Adam lr (published: 3e-4)")
     parser.add_argument("--methods", default=",".join(METHODS), help="a comma-separated subset of: " + ", ".join(METHODS))
     parser.add_argument("--table", default=str(TABLE), help="the NB201 table (CSV, optionally gzipped)")
+    parser.add_argument("--jobs", type=int, default=1, help="searches run at once, in as many processes")
     parser.add_argument("--json", help="write every run's result there")
     args = parser.parse_args()
     methods = {name: METHODS[name] for name in args.methods.split(",")} if args.methods else METHODS
@@ -84,9 +92,11 @@ def main() -> None:
     table = NB201Benchmark(args.table, dataset="cifar10")
     train, val = _digits_halves(0)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in methods}
-    for seed in range(args.seeds):
-        for name, options in methods.items():
-            run = _run(options, seed, args, train, val)
+    tasks = [(name, seed) for seed in range(args.seeds) for name in methods]
+    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_run, methods[name], seed, args, train, val) for name, seed in tasks]
+        for (name, seed), future in zip(tasks, futures):
+            run = future.result()
             run["cifar10_test_200"] = table.lookup(run["genotype"])[1]
             runs[name].append(run)
             print(f"seed {seed} {name}: skip weight {run['skip_weight']:.3f}, skips {run['skips']}, "
@@ -95,7 +105,8 @@ def main() -> None:
     columns = ("skip_weight", "skips", "cifar10_test_200", "epochs", "seconds")
     base = {c: _stats([r[c] for r in runs["DARTS"]])[0] for c in columns}
     print(f"\nNB201 supernet C={args.channels}, {args.cells} cell(s)/stage, digits 8x8, order {args.order}, "
-          f"{args.epochs} epochs, batch {args.batch}, arch lr {args.arch_lr:g}, {args.seeds} seeds, 1 thread")
+          f"{args.epochs} epochs, batch {args.batch}, arch lr {args.arch_lr:g}, {args.seeds} seeds, "
+          f"1 thread per search, {args.jobs} search(es) at once")
     print("| method | skip weight | ratio | skips in cell | ratio | NB201 C10 test | epochs | s/search | ratio |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, results in runs.items():
