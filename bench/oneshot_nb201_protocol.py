@@ -91,13 +91,14 @@ def search_cell(method: str, seed: int, args: argparse.Namespace, halves: tuple[
     kind, published_epochs = spec.pop("search"), spec.pop("epochs")
     epochs = args.epochs or published_epochs
     device = torch.device(args.device)
-    train, val = (SearchBatches(h.x, h.y, args.batch, seed + k, device) for k, h in enumerate(halves))
+    train = SearchBatches(halves[0].x, halves[0].y, args.batch, seed, device)
     common = {"epochs": epochs, "batch_size": args.batch, "weight_decay": 5e-4, "seed": seed}
     start = time.perf_counter()
     if kind == "spos":
         genotype = _spos(seed, epochs, args, train, halves, device)
         history: list[Any] = []
     else:
+        val = SearchBatches(halves[1].x, halves[1].y, args.batch, seed + 1, device)
         supernet = nb201_supernet(channels=args.channels, cells=args.cells, seed=seed).to(device)
         search = DARTSSearch(**common, **spec) if kind == "darts" else GDASSearch(**common, **spec)
         result = search.search(supernet, train, val, callback=_progress(method, seed, epochs) if args.progress else None)
