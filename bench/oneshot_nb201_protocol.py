@@ -51,7 +51,7 @@ class SearchBatches:
     """One split of uint8 images as a data loader: every pass over it is one epoch of shuffled, augmented
     (random crop with padding 4, horizontal flip) and normalised float batches, drawn from its own seed."""
 
-    def __init__(self, x: Any, y: Any, batch_size: int, seed: int, device: Any, augment: bool = True) -> None:
+    def __init__(self, x: Any, y: Any, batch_size: int, seed: int, device: Any) -> None:
         import torch
 
         from hypernas.estimate.train.augment import Augment, HorizontalFlip, Normalize, RandomCrop
@@ -60,7 +60,6 @@ class SearchBatches:
         self.batch_size = batch_size
         self.generator = torch.Generator().manual_seed(seed)
         self.augment = Augment([RandomCrop(4), HorizontalFlip(), Normalize(list(MEAN), list(STD))])
-        self.train = augment
 
     def __iter__(self) -> Iterator[tuple[Any, Any]]:
         import torch
@@ -68,7 +67,7 @@ class SearchBatches:
         order = torch.randperm(len(self.y), generator=self.generator).to(self.x.device)
         for start in range(0, len(order), self.batch_size):
             idx = order[start:start + self.batch_size]
-            yield self.augment(self.x[idx].float().div_(255.0), self.generator, train=self.train), self.y[idx]
+            yield self.augment(self.x[idx].float().div_(255.0), self.generator), self.y[idx]
 
 
 def load_halves(cifar: str, split_seed: int) -> tuple[Any, Any]:
