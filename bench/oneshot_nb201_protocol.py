@@ -85,6 +85,7 @@ def search_cell(method: str, seed: int, args: argparse.Namespace, halves: tuple[
     import torch
 
     from hypernas.oneshot import DARTSSearch, GDASSearch, nb201_supernet
+    from hypernas.space.arch.nb201 import NB201Cell
 
     spec = dict(METHODS[method])
     kind, published_epochs = spec.pop("search"), spec.pop("epochs")
@@ -103,10 +104,9 @@ def search_cell(method: str, seed: int, args: argparse.Namespace, halves: tuple[
         result = search.search(supernet, train, val, callback=_progress(method, seed, epochs) if args.progress else None)
         genotype, history = result.genotype, result.history
     seconds = time.perf_counter() - start
-    last = history[-1]["collapse"] if history else None
     return {"seed": seed, "genotype": genotype, "epochs": epochs, "seconds": seconds,
-            "skips": last["skips"]["cell"] if last else None,
-            "skip_weight": last["skip_weight"]["cell"] if last else None}
+            "skips": NB201Cell().to_ops(genotype).count("skip_connect"),
+            "skip_weight": history[-1]["collapse"]["skip_weight"]["cell"] if history else None}
 
 
 def _spos(seed: int, epochs: int, args: argparse.Namespace, train: SearchBatches, halves: tuple[Any, Any],
@@ -130,9 +130,9 @@ def _spos(seed: int, epochs: int, args: argparse.Namespace, train: SearchBatches
 
 def _progress(method: str, seed: int, epochs: int) -> Any:
     def show(record: dict[str, Any]) -> None:
-        skips = record.get("collapse", {}).get("skips", {}).get("cell", "-")
-        print(f"  {method} seed {seed}: epoch {record['epoch']}/{epochs}, train loss {record['train_loss']:.3f}, "
-              f"skips {skips}", flush=True)
+        skips = f", skips {record['collapse']['skips']['cell']}" if "collapse" in record else ""
+        print(f"  {method} seed {seed}: epoch {record['epoch']}/{epochs}, train loss {record['train_loss']:.3f}{skips}",
+              flush=True)
     return show
 
 
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     for method, runs in results.items():
         accs = [r["cifar10_test_200"] for r in runs]
-        skips = [float(r["skips"]) for r in runs if r["skips"] is not None]
+        skips = [float(r["skips"]) for r in runs]
         published = PUBLISHED.get(method)
         summary[method] = {"mean": statistics.fmean(accs), "std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
                            "published": published[0] if published else None,
