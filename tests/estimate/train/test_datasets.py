@@ -204,3 +204,26 @@ def test_a_dataset_registered_for_a_while():
     with ds.DATASETS.temporarily("tiny", tiny):
         assert len(load_dataset("tiny", n=6).train) == 6
     assert "tiny" not in ds.DATASETS
+
+
+def test_cifar10_extracted_batches(tmp_path, monkeypatch, no_network):
+    members = {f"data_batch_{i}": cifar_batch(4, b"labels", i) for i in range(1, 6)}
+    members["test_batch"] = cifar_batch(6, b"labels", 9)
+    members["batches.meta"] = {b"label_names": [b"airplane", b"automobile", b"bird"]}
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    for name, obj in members.items():
+        (folder / name).write_bytes(pickle.dumps(obj, protocol=2))
+    monkeypatch.setitem(ds.CIFAR_BATCHES, "cifar10", {n: md5((folder / n).read_bytes()) for n in members})
+    for root in (tmp_path, folder):  # the folder holding cifar-10-batches-py/, or that folder itself
+        source = load_dataset("cifar10", root=root, download=False)
+        assert source.train.x.shape == (20, 3, 32, 32) and len(source.test) == 6
+        assert torch.equal(source.train.x[4], torch.from_numpy(members["data_batch_2"][b"data"][0].reshape(3, 32, 32)))
+    (folder / "test_batch").write_bytes(pickle.dumps(cifar_batch(5, b"labels", 3), protocol=2))
+    with pytest.raises(DatasetError, match="checksum mismatch"):
+        load_dataset("cifar10", root=tmp_path, download=False)
+
+
+def test_cifar_without_archive_or_batches_names_the_archive(tmp_path, no_network):
+    with pytest.raises(DatasetError, match="has no file 'cifar-10-python.tar.gz'"):
+        load_dataset("cifar10", root=tmp_path, download=False)

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from hypernas.estimate.train.download import DatasetError, Resource, cache_dir, ensure
-from hypernas.estimate.train.formats import read_cifar_archive, read_idx
+from hypernas.estimate.train.download import DatasetError, Resource, cache_dir, ensure, verify
+from hypernas.estimate.train.formats import read_cifar_archive, read_cifar_folder, read_idx
 from hypernas.registry import Registry
 
 
@@ -153,18 +153,46 @@ CIFAR_ARCHIVES: dict[str, tuple[str, str]] = {
     "cifar10": ("cifar-10-python.tar.gz", "md5:c58f30108f718f92721af3b95e74349a"),
     "cifar100": ("cifar-100-python.tar.gz", "md5:eb9058c3a382ffc7106e4002c42a8d85"),
 }
+CIFAR_BATCHES: dict[str, dict[str, str]] = {
+    "cifar10": {"data_batch_1": "md5:c99cafc152244af753f735de768cd75f",
+                "data_batch_2": "md5:d4bba439e000b95fd0a9bffe97cbabec",
+                "data_batch_3": "md5:54ebc095f3ab1f0389bbae665268c751",
+                "data_batch_4": "md5:634d18415352ddfa80567beed471001a",
+                "data_batch_5": "md5:482c414d41f54cd18b22e5b47cb7c3cb",
+                "test_batch": "md5:40351d587109b95175f43aff81a1287e", "batches.meta": "md5:5ff9c542aee3614f3951f8cda6e48888"},
+    "cifar100": {"train": "md5:16019d7e3df5f24257cddd939b257f8d", "test": "md5:f0ef6b0ae62326f3e7ffdfab6717acfc",
+                 "meta": "md5:7973b15100ade9c7d40fb424638fde48"},
+}
+"""The checksum of every file of the extracted archives (``cifar-10-batches-py/``, ``cifar-100-python/``)."""
+
+
+def _extracted_cifar(name: str, root: Path, folder: str) -> Path | None:
+    """The folder under ``root`` holding the extracted batches of ``name`` (``root/<folder>`` or ``root`` itself),
+    each file verified against its checksum; None where ``root`` holds the archive or no extracted batches."""
+    if (root / CIFAR_ARCHIVES[name][0]).is_file():
+        return None
+    for candidate in (root / folder, root):
+        if all((candidate / member).is_file() for member in CIFAR_BATCHES[name]):
+            for member, checksum in CIFAR_BATCHES[name].items():
+                verify(candidate / member, checksum)
+            return candidate
+    return None
 
 
 def _cifar_source(name: str, root: Path | None, download: bool) -> DataSource:
     filename, checksum = CIFAR_ARCHIVES[name]
-    path = ensure(Resource(filename, (f"https://www.cs.toronto.edu/~kriz/{filename}",), checksum),
-                  cache_dir() / name, root=root, download=download)
     if name == "cifar10":
         layout = ("cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)], "test_batch", "batches.meta",
                   "labels", "label_names")
     else:
         layout = ("cifar-100-python", ["train"], "test", "meta", "fine_labels", "fine_label_names")
-    x_train, y_train, x_test, y_test, classes = read_cifar_archive(path, *layout)
+    extracted = _extracted_cifar(name, Path(root).expanduser(), layout[0]) if root is not None else None
+    if extracted is not None:
+        x_train, y_train, x_test, y_test, classes = read_cifar_folder(extracted, *layout[1:])
+    else:
+        path = ensure(Resource(filename, (f"https://www.cs.toronto.edu/~kriz/{filename}",), checksum),
+                      cache_dir() / name, root=root, download=download)
+        x_train, y_train, x_test, y_test, classes = read_cifar_archive(path, *layout)
     n = int(max(y_train.max(initial=0), y_test.max(initial=0))) + 1
     classes = classes if len(classes) >= n else [str(i) for i in range(n)]
     return DataSource(Dataset.from_arrays(x_train, y_train, classes, name),
@@ -174,14 +202,16 @@ def _cifar_source(name: str, root: Path | None, download: bool) -> DataSource:
 @DATASETS.register("cifar10")
 @DATASETS.register("cifar-10")
 def load_cifar10(root: Path | None = None, download: bool = True) -> DataSource:
-    """CIFAR-10 colour images, 3x32x32, 10 classes, 50000 train / 10000 test."""
+    """CIFAR-10 colour images, 3x32x32, 10 classes, 50000 train / 10000 test; ``root`` holds the official
+    ``cifar-10-python.tar.gz`` or the batches extracted from it (``cifar-10-batches-py/``)."""
     return _cifar_source("cifar10", root, download)
 
 
 @DATASETS.register("cifar100")
 @DATASETS.register("cifar-100")
 def load_cifar100(root: Path | None = None, download: bool = True) -> DataSource:
-    """CIFAR-100 colour images, 3x32x32, 100 fine classes, 50000 train / 10000 test."""
+    """CIFAR-100 colour images, 3x32x32, 100 fine classes, 50000 train / 10000 test; ``root`` holds the official
+    ``cifar-100-python.tar.gz`` or the files extracted from it (``cifar-100-python/``)."""
     return _cifar_source("cifar100", root, download)
 
 

@@ -1,4 +1,5 @@
-"""Readers for the official file formats: IDX (MNIST, Fashion-MNIST) and the CIFAR python pickles.
+"""Readers for the official file formats: IDX (MNIST, Fashion-MNIST) and the CIFAR python pickles (in their
+archive or extracted from it).
 
 The CIFAR batches are pickles; they are read with an unpickler that only accepts the few NumPy
 globals an array needs, so a tampered archive cannot run code.
@@ -10,6 +11,7 @@ import gzip
 import io
 import pickle
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +61,29 @@ def _load_pickle(raw: bytes, where: str) -> dict[str, Any]:
     return {k.decode() if isinstance(k, bytes) else k: v for k, v in obj.items()}
 
 
+CifarArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]
+
+
+def _cifar_arrays(member: Callable[[str], dict[str, Any]], where: Path, train_members: list[str], test_member: str,
+                  meta_member: str, label_key: str, names_key: str) -> CifarArrays:
+    """The arrays and class names of the CIFAR batches that ``member(name)`` reads."""
+    def arrays(batches: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            x = np.concatenate([np.asarray(b["data"], dtype=np.uint8) for b in batches]).reshape(-1, 3, 32, 32)
+            y = np.concatenate([np.asarray(b[label_key], dtype=np.int64) for b in batches])
+        except (KeyError, ValueError) as exc:
+            raise DatasetError(f"{where}: malformed CIFAR batch ({exc})") from None
+        return x, y
+
+    x_train, y_train = arrays([member(m) for m in train_members])
+    x_test, y_test = arrays([member(test_member)])
+    meta = member(meta_member)
+    names = [n.decode() if isinstance(n, bytes) else str(n) for n in meta.get(names_key, [])]
+    return x_train, y_train, x_test, y_test, names
+
+
 def read_cifar_archive(path: Path, folder: str, train_members: list[str], test_member: str, meta_member: str,
-                       label_key: str, names_key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+                       label_key: str, names_key: str) -> CifarArrays:
     """``(x_train, y_train, x_test, y_test, class_names)`` from a CIFAR ``python`` tar.gz, images as (N, 3, 32, 32) uint8."""
     try:
         tar = tarfile.open(path, "r:gz")  # noqa: SIM115 - closed by the `with tar` below
@@ -77,16 +100,18 @@ def read_cifar_archive(path: Path, folder: str, train_members: list[str], test_m
                 raise DatasetError(f"{path} has no member {full!r}; is it the official archive?")
             return _load_pickle(fh.read(), f"{path}:{full}")
 
-        def arrays(batches: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
-            try:
-                x = np.concatenate([np.asarray(b["data"], dtype=np.uint8) for b in batches]).reshape(-1, 3, 32, 32)
-                y = np.concatenate([np.asarray(b[label_key], dtype=np.int64) for b in batches])
-            except (KeyError, ValueError) as exc:
-                raise DatasetError(f"{path}: malformed CIFAR batch ({exc})") from None
-            return x, y
+        return _cifar_arrays(member, path, train_members, test_member, meta_member, label_key, names_key)
 
-        x_train, y_train = arrays([member(m) for m in train_members])
-        x_test, y_test = arrays([member(test_member)])
-        meta = member(meta_member)
-        names = [n.decode() if isinstance(n, bytes) else str(n) for n in meta.get(names_key, [])]
-    return x_train, y_train, x_test, y_test, names
+
+def read_cifar_folder(folder: Path, train_members: list[str], test_member: str, meta_member: str, label_key: str,
+                      names_key: str) -> CifarArrays:
+    """As :func:`read_cifar_archive`, from the batch files of an extracted archive in ``folder``."""
+    def member(name: str) -> dict[str, Any]:
+        path = folder / name
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise DatasetError(f"cannot read the CIFAR batch {path}: {exc}") from None
+        return _load_pickle(raw, str(path))
+
+    return _cifar_arrays(member, folder, train_members, test_member, meta_member, label_key, names_key)
