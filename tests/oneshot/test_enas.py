@@ -16,6 +16,7 @@ from hypernas.oneshot import ENASSearch, darts_supernet, nb201_supernet
 from hypernas.oneshot.controller import ENASController, PolicyGradient
 from hypernas.oneshot.mixed import MixedOp
 from hypernas.space import DARTSCell, NB201Cell
+from tests.oneshot.killing import check_resumes_bitwise
 
 TINY = dict(batch_size=4, controller_steps=2, controller_samples=2, derive_samples=3, probability_samples=4)
 
@@ -131,27 +132,11 @@ def test_same_seed_gives_bitwise_the_same_search():
 
 
 def test_a_killed_search_resumes_to_bitwise_the_same_result(tmp_path):
-    class Killed(Exception):
-        pass
-
-    def kill_after_2(record: dict) -> None:
-        if record["epoch"] == 2:
-            raise Killed
-
     search = ENASSearch(epochs=3, **TINY, seed=4)
-    straight_net = nb201_supernet(channels=4, cells=1, seed=4)
-    straight = search.search(straight_net, _data(8, 0), _data(8, 1))
-    path = tmp_path / "enas.pt"
-    with pytest.raises(Killed):  # after the checkpoint of epoch 2
-        search.search(nb201_supernet(channels=4, cells=1, seed=4), _data(8, 0), _data(8, 1), checkpoint=path,
-                      callback=kill_after_2)
-    seen: list[int] = []
-    resumed_net = nb201_supernet(channels=4, cells=1, seed=4)
-    resumed = search.search(resumed_net, _data(8, 0), _data(8, 1), checkpoint=path,
-                            callback=lambda r: seen.append(r["epoch"]))
-    assert seen == [1, 2, 3] and resumed.to_dict() == straight.to_dict()
-    for (name, p), q in zip(straight_net.state_dict().items(), resumed_net.state_dict().values()):
-        assert torch.equal(p, q), name
+    straight, resumed = check_resumes_bitwise(lambda net, **kw: search.search(net, _data(8, 0), _data(8, 1), **kw),
+                                              lambda: nb201_supernet(channels=4, cells=1, seed=4),
+                                              tmp_path / "enas.pt")
+    assert resumed.to_dict() == straight.to_dict()
 
 
 def test_result_keeps_the_darts_search_format():

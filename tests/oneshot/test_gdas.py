@@ -17,6 +17,7 @@ from hypernas.oneshot.gdas import gumbel_hard_weights
 from hypernas.oneshot.mixed import SourceGroup
 from hypernas.record import ARCH_WEIGHTS_ATTR
 from hypernas.space import DARTSCell, NB201Cell
+from tests.oneshot.killing import check_resumes_bitwise
 
 
 def _data(n: int, seed: int, size: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
@@ -153,30 +154,11 @@ def test_gdas_runs_as_a_study_trial_and_from_a_config():
     assert len(trial.system_attrs[ARCH_WEIGHTS_ATTR]["epochs"]) == 2
 
 
-class Killed(Exception):
-    pass
-
-
 def test_a_killed_search_resumes_to_bitwise_the_same_result(tmp_path):
     search = GDASSearch(epochs=3, batch_size=4, seed=1)
-    straight_net = nb201_supernet(channels=4, cells=1, seed=1)
-    straight = search.search(straight_net, _data(8, 0), _data(8, 1))
-
-    def kill_after_2(record: dict) -> None:
-        if record["epoch"] == 2:
-            raise Killed
-
     path = tmp_path / "search.pt"
-    with pytest.raises(Killed):  # killed after the checkpoint of epoch 2 is written
-        search.search(nb201_supernet(channels=4, cells=1, seed=1), _data(8, 0), _data(8, 1), checkpoint=path,
-                      callback=kill_after_2)
-    seen: list[int] = []
-    resumed_net = nb201_supernet(channels=4, cells=1, seed=1)
-    resumed = search.search(resumed_net, _data(8, 0), _data(8, 1), checkpoint=path,
-                            callback=lambda r: seen.append(r["epoch"]))
-    assert seen == [1, 2, 3]
-    for (name, p), q in zip(straight_net.state_dict().items(), resumed_net.state_dict().values()):
-        assert torch.equal(p, q), name
+    straight, resumed = check_resumes_bitwise(lambda net, **kw: search.search(net, _data(8, 0), _data(8, 1), **kw),
+                                              lambda: nb201_supernet(channels=4, cells=1, seed=1), path)
     assert resumed.to_dict() == straight.to_dict()
     with pytest.raises(ConfigError, match=r"other settings \(tau_min: 0.1 there, 0.5 now\)"):
         GDASSearch(epochs=3, batch_size=4, seed=1, tau_min=0.5).search(

@@ -7,6 +7,7 @@ import torch
 
 from hypernas.errors import ConfigError
 from hypernas.oneshot import DARTSSearch, nb201_supernet
+from tests.oneshot.killing import check_resumes_bitwise
 
 
 def _data(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -14,36 +15,12 @@ def _data(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.randn(n, 3, 8, 8, generator=g), torch.randint(0, 10, (n,), generator=g)
 
 
-class Killed(Exception):
-    pass
-
-
-def _kill_after(epoch: int):
-    def callback(record: dict) -> None:
-        if record["epoch"] == epoch:
-            raise Killed
-
-    return callback
-
-
 @pytest.mark.parametrize("options", [{"order": 2}, {"order": 1, "aux_skip": True, "beta_decay": 10.0}])
 def test_a_killed_search_resumes_to_bitwise_the_same_result(tmp_path, options):
     search = DARTSSearch(epochs=3, batch_size=4, seed=1, **options)
-    straight_net = nb201_supernet(channels=4, cells=1, seed=1)
-    straight = search.search(straight_net, _data(8, 0), _data(8, 1))
-
     path = tmp_path / "search.pt"
-    with pytest.raises(Killed):  # killed after the checkpoint of epoch 2 is written
-        search.search(nb201_supernet(channels=4, cells=1, seed=1), _data(8, 0), _data(8, 1), checkpoint=path,
-                      callback=_kill_after(2))
-    seen: list[int] = []
-    resumed_net = nb201_supernet(channels=4, cells=1, seed=1)
-    resumed = DARTSSearch(epochs=3, batch_size=4, seed=1, **options).search(
-        resumed_net, _data(8, 0), _data(8, 1), checkpoint=path, callback=lambda r: seen.append(r["epoch"]))
-
-    assert seen == [1, 2, 3]  # the saved epochs are handed over again, then the third is trained
-    for (name, p), q in zip(straight_net.state_dict().items(), resumed_net.state_dict().values()):
-        assert torch.equal(p, q), name
+    straight, resumed = check_resumes_bitwise(lambda net, **kw: search.search(net, _data(8, 0), _data(8, 1), **kw),
+                                              lambda: nb201_supernet(channels=4, cells=1, seed=1), path)
     assert resumed.to_dict() == straight.to_dict()
 
     again = search.search(nb201_supernet(channels=4, cells=1, seed=1), _data(8, 0), _data(8, 1), checkpoint=path)

@@ -28,6 +28,7 @@ from hypernas.oneshot import (
 )
 from hypernas.oneshot.subnet import recalibrate_bn
 from hypernas.space import MobileNetSpace, NB201Cell, ShuffleNetSpace
+from tests.oneshot.killing import check_resumes_bitwise
 
 MOBILE = MobileNetSpace(stages=((16, 1), (24, 2)), expansions=(1, 3), kernels=((3,), (3, 5)), depths=(1, 2),
                         se=(False, True))
@@ -157,24 +158,11 @@ def test_spos_training_is_reproducible_and_moves_only_the_sampled_path():
 
 
 def test_a_killed_spos_training_resumes_to_bitwise_the_same_weights(tmp_path):
-    class Killed(Exception):
-        pass
-
-    def kill_after_2(record: dict) -> None:
-        if record["epoch"] == 2:
-            raise Killed
-
     search = SPOSSearch(epochs=3, batch_size=4, seed=5)
-    straight = SUPERNETS["shufflenet"](seed=0)
-    history = search.train(straight, _data(8, 0))
     path = tmp_path / "spos.pt"
-    with pytest.raises(Killed):  # after the checkpoint of epoch 2
-        search.train(SUPERNETS["shufflenet"](seed=0), _data(8, 0), checkpoint=path, callback=kill_after_2)
-    resumed, seen = SUPERNETS["shufflenet"](seed=0), []
-    again = search.train(resumed, _data(8, 0), checkpoint=path, callback=lambda r: seen.append(r["epoch"]))
-    assert seen == [1, 2, 3] and again == history  # the saved epochs handed over again, then the third trained
-    for (name, p), q in zip(straight.state_dict().items(), resumed.state_dict().values()):
-        assert torch.equal(p, q), name
+    straight, resumed = check_resumes_bitwise(lambda net, **kw: search.train(net, _data(8, 0), **kw),
+                                              lambda: SUPERNETS["shufflenet"](seed=0), path)
+    assert resumed == straight
     with pytest.raises(ConfigError, match="written by a search with other settings"):
         SPOSSearch(epochs=4, batch_size=4, seed=5).train(SUPERNETS["shufflenet"](seed=0), _data(8, 0), checkpoint=path)
 
