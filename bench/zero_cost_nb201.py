@@ -1,7 +1,7 @@
 """Zero-cost proxies on NAS-Bench-201: Spearman rho of each proxy with the table's 200-epoch test accuracy.
 
 Usage: python bench/zero_cost_nb201.py [--table ../shared/benchmarks/nb201.csv.gz] [--cells N]
-       [--proxies synflow,naswot,...] [--cifar PATH] [--batch-size 64] [--seed 0] [--bootstrap 1000] [--threads 1]
+       [--proxies synflow,naswot,...] [--cifar PATH] [--batch-size 64] [--seed 0] [--bootstrap 1000] [--threads 1] [--jobs 1]
 
 Every cell (or a seeded random subset of ``--cells N``) is built as the benchmark's network (32x32
 input, C=16, 5 cells per stage, 10 classes), its weights drawn with ``--seed``
@@ -26,7 +26,10 @@ synflow 0.737 (CIFAR-10) / 0.763 (CIFAR-100); the parameter count 0.753; 12-epoc
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import math
+import multiprocessing
 import sys
 import time
 from pathlib import Path
@@ -71,6 +74,24 @@ def rho_with_interval(a: np.ndarray, b: np.ndarray, rounds: int, rng: np.random.
     return rho, float(low), float(high)
 
 
+def score_cell(arch: str, names: list[str], seed: int, x: torch.Tensor, y: torch.Tensor,
+               threads: int) -> tuple[dict[tuple[str, str], float], dict[str, float]]:
+    """Every proxy's score of one cell (per dataset) and the seconds each took."""
+    torch.set_num_threads(threads)
+    nets = {d: init_params(build_nb201(arch, num_classes=CLASSES[d], channels=16, cells=5), seed) for d in DATASETS}
+    scores: dict[tuple[str, str], float] = {}
+    seconds: dict[str, float] = {}
+    for name in names:
+        t = time.perf_counter()
+        if get_proxy(name).needs == "shape":  # the dataset's own head
+            for d in DATASETS:
+                scores[name, d] = proxy_score(name, nets[d], x, y)
+        else:  # one batch of CIFAR-10 images (or noise) for both
+            scores[name, DATASETS[0]] = scores[name, DATASETS[1]] = proxy_score(name, nets["cifar10"], x, y)
+        seconds[name] = time.perf_counter() - t
+    return scores, seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", default=str(Path(__file__).resolve().parents[1] / ".." / "shared" / "benchmarks"
@@ -81,7 +102,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--bootstrap", type=int, default=1000)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
+    parser.add_argument("--jobs", type=int, default=1, help="processes scoring cells side by side")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     names = [p for p in args.proxies.split(",") if p]
@@ -97,22 +119,20 @@ def main() -> None:
     scores = {(name, d): np.empty(len(table)) for name in names for d in DATASETS}
     seconds = dict.fromkeys(names, 0.0)
     start = time.perf_counter()
-    for i, arch in enumerate(table["arch"]):
-        nets = {d: init_params(build_nb201(arch, num_classes=CLASSES[d], channels=16, cells=5), args.seed)
-                for d in DATASETS}
-        for name in names:
-            t = time.perf_counter()
-            if get_proxy(name).needs == "shape":  # the dataset's own head
-                for d in DATASETS:
-                    scores[name, d][i] = proxy_score(name, nets[d], x, y)
-            else:  # one batch of CIFAR-10 images (or noise) for both
-                scores[name, DATASETS[0]][i] = scores[name, DATASETS[1]][i] = proxy_score(name, nets["cifar10"], x, y)
-            seconds[name] += time.perf_counter() - t
-        done = i + 1
-        if done % 25 == 0 or done == len(table):
-            elapsed = time.perf_counter() - start
-            print(f"  {done}/{len(table)} cells, {elapsed / done:.2f} s/cell, "
-                  f"ETA {elapsed / done * (len(table) - done) / 60:.1f} min", file=sys.stderr, flush=True)
+    job = functools.partial(score_cell, names=names, seed=args.seed, x=x, y=y, threads=args.threads)
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(args.jobs)) if args.jobs > 1 else None
+        results = pool.imap(job, table["arch"], chunksize=8) if pool is not None else map(job, table["arch"])
+        for i, (cell_scores, cell_seconds) in enumerate(results):
+            for key, value in cell_scores.items():
+                scores[key][i] = value
+            for name, t in cell_seconds.items():
+                seconds[name] += t
+            done = i + 1
+            if done % 25 == 0 or done == len(table):
+                elapsed = time.perf_counter() - start
+                print(f"  {done}/{len(table)} cells, {elapsed / done:.2f} s/cell, "
+                      f"ETA {elapsed / done * (len(table) - done) / 60:.1f} min", file=sys.stderr, flush=True)
 
     n = len(table)
     needs_data = [nm for nm in names if get_proxy(nm).needs != "shape"]
