@@ -32,6 +32,7 @@ from torch.nn.modules.utils import _pair
 
 from hypernas.errors import InternalError, SpaceError
 from hypernas.estimate.models.ops import CELL_BUILDERS, DilConv, FactorizedReduce, ReLUConvBN, SepConv, cell_edge
+from hypernas.estimate.models.shufflenet import channel_shuffle
 from hypernas.validate import check_int
 
 
@@ -158,12 +159,6 @@ def _without_affine(module: nn.Module) -> nn.Module:
     return module
 
 
-def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
-    """Interleave ``groups`` equal channel groups (ShuffleNet), so the next partial edge sees other channels."""
-    n, c, h, w = x.shape
-    return x.view(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
-
-
 class MixedOp(nn.Module):
     """The weighted sum of ``candidates`` on one edge of ``channels`` channels.
 
@@ -207,10 +202,12 @@ class MixedOp(nn.Module):
         return [k for k in self.mixing.active[self.key][self.row] if self.candidates[k] != "none"]
 
     def split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The channels the candidates see, and those that pass by (``None`` without partial channels)."""
+        """The channels the candidates see, and those that pass by (max-pooled on a reduction edge; ``None``
+        without partial channels)."""
         if self.partial == 1:
             return x, None
-        return x[:, : self.width], x[:, self.width:]
+        rest = x[:, self.width:]
+        return x[:, : self.width], F.max_pool2d(rest, 2, 2) if self.stride == 2 else rest
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         m = self.mixing
@@ -223,8 +220,7 @@ class MixedOp(nn.Module):
             xs, rest = shared.xs, shared.rest
             terms = [shared.weighted(self, self.candidates[k], w[k]) for k in active]
         else:
-            xs, part = self.split(x)
-            rest = None if part is None else (F.max_pool2d(part, 2, 2) if self.stride == 2 else part)
+            xs, rest = self.split(x)
             terms = [w[k] * self.ops[self.candidates[k]](xs) for k in active]
         out = _sum(terms) if terms else torch.zeros_like(xs[:, :, :: self.stride, :: self.stride])
         if m.hard:
@@ -266,8 +262,7 @@ class _Shared:
     def __init__(self, group: SourceGroup, x: torch.Tensor) -> None:
         first = group.edges[0]
         self.x = x
-        self.xs, part = first.split(x)
-        self.rest = None if part is None else (F.max_pool2d(part, 2, 2) if first.stride == 2 else part)
+        self.xs, self.rest = first.split(x)
         self._relu: torch.Tensor | None = None
         self._pools: dict[str, torch.Tensor] = {}
         self._convs: dict[tuple[int, str], torch.Tensor] = {}
