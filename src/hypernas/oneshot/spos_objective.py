@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hypernas.errors import ConfigError, ObjectiveError
+from hypernas.estimate.local_lock import LocalLock
 from hypernas.estimate.train.datasets import Dataset, DataSource
 from hypernas.estimate.train.objective import TrainingObjective
 from hypernas.estimate.train.splits import Splits
@@ -46,7 +47,7 @@ BUILDERS: dict[type, tuple[str, Callable[..., SinglePathSupernet]]] = {
 """The architecture parameters a single-path supernet is built for, with the builder's name and function."""
 
 
-class SPOSObjective:
+class SPOSObjective(LocalLock):
     """Train a single-path supernet with ``search`` (an :class:`SPOSSearch` or its options) on ``dataset``'s training
     split, then score each trial's genotype (trial parameter ``param``, default: the only one) as its subnet.
 
@@ -102,13 +103,6 @@ class SPOSObjective:
                               f"{', '.join(own)}")
         search = SPOSSearch(**{k: v for k, v in options.items() if k in searched})
         return cls(search, **{k: v for k, v in options.items() if k not in searched}, **overrides)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     def check_space(self, space: Space) -> None:
         """Keep the study's architecture parameter, refusing one no single-path supernet is built for, and check

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from hypernas.errors import ConfigError, ObjectiveError, SpaceError
+from hypernas.estimate.local_lock import LocalLock
 from hypernas.oneshot.data import Data, batches, check_data
 from hypernas.oneshot.single_path import SinglePathSupernet
 from hypernas.space import Space
@@ -70,7 +71,7 @@ def kept_batch_norm_statistics(module: nn.Module) -> Iterator[None]:
                     getattr(m, name).copy_(b)
 
 
-class SupernetObjective:
+class SupernetObjective(LocalLock):
     """An objective (``objective(trial) -> float``): the validation accuracy of the trial's genotype as a subnet of
     a trained :class:`~hypernas.oneshot.single_path.SinglePathSupernet`, with inherited weights and batch-norm
     statistics re-estimated on ``calibration_batches`` training batches of ``batch_size`` (drawn by ``seed``: the
@@ -100,13 +101,6 @@ class SupernetObjective:
         self.calibration_batches = check_int(OWNER, "calibration_batches", calibration_batches, 1)
         self.batch_size = check_int(OWNER, "batch_size", batch_size, 1)
         self.seed = check_seed(OWNER, seed, optional=False)
-        self._lock = threading.Lock()
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
         self._lock = threading.Lock()
 
     def _name(self, names: list[str], what: str) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from hypernas.errors import ConfigError, ObjectiveError
+from hypernas.estimate.local_lock import LocalLock
 from hypernas.estimate.models import MODELS, build_model
 from hypernas.estimate.proxies.init import init_params
 from hypernas.estimate.proxies.registry import PROXIES, get_proxy, proxy_score
@@ -29,14 +30,16 @@ from hypernas.validate import check_int, check_int_list, check_seed
 _OWNER = "objective 'zero_cost'"
 
 
-class ZeroCostObjective:
-    """Build each trial's network with weights drawn from ``seed`` and return its proxy proxy_score(s).
+class ZeroCostObjective(LocalLock):
+    """Build each trial's network with weights drawn from ``seed`` and return its proxy score(s).
 
     ``proxy``: a name of :data:`PROXIES` or a list of them (a dict of scores is returned). The batch is
     ``batch_size`` samples of ``dataset``'s training set drawn with ``seed``; with ``dataset=None`` only
     the data-free proxies (``synflow``, ``params``, ``flops``) can run, on ``input_shape`` with
     ``num_classes`` outputs. Every score is to be maximised.
     """
+
+    _left_behind = ("_batch",)  # a worker process draws its own batch
 
     def __init__(self, proxy: str | Sequence[str] = "synflow", model: str = "nb201", *,
                  model_options: Mapping[str, Any] | None = None, dataset: str | None = "digits",
@@ -90,13 +93,6 @@ class ZeroCostObjective:
         self._batch: tuple[torch.Tensor, torch.Tensor, int] | None = None
         self._lock = threading.Lock()
 
-    def __getstate__(self) -> dict[str, Any]:
-        """Picklable (for worker processes): the lock and the loaded batch stay behind."""
-        return {**self.__dict__, "_lock": None, "_batch": None}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     @property
     def directions(self) -> list[str]:

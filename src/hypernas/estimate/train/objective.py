@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from hypernas.errors import ConfigError, ObjectiveError, TrialPruned
+from hypernas.estimate.local_lock import LocalLock
 from hypernas.estimate.models import MODELS, build_model, count_flops, count_params, measure_latency
 from hypernas.estimate.train.augment import make_augment
 from hypernas.estimate.train.config import TrainConfig, field_names
@@ -47,7 +48,7 @@ METRICS: dict[str, str] = {
 }
 
 
-class TrainingObjective:
+class TrainingObjective(LocalLock):
     """Train the candidate of each trial on a dataset and score it.
 
     ``dataset``: a name (``digits``, ``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``, ``folder``),
@@ -112,16 +113,11 @@ class TrainingObjective:
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
-        """Picklable (for worker processes): the lock and the loaded data stay behind; a worker reloads."""
-        state = dict(self.__dict__)
-        state["_lock"] = None
+        """Picklable (for worker processes): the lock and data loaded by name stay behind; a worker reloads."""
+        state = super().__getstate__()
         if isinstance(self.dataset, str):
             state["_splits"] = None
         return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     @property
     def directions(self) -> list[str]:
