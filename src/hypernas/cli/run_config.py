@@ -122,13 +122,17 @@ def space_of(config: RunConfig) -> dict[str, Any]:
 
 def is_spos(config: RunConfig) -> bool:
     """Whether the config's one-shot search is SPOS (a supernet trained once, then a study of its subnets)."""
-    return isinstance(config.oneshot, Mapping) and config.oneshot.get("type") == "spos"
+    return _names_spos(config.oneshot)
+
+
+def _names_spos(spec: Any) -> bool:
+    return isinstance(spec, Mapping) and spec.get("type") == "spos"
 
 
 def oneshot_objective(spec: Mapping[str, Any], progress: bool = False) -> Callable[..., Any]:
     """The objective of a config's ``oneshot:``: an :class:`~hypernas.oneshot.spos_objective.SPOSObjective` for
     ``type: spos``, else a :class:`~hypernas.oneshot.objective.OneShotObjective` (one trial, one search)."""
-    if isinstance(spec, Mapping) and spec.get("type") == "spos":
+    if _names_spos(spec):
         from hypernas.oneshot.spos_objective import SPOSObjective  # torch only for a one-shot config
 
         return SPOSObjective.from_config(spec, progress=progress)

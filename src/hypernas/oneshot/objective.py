@@ -28,7 +28,7 @@ from hypernas.estimate.train.datasets import Dataset, DataSource
 from hypernas.estimate.train.objective import TrainingObjective, folder_name
 from hypernas.estimate.train.splits import Splits, stratified_indices
 from hypernas.estimate.train.trainer import Trainer, as_float, resolve_device
-from hypernas.oneshot.registry import SEARCHES
+from hypernas.oneshot.registry import SEARCHES, split_options
 from hypernas.oneshot.supernet import Supernet, darts_supernet, nb201_supernet
 from hypernas.registry import signature_options
 from hypernas.space import Space
@@ -116,13 +116,8 @@ class OneShotObjective:
         name, options = SEARCHES.parse(spec)
         SEARCHES.get(name)
         own = [o for o in signature_options(cls.__init__) if o != "search"]
-        searched = SEARCHES.options(name)
-        unknown = sorted(k for k in options if k not in own and k not in searched)
-        if unknown:
-            raise ConfigError(f"oneshot {name!r}: unknown option {unknown[0]!r}; allowed: "
-                              f"{', '.join(searched)}, {', '.join(own)}")
-        search = {"type": name, **{k: v for k, v in options.items() if k in searched}}
-        return cls(search, **{k: v for k, v in options.items() if k not in searched}, **overrides)
+        searched, rest = split_options(name, options, SEARCHES.options(name), own)
+        return cls({"type": name, **searched}, **rest, **overrides)
 
     def check_space(self, space: Space) -> None:
         """Refuse, before any trial runs, a parameter that is not an option of the search."""

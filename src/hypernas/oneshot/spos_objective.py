@@ -25,6 +25,7 @@ from hypernas.estimate.train.datasets import Dataset, DataSource
 from hypernas.estimate.train.objective import TrainingObjective
 from hypernas.estimate.train.splits import Splits
 from hypernas.estimate.train.trainer import as_float, resolve_device
+from hypernas.oneshot.registry import split_options
 from hypernas.oneshot.single_path import (
     SinglePathSupernet,
     mobilenet_single_path,
@@ -95,14 +96,9 @@ class SPOSObjective(LocalLock):
     def from_config(cls, spec: Mapping[str, Any], **overrides: Any) -> SPOSObjective:
         """From ``{type: spos, <SPOSSearch's options>, <this objective's options>}`` (a run config's ``oneshot:``)."""
         options = {k: v for k, v in spec.items() if k != "type"}
-        searched = signature_options(SPOSSearch.__init__)
         own = [o for o in signature_options(cls.__init__) if o != "search"]
-        unknown = sorted(k for k in options if k not in own and k not in searched)
-        if unknown:
-            raise ConfigError(f"oneshot 'spos': unknown option {unknown[0]!r}; allowed: {', '.join(searched)}, "
-                              f"{', '.join(own)}")
-        search = SPOSSearch(**{k: v for k, v in options.items() if k in searched})
-        return cls(search, **{k: v for k, v in options.items() if k not in searched}, **overrides)
+        searched, rest = split_options("spos", options, signature_options(SPOSSearch.__init__), own)
+        return cls(SPOSSearch(**searched), **rest, **overrides)
 
     def check_space(self, space: Space) -> None:
         """Keep the study's architecture parameter, refusing one no single-path supernet is built for, and check
