@@ -220,12 +220,12 @@ class Study:
         if space is not None:
             self.set_space(space)
         space = self.space
-        worker = worker_info()
+        worker, label = worker_info(), worker_label()
         with self.storage.ask_lock(self.study_id):
             frozen = self.storage.claim_waiting_trial(self.study_id, worker)
             if frozen is not None:
-                self.storage.set_trial_attr(frozen.trial_id, WORKER_ATTR, worker_label(), system=True)
-                frozen = frozen.replace(system_attrs={**frozen.system_attrs, WORKER_ATTR: worker_label()})
+                self.storage.set_trial_attr(frozen.trial_id, WORKER_ATTR, label, system=True)
+                frozen = frozen.replace(system_attrs={**frozen.system_attrs, WORKER_ATTR: label})
                 try:
                     with self._proposing():
                         params, decisions = self._complete_enqueued(space, frozen)
@@ -245,7 +245,7 @@ class Study:
                     proposal = self.strategy.propose(self, provisional)
                     decisions = self._decisions(provisional)
                     params = space.validate(proposal)
-                    attrs = {WORKER_ATTR: worker_label(), **({DECISIONS_ATTR: decisions} if decisions else {})}
+                    attrs = {WORKER_ATTR: label, **({DECISIONS_ATTR: decisions} if decisions else {})}
                     frozen = self.storage.create_trial(self.study_id, TrialState.RUNNING, params=params, worker=worker,
                                                        system_attrs=attrs)
             mark_live(self.storage, frozen.trial_id)  # under the lock: fail_lost_trials never sees it RUNNING and not live

@@ -97,6 +97,18 @@ def sqlite_path(url: sa.engine.URL) -> str | None:
     return None if not db or db == ":memory:" or db.startswith("file:") else db
 
 
+
+@contextlib.contextmanager
+def file_lock(path: str) -> Iterator[None]:
+    """An exclusive ``flock`` on the file ``path`` (created if missing) inside the block, across threads and
+    processes; the kernel drops it with a process that dies."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
 class SQLStorage(Storage):
     """Study record in a relational database, addressed by a SQLAlchemy URL."""
 
@@ -115,7 +127,7 @@ class SQLStorage(Storage):
         self.name = url if parsed.password is None else parsed.render_as_string(hide_password=True)
         self._is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs = dict(engine_kwargs or {})
-        self._lock_path: str | None = None
+        self._file: str | None = None  # the SQLite database file (None for a server or SQLite in memory)
         if self._is_sqlite:
             path = sqlite_path(parsed)
             if path is not None:
@@ -124,7 +136,7 @@ class SQLStorage(Storage):
                     raise StorageError(f"storage {self.name!r}: folder {str(file.parent)!r} does not exist")
                 if not create and not file.is_file():
                     raise StorageError(f"storage {self.name!r}: no such file {str(file)!r}")
-                self._lock_path = str(file) + ".lock"
+                self._file = str(file)
             kwargs.setdefault("connect_args", {"timeout": 120, "check_same_thread": False})
             if path is None:
                 kwargs.setdefault("poolclass", sa.pool.StaticPool)
@@ -214,10 +226,10 @@ class SQLStorage(Storage):
 
     def _check_sqlite_file(self) -> None:
         """Refuse a SQLite path holding something else than a database before writing anything beside it."""
-        if self._lock_path is None:
+        if self._file is None:
             return
         try:
-            with open(self._lock_path[: -len(".lock")], "rb") as file:
+            with open(self._file, "rb") as file:
                 header = file.read(16)
         except OSError:  # none yet, or a folder: SQLite says what is wrong
             return
@@ -242,15 +254,11 @@ class SQLStorage(Storage):
         time): with a few workers writing small transactions, most of the time per trial. The kernel drops
         the lock of a process that dies, so a killed worker blocks no one.
         """
-        if self._lock_path is None:
+        if self._file is None:
             yield
             return
-        fd = os.open(self._lock_path[: -len(".lock")] + ".write-lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with file_lock(self._file + ".write-lock"):
             yield
-        finally:
-            os.close(fd)  # closing releases the lock
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -509,14 +517,9 @@ class SQLStorage(Storage):
         with self._cache_lock:
             lock = self._thread_locks.setdefault(study_id, threading.Lock())
         with lock:
-            if self._lock_path is not None:
-                fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX)
+            if self._file is not None:
+                with file_lock(self._file + ".lock"):
                     yield
-                finally:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-                    os.close(fd)
             elif self._is_sqlite:
                 yield
             else:
