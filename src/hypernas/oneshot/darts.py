@@ -20,12 +20,12 @@ import torch
 import torch.nn.functional as F
 
 from hypernas.errors import ConfigError
-from hypernas.oneshot.data import Data, batches, check_data
+from hypernas.oneshot.data import Data, batches
 from hypernas.oneshot.hypergradient import first_order_grads, second_order_grads
 from hypernas.oneshot.remedies import EarlyStop, aux_skip_coefficient, beta_regularization, beta_weight, hessian_eigenvalue
 from hypernas.oneshot.result import SearchResult
 from hypernas.oneshot.supernet import Supernet
-from hypernas.oneshot.weights import ArchTraining, epoch_record, start_bilevel
+from hypernas.oneshot.weights import ArchTraining, check_bilevel_inputs, epoch_record, start_bilevel
 from hypernas.registry import Configurable
 from hypernas.validate import check_bool, check_choice, check_int, check_number
 
@@ -83,10 +83,7 @@ class DARTSSearch(ArchTraining, Configurable):
         (written with the same settings and supernet) continues after its last epoch, first handing the saved
         epochs' records to ``callback`` again; on CPU it ends bitwise as an uninterrupted search would.
         """
-        if not isinstance(supernet, Supernet):
-            raise ConfigError(f"{OWNER}: needs a Supernet (nb201_supernet, darts_supernet), got {type(supernet).__name__}")
-        check_data(OWNER, "train", train)
-        check_data(OWNER, "val", val)
+        check_bilevel_inputs(OWNER, supernet, train, val)
         if self.aux_skip and "skip_connect" not in supernet.op_names:
             raise ConfigError(f"{OWNER}: aux_skip (DARTS-) needs 'skip_connect' among the candidates, got "
                               f"{list(supernet.op_names)}")

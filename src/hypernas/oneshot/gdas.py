@@ -21,10 +21,10 @@ import torch
 import torch.nn.functional as F
 
 from hypernas.errors import ConfigError
-from hypernas.oneshot.data import Batch, Data, batches, check_data
+from hypernas.oneshot.data import Batch, Data, batches
 from hypernas.oneshot.result import SearchResult
 from hypernas.oneshot.supernet import Supernet
-from hypernas.oneshot.weights import ArchTraining, epoch_record, start_bilevel
+from hypernas.oneshot.weights import ArchTraining, check_bilevel_inputs, epoch_record, start_bilevel
 from hypernas.registry import Configurable
 from hypernas.validate import check_number
 
@@ -81,10 +81,7 @@ class GDASSearch(ArchTraining, Configurable):
         (written with the same settings and supernet) continues after its last epoch, first handing the saved
         epochs' records to ``callback`` again; on CPU it ends bitwise as an uninterrupted search would.
         """
-        if not isinstance(supernet, Supernet):
-            raise ConfigError(f"{OWNER}: needs a Supernet (nb201_supernet, darts_supernet), got {type(supernet).__name__}")
-        check_data(OWNER, "train", train)
-        check_data(OWNER, "val", val)
+        check_bilevel_inputs(OWNER, supernet, train, val)
         config = self.to_config()
         run = start_bilevel(self, config, supernet, checkpoint, callback)
         generator, weights, arch = run.generator, run.weights, run.arch

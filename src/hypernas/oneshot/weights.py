@@ -11,6 +11,7 @@ from typing import Any
 import torch
 
 from hypernas.errors import ConfigError
+from hypernas.oneshot.data import check_data
 from hypernas.oneshot.resume import SearchState
 from hypernas.oneshot.supernet import Supernet
 from hypernas.validate import check_int, check_number, check_seed
@@ -106,6 +107,14 @@ class BilevelRun:
             self.state.save(checkpoint, config, self.history, finished)
         if callback is not None:
             callback(self.history[-1])
+
+
+def check_bilevel_inputs(owner: str, supernet: Any, train: Any, val: Any) -> None:
+    """Refuse what is not a mixed-edge :class:`Supernet`, and train or val data that is no data."""
+    if not isinstance(supernet, Supernet):
+        raise ConfigError(f"{owner}: needs a Supernet (nb201_supernet, darts_supernet), got {type(supernet).__name__}")
+    check_data(owner, "train", train)
+    check_data(owner, "val", val)
 
 
 def start_bilevel(search: ArchTraining, config: Mapping[str, Any], supernet: Supernet,
