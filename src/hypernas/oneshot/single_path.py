@@ -25,7 +25,7 @@ from hypernas.estimate.models.nb201 import NB201Network
 from hypernas.estimate.models.ops import EdgeFactory, MobileBlock, mobile_edge
 from hypernas.estimate.models.shufflenet import SPOS_WIDTHS, ShuffleNetNetwork, ShuffleStage, shuffle_edge
 from hypernas.oneshot.mixed import fast_cell_edge
-from hypernas.oneshot.supernet import _seeded
+from hypernas.oneshot.supernet import seeded_build
 from hypernas.space.arch.mobilenet import MobileNetSpace
 from hypernas.space.arch.nb201 import NB201_OPS, NB201Cell
 from hypernas.space.arch.shuffle import ShuffleNetSpace
@@ -144,7 +144,7 @@ def nb201_single_path(ops: Sequence[str] = NB201_OPS, nodes: int = 4, num_classe
     space = NB201Cell(ops, nodes)
     check_int("nb201 single-path supernet", "cells", cells, 1, error=SpaceError)
     factory = ChoiceEdges(fast_cell_edge)
-    network = _seeded(seed, lambda: NB201Network([tuple(space.ops)] * len(space.edges), num_classes, channels, cells,
+    network = seeded_build(seed, lambda: NB201Network([tuple(space.ops)] * len(space.edges), num_classes, channels, cells,
                                                  in_channels, edge=factory))
     return SinglePathSupernet(network, space, factory.created, partial(_nb201_path, space, len(factory.created)))
 
@@ -168,7 +168,7 @@ def shufflenet_single_path(space: ShuffleNetSpace | None = None, num_classes: in
                          f"{len(space.depths)} stages (depths {space.depths}); give one width per stage")
     factory = ChoiceEdges(shuffle_edge)
     stages = [ShuffleStage(w, (tuple(space.choices),) * depth) for w, depth in zip(widths, space.depths)]
-    network = _seeded(seed, lambda: ShuffleNetNetwork(stages, num_classes, in_channels, stem, head, stem_stride,
+    network = seeded_build(seed, lambda: ShuffleNetNetwork(stages, num_classes, in_channels, stem, head, stem_stride,
                                                       dropout, edge=factory))
     return SinglePathSupernet(network, space, factory.created, partial(_shuffle_path, space))
 
@@ -191,7 +191,7 @@ def mobilenet_single_path(space: MobileNetSpace | None = None, num_classes: int 
     depth = max(choices["depth"])
     factory = ChoiceEdges(mobile_edge)
     stages = [MobileStage(c, s, depth, blocks) for c, s in space.stages]
-    network = _seeded(seed, lambda: MobileNetNetwork(stages, num_classes, in_channels, width, stem_stride,
+    network = seeded_build(seed, lambda: MobileNetNetwork(stages, num_classes, in_channels, width, stem_stride,
                                                      edge=factory))
     return SinglePathSupernet(network, space, factory.created, partial(_mobile_path, blocks, depth))
 

@@ -18,6 +18,7 @@ from torch import nn
 from hypernas.errors import SpaceError
 from hypernas.estimate.models.darts import DARTSNetwork
 from hypernas.estimate.models.nb201 import NB201Network
+from hypernas.estimate.train.trainer import seeded
 from hypernas.oneshot.mixed import MixedEdges, MixedOp, Mixing, SourceGroup
 from hypernas.space.arch.darts import DARTS_OPS, DARTSCell
 from hypernas.space.arch.nb201 import NB201_OPS, NB201Cell
@@ -196,9 +197,10 @@ def _bind(edges: Sequence[MixedOp], layouts: Mapping[str, Sequence[Edge]], cell_
                 cell[r].bind(key, r, group)
 
 
-def _seeded(seed: int, build: Callable[[], nn.Module]) -> nn.Module:
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+def seeded_build(seed: int, build: Callable[[], nn.Module]) -> nn.Module:
+    """``build()`` with torch's global generator seeded by ``seed`` (under the process's generator lock, so a
+    trial in another thread cannot draw in between) and restored after."""
+    with seeded(seed, exclusive=True):
         return build()
 
 
@@ -215,7 +217,7 @@ def nb201_supernet(ops: Sequence[str] = NB201_OPS, nodes: int = 4, num_classes: 
     mixing = Mixing(fused)
     factory = MixedEdges(mixing, partial=partial_channels, affine=affine)
     check_int("nb201 supernet", "cells", cells, 1, error=SpaceError)
-    network = _seeded(seed, lambda: NB201Network([tuple(space.ops)] * len(layout), num_classes, channels, cells,
+    network = seeded_build(seed, lambda: NB201Network([tuple(space.ops)] * len(layout), num_classes, channels, cells,
                                                  in_channels, edge=factory))
     generator = torch.Generator().manual_seed(seed)
     return Supernet(network, space, {"cell": layout}, ["cell"] * (3 * cells), factory.created, mixing,
@@ -232,7 +234,7 @@ def darts_supernet(ops: Sequence[str] = DARTS_OPS, steps: int = 4, num_classes: 
     nodes = [[(tuple(space.ops), i) for i in range(j + 2)] for j in range(steps)]
     mixing = Mixing(fused)
     factory = MixedEdges(mixing, partial=partial_channels, affine=affine, pool_bn=True)
-    network = _seeded(seed, lambda: DARTSNetwork(nodes, nodes, num_classes, channels, layers, in_channels,
+    network = seeded_build(seed, lambda: DARTSNetwork(nodes, nodes, num_classes, channels, layers, in_channels,
                                                  edge=factory))
     per_cell = len(layout)
     keys = ["reduce" if factory.created[c * per_cell].stride == 2 else "normal"
