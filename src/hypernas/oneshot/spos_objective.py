@@ -33,7 +33,7 @@ from hypernas.oneshot.single_path import (
     shufflenet_single_path,
 )
 from hypernas.oneshot.spos import SPOSSearch
-from hypernas.oneshot.subnet import SupernetObjective
+from hypernas.oneshot.subnet import SupernetObjective, genotype_param
 from hypernas.registry import signature_options
 from hypernas.space import MobileNetSpace, NB201Cell, ShuffleNetSpace, Space
 from hypernas.space.params import Param
@@ -103,14 +103,7 @@ class SPOSObjective(LocalLock):
     def check_space(self, space: Space) -> None:
         """Keep the study's architecture parameter, refusing one no single-path supernet is built for, and check
         the supernet's options by building it (untrained)."""
-        names = space.names
-        if self.param is None and len(names) != 1:
-            raise ObjectiveError(f"{OWNER}: the study's space has parameters {sorted(names)}; set param to the one "
-                                 "holding the genotype")
-        name = self.param if self.param is not None else names[0]
-        if name not in names:
-            raise ObjectiveError(f"{OWNER}: param {name!r} is not a parameter of the study's space; it has "
-                                 f"{sorted(names)}")
+        name = genotype_param(OWNER, self.param, space.names, "study's space")
         arch = space[name]
         if type(arch) not in BUILDERS:
             kinds = ", ".join(kind for kind, _ in BUILDERS.values())

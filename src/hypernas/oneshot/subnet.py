@@ -71,6 +71,18 @@ def kept_batch_norm_statistics(module: nn.Module) -> Iterator[None]:
                     getattr(m, name).copy_(b)
 
 
+def genotype_param(owner: str, param: str | None, names: list[str], what: str) -> str:
+    """The parameter among ``names`` (those of the ``what``: a study's space, a trial) that holds the genotype:
+    ``param``, or the only one when ``param`` is None."""
+    if param is None and len(names) != 1:
+        raise ObjectiveError(f"{owner}: the {what} has parameters {sorted(names)}; set param to the one holding "
+                             "the genotype")
+    name = param if param is not None else names[0]
+    if name not in names:
+        raise ObjectiveError(f"{owner}: param {name!r} is not a parameter of the {what}; it has {sorted(names)}")
+    return name
+
+
 class SupernetObjective(LocalLock):
     """An objective (``objective(trial) -> float``): the validation accuracy of the trial's genotype as a subnet of
     a trained :class:`~hypernas.oneshot.single_path.SinglePathSupernet`, with inherited weights and batch-norm
@@ -103,20 +115,10 @@ class SupernetObjective(LocalLock):
         self.seed = check_seed(OWNER, seed, optional=False)
         self._lock = threading.Lock()
 
-    def _name(self, names: list[str], what: str) -> str:
-        """The parameter that holds the genotype among ``names``."""
-        if self.param is None and len(names) != 1:
-            raise ObjectiveError(f"{OWNER}: the {what} has parameters {sorted(names)}; set param to the one holding "
-                                 "the genotype")
-        name = self.param if self.param is not None else names[0]
-        if name not in names:
-            raise ObjectiveError(f"{OWNER}: param {name!r} is not a parameter of the {what}; it has {sorted(names)}")
-        return name
-
     def check_space(self, space: Space) -> None:
         """Refuse, before any trial runs, a study space without the genotype's parameter, or whose parameter is of
         another kind than the supernet's space or has a default genotype outside the supernet."""
-        param = space[self._name(space.names, "study's space")]
+        param = space[genotype_param(OWNER, self.param, space.names, "study's space")]
         if type(param) is not type(self.supernet.space):
             raise ObjectiveError(f"{OWNER}: parameter {param.name!r} is a {type(param).__name__}; the supernet's "
                                  f"subnets are {type(self.supernet.space).__name__} genotypes")
@@ -127,7 +129,7 @@ class SupernetObjective(LocalLock):
 
     def __call__(self, trial: Any) -> float:
         params = dict(trial.params)
-        return self.evaluate(params[self._name(list(params), "trial")])
+        return self.evaluate(params[genotype_param(OWNER, self.param, list(params), "trial")])
 
     def evaluate(self, genotype: Any) -> float:
         """The validation accuracy of the subnet ``genotype`` (a genotype outside the supernet's space is refused)."""
