@@ -9,6 +9,8 @@ from typing import TypeGuard
 import torch
 
 from hypernas.errors import ConfigError
+from hypernas.estimate.train.datasets import Dataset
+from hypernas.estimate.train.trainer import as_float
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 Data = Iterable[Batch] | tuple[torch.Tensor, torch.Tensor]
@@ -42,3 +44,8 @@ def batches(data: Data, batch_size: int, generator: torch.Generator, device: tor
     else:
         for x, y in data:
             yield x.to(device), y.to(device)
+
+
+def as_tensors(data: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
+    """A dataset split as the ``(inputs, labels)`` pair a search reads: float inputs, integer labels."""
+    return as_float(data.x), data.y

@@ -20,14 +20,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from hypernas.errors import ConfigError, ObjectiveError
 from hypernas.estimate.train.config import TrainConfig
 from hypernas.estimate.train.datasets import Dataset, DataSource
 from hypernas.estimate.train.objective import TrainingObjective, folder_name
 from hypernas.estimate.train.splits import Splits, stratified_indices
-from hypernas.estimate.train.trainer import Trainer, as_float, resolve_device
+from hypernas.estimate.train.trainer import Trainer, resolve_device
+from hypernas.oneshot.data import as_tensors
 from hypernas.oneshot.registry import SEARCHES, split_options
 from hypernas.oneshot.supernet import Supernet, darts_supernet, nb201_supernet
 from hypernas.registry import signature_options
@@ -131,7 +130,7 @@ class OneShotObjective:
         search = self._search_for(dict(trial.params))
         splits = self.training.splits()
         half, rest = stratified_indices(splits.train.y.numpy(), [0.5], self.split_seed)
-        search_train, search_val = (_tensors(splits.train.subset(i)) for i in (half, rest))
+        search_train, search_val = (as_tensors(splits.train.subset(i)) for i in (half, rest))
         device = resolve_device(str(self.training.train_options.get("device", "auto")))
         supernet = self._supernet(splits, search.seed).to(device)
         keys = list(supernet.layouts)
@@ -199,10 +198,6 @@ class OneShotObjective:
         if not path.exists() and origin.exists():
             shutil.copyfile(origin, path)
         return path, origin
-
-
-def _tensors(data: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
-    return as_float(data.x), data.y
 
 
 class _FinalTraining:

@@ -24,7 +24,8 @@ from hypernas.estimate.local_lock import LocalLock
 from hypernas.estimate.train.datasets import Dataset, DataSource
 from hypernas.estimate.train.objective import TrainingObjective
 from hypernas.estimate.train.splits import Splits
-from hypernas.estimate.train.trainer import as_float, resolve_device
+from hypernas.estimate.train.trainer import resolve_device
+from hypernas.oneshot.data import as_tensors
 from hypernas.oneshot.registry import split_options
 from hypernas.oneshot.single_path import (
     SinglePathSupernet,
@@ -138,8 +139,7 @@ class SPOSObjective(LocalLock):
                 splits = self.training.splits()
                 net = self._build(splits.num_classes, int(splits.input_shape[0]))
                 net.to(resolve_device(self.device))
-                train = (as_float(splits.train.x), splits.train.y)
-                val = (as_float(splits.val.x), splits.val.y)
+                train, val = as_tensors(splits.train), as_tensors(splits.val)
                 self.search.train(net, train, callback=self._report, checkpoint=self.checkpoint)
                 self._scorer = SupernetObjective(net, train, val, param=self.param,
                                                  calibration_batches=self.calibration_batches,
