@@ -99,10 +99,7 @@ class ENASSearch(WeightTraining, Configurable):
         w_opt, schedule = self.weight_optimizer(weights, nesterov=self.momentum > 0)
         state = SearchState(nn.ModuleDict({"supernet": supernet, "controller": controller}),
                             {"weights": w_opt, "controller": policy.optimizer}, schedule, generator)
-        saved = state.load(checkpoint, self.to_config()) if checkpoint is not None else None
-        history, finished = saved if saved is not None else ([], False)
-        for record in history if callback is not None else ():
-            callback(record)  # type: ignore[misc]
+        history, finished = state.resume(checkpoint, self.to_config(), callback)
         if history:
             policy.baseline = history[-1]["baseline"]
         device = weights[0].device

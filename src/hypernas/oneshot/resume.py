@@ -10,7 +10,7 @@ written with :func:`~hypernas.estimate.train.checkpoint.save_checkpoint` (atomic
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,17 @@ class SearchState:
             "schedule": self.schedule.state_dict(), "generator": self.generator.get_state(),
             **({"rng": self.rng.bit_generator.state} if self.rng is not None else {}),
         })
+
+    def resume(self, path: str | os.PathLike | None, config: Mapping[str, Any],
+               callback: Callable[[dict[str, Any]], None] | None) -> tuple[list[dict[str, Any]], bool]:
+        """``(history, finished)`` of the search saved at ``path`` (restored in place, its records handed to
+        ``callback`` again), or of a search just starting when there is no checkpoint."""
+        saved = self.load(path, config) if path is not None else None
+        history, finished = saved if saved is not None else ([], False)
+        if callback is not None:
+            for record in history:
+                callback(record)
+        return history, finished
 
     def load(self, path: str | os.PathLike, config: Mapping[str, Any]) -> tuple[list[dict[str, Any]], bool] | None:
         """Restore the state saved at ``path`` and return ``(history, finished)``, or None when there is none.

@@ -59,10 +59,7 @@ class SPOSSearch(WeightTraining, Configurable):
         weights = list(supernet.parameters())
         w_opt, schedule = self.weight_optimizer(weights)
         state = SearchState(supernet, {"weights": w_opt}, schedule, generator, rng)
-        saved = state.load(checkpoint, self.to_config()) if checkpoint is not None else None
-        history, finished = saved if saved is not None else ([], False)
-        for record in history if callback is not None else ():
-            callback(record)  # type: ignore[misc]
+        history, finished = state.resume(checkpoint, self.to_config(), callback)
         device = weights[0].device
         dropouts = [m for m in supernet.modules() if isinstance(m, SeededDropout)]
         supernet.train()

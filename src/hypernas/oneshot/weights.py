@@ -128,10 +128,7 @@ def start_bilevel(search: ArchTraining, config: Mapping[str, Any], supernet: Sup
     w_opt, schedule = search.weight_optimizer(weights)
     a_opt = search.arch_optimizer(arch)
     state = SearchState(supernet, {"weights": w_opt, "arch": a_opt}, schedule, generator)
-    saved = state.load(checkpoint, config) if checkpoint is not None else None
-    history, finished = saved if saved is not None else ([], False)
-    for record in history if callback is not None else ():
-        callback(record)  # type: ignore[misc]
+    history, finished = state.resume(checkpoint, config, callback)
     return BilevelRun(generator, weights, arch, w_opt, schedule, a_opt, state, history, finished)
 
 
