@@ -68,6 +68,17 @@ class Strategy(Configurable, ABC):
     def __init__(self, seed: int | None = None) -> None:
         self.seed = check_seed(self.name or type(self).__name__, seed, error=StrategyError)
 
+    @property
+    def _derived(self) -> dict[int, dict[str, Any]]:
+        """Trial number -> what :meth:`ask` derived it from, until :meth:`decisions` records it."""
+        return self.__dict__.setdefault("_derived_from", {})  # also for a subclass that skips __init__
+
+    def derived_from(self, trial: FrozenTrial, parent: FrozenTrial, **details: Any) -> None:
+        """Note, in :meth:`ask`, that the proposal for ``trial`` derives from the evaluated ``parent`` (a mutation,
+        a crossover's fitter parent, a neighbour, a morphism): :meth:`decisions` then records ``{"parent": number,
+        **details}`` with the trial, where a training objective finds the parent's weights to inherit."""
+        self._derived[trial.number] = {"parent": parent.number, **details}
+
     def rng_for(self, study: StudyView, trial: FrozenTrial, purpose: int = 0) -> np.random.Generator:
         """A generator that depends only on the seed and the trial number: resumes reproduce proposals."""
         seed = self.seed if self.seed is not None else study.seed
@@ -113,6 +124,9 @@ class Strategy(Configurable, ABC):
         params = space.validate(params)  # canonical values to compare (one out of the space fails as in the study)
         if space.key(params) not in pending_keys(space, running, trial.number) or self.repeats(study, trial):
             return params
+        derived = self._derived.get(trial.number)
+        if derived is not None:  # moved: still near its parent, but no longer what the details describe
+            self._derived[trial.number] = {"parent": derived["parent"]}
         return apart_from_pending(space, params, study.get_trials(), trial.number,
                                   self.rng_for(study, trial, purpose=PURPOSE))
 
@@ -131,9 +145,10 @@ class Strategy(Configurable, ABC):
         """What this strategy decided for ``trial`` beyond its parameters (JSON values, e.g. ``{"budget": 9}``).
 
         The study calls it right after :meth:`ask` and records the answer with the trial, where the
-        objective reads it (``trial.budget``) and ``to_dataframe()`` shows it. Default: nothing.
+        objective reads it (``trial.budget``) and ``to_dataframe()`` shows it. Default: the parent noted by
+        :meth:`derived_from`, if any.
         """
-        return {}
+        return self._derived.pop(trial.number, {})
 
     # --- the declared state ----------------------------------------------------------------
     @property

@@ -54,4 +54,5 @@ class AgingEvolution(Strategy):
             return unseen_sample(study.space, rng, seen)
         picks = rng.choice(len(pop), size=min(self.sample_size, len(pop)), replace=False)
         parent = max((pop[int(i)] for i in picks), key=lambda x: x[1])[0]
+        self.derived_from(trial, parent)
         return unseen_mutation(study.space, parent.params, rng, seen)

@@ -38,7 +38,9 @@ class LocalSearch(Strategy):
         space = study.space
         rng = self.rng_for(study, trial)
         seen = seen_keys(study)
-        rewards = {space.key(t.params): r for t, r in scored(study, self.weights)}
+        done = scored(study, self.weights)
+        rewards = {space.key(t.params): r for t, r in done}
+        evaluated = {space.key(t.params): t for t, _ in done}
         running = {space.key(t.params) for t in study.get_trials((TrialState.RUNNING,)) if t.params}
         center = self.load_state(study)  # the configuration whose neighbourhood is being evaluated
         for _ in range(len(seen) + 2):
@@ -49,11 +51,16 @@ class LocalSearch(Strategy):
             near = space.neighbors(center)
             todo = [n for n in near if space.key(n) not in seen]
             if todo:
+                if space.key(center) in evaluated:
+                    self.derived_from(trial, evaluated[space.key(center)])
                 return todo[int(rng.integers(len(todo)))]
             known = [(rewards[space.key(n)], n) for n in near if space.key(n) in rewards]
             here = rewards.get(space.key(center))
             if here is not None and any(space.key(n) in running for n in near):
-                return self._meanwhile(space, known, here, rng, seen)
+                ahead, origin = self._meanwhile(space, known, here, rng, seen)
+                if origin is not None:
+                    self.derived_from(trial, evaluated[space.key(origin)])
+                return ahead
             if not known or here is None:
                 break  # the centre or every neighbour failed: restart
             best_reward, best = max(known, key=lambda x: x[0])
@@ -67,12 +74,13 @@ class LocalSearch(Strategy):
 
     @staticmethod
     def _meanwhile(space: Space, known: list[tuple[float, dict[str, Any]]], here: float, rng: np.random.Generator,
-                   seen: set[str]) -> dict[str, Any]:
+                   seen: set[str]) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """A proposal while the last neighbours are pending (parallel workers), the move decided once they are told:
-        a neighbour of the best neighbour so far if it improves (the likely next centre), else a random one."""
+        a neighbour of the best neighbour so far if it improves (the likely next centre), else a random one; with
+        the configuration it is a neighbour of (None for a random one)."""
         best_reward, best = max(known, key=lambda x: x[0], default=(here, None))
         if best is not None and best_reward > here:
             ahead = [n for n in space.neighbors(best) if space.key(n) not in seen]
             if ahead:
-                return ahead[int(rng.integers(len(ahead)))]
-        return unseen_sample(space, rng, seen)
+                return ahead[int(rng.integers(len(ahead)))], best
+        return unseen_sample(space, rng, seen), None

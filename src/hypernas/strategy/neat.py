@@ -28,6 +28,7 @@ from hypernas.strategy._nas.candidates import (
     check_weights,
     crossover,
     distance,
+    nearest,
     scored,
     seen_keys,
     unseen_mutation,
@@ -141,5 +142,8 @@ class NEAT(Strategy):
             self.save_state(study, offspring)
         child = children[index]
         if study.space.key(child) in seen_keys(study):  # e.g. an enqueued trial took it
-            return unseen_mutation(study.space, child, rng, seen_keys(study))
+            child = unseen_mutation(study.space, child, rng, seen_keys(study))
+        parent = nearest(study.space, child, scored(study, self.weights))
+        if parent is not None:
+            self.derived_from(trial, parent)
         return child

@@ -37,7 +37,7 @@ from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.space import Space
 from hypernas.strategy._bo.gene_gp import GeneGP, gene_layout, genes
-from hypernas.strategy._nas.candidates import check_weights, features, scored, seen_keys, unseen_sample
+from hypernas.strategy._nas.candidates import check_weights, features, nearest, scored, seen_keys, unseen_sample
 from hypernas.strategy.base import (
     BadState,
     Strategy,
@@ -250,6 +250,16 @@ class PredictorGuidedEvolution(Strategy):
         done = scored(study, self.weights)
         if trial.number < self.n_initial or len(done) < 2:
             return self._warmup(study, rng, seen) if self.warmup_pool else unseen_sample(space, rng, seen)
+        proposal = self._guided(study, trial, rng, seen, done)
+        parent = nearest(space, proposal, done)  # the evaluated configuration it derives most from
+        if parent is not None:
+            self.derived_from(trial, parent)
+        return proposal
+
+    def _guided(self, study: StudyView, trial: FrozenTrial, rng: np.random.Generator, seen: set[str],
+                done: list[tuple[FrozenTrial, float]]) -> dict[str, Any]:
+        """The predictor's proposal once enough trials are scored."""
+        space = study.space
         ranked = sorted(done, key=lambda x: -x[1])
         state = self.load_state(study) or {"queue": [], "sweep": {}, "local": []}  # see check_state
         if self.patience:

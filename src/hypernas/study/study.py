@@ -191,6 +191,33 @@ class Study:
     def best_params(self) -> dict[str, Any]:
         return dict(self.best_trial.params)
 
+    # --- artifacts: what trials keep beside their record ------------------------------------
+    def _trial_id(self, number: int) -> int:
+        for t in self.get_trials():
+            if t.number == number:
+                return t.trial_id
+        raise TrialStateError(f"study {self.name!r} has no trial number {number!r}")
+
+    def trial_artifact(self, number: int, name: str) -> bytes | None:
+        """What trial ``number`` keeps under ``name`` (the training objective keeps ``"weights"`` and
+        ``"model"``), or ``None``. Plain bytes: how to read them safely is up to the caller."""
+        return self.storage.get_artifact(self._trial_id(number), name)
+
+    def set_trial_artifact(self, number: int, name: str, data: bytes) -> None:
+        """Keep ``data`` under ``name`` with trial ``number`` (replacing an earlier one); removed with the study."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TrialStateError(f"trial {number}: artifact {name!r} must be bytes, got {type(data).__name__}")
+        self.storage.put_artifact(self._trial_id(number), str(name), bytes(data))
+
+    def delete_trial_artifact(self, number: int, name: str) -> None:
+        """Remove what trial ``number`` keeps under ``name`` (nothing if it keeps nothing)."""
+        self.storage.delete_artifact(self._trial_id(number), name)
+
+    def trials_with_artifact(self, name: str) -> list[int]:
+        """The numbers of the trials that keep an artifact under ``name``."""
+        ids = set(self.storage.artifact_trials(self.study_id, name))
+        return [t.number for t in self.get_trials() if t.trial_id in ids]
+
     # --- proposing and recording -----------------------------------------------------------
     def enqueue(self, params: Mapping[str, Any], system_attrs: dict[str, Any] | None = None) -> int:
         """Queue a configuration to be tried before the strategy's proposals; returns the trial number.

@@ -18,6 +18,17 @@ class TrialStudy(PrunerStudyView, Protocol):
     storage: Storage
     pruner: Pruner
 
+    @property
+    def name(self) -> str: ...
+
+    def trial_artifact(self, number: int, name: str) -> bytes | None: ...
+
+    def set_trial_artifact(self, number: int, name: str, data: bytes) -> None: ...
+
+    def delete_trial_artifact(self, number: int, name: str) -> None: ...
+
+    def trials_with_artifact(self, name: str) -> list[int]: ...
+
 
 class Trial:
     """One evaluation in progress.
@@ -54,6 +65,22 @@ class Trial:
         its full budget."""
         decisions: dict[str, Any] = self._system_attrs.get(DECISIONS_ATTR) or {}
         return decisions.get("budget")
+
+    @property
+    def parent(self) -> int | None:
+        """The number of the evaluated trial this candidate was derived from (by mutation, crossover or a
+        morphism), as the strategy recorded it; ``None`` for a candidate of its own."""
+        decisions: dict[str, Any] = self._system_attrs.get(DECISIONS_ATTR) or {}
+        parent = decisions.get("parent")
+        return parent if isinstance(parent, int) and not isinstance(parent, bool) else None
+
+    def save_artifact(self, name: str, data: bytes) -> None:
+        """Keep ``data`` (e.g. trained weights) with this trial in the study's record."""
+        self.study.set_trial_artifact(self.number, name, data)
+
+    def load_artifact(self, name: str, number: int | None = None) -> bytes | None:
+        """What this trial (or trial ``number`` of the same study) keeps under ``name``, or ``None``."""
+        return self.study.trial_artifact(self.number if number is None else number, name)
 
     def report(self, step: int, value: float) -> None:
         """Record the intermediate ``value`` at ``step`` (an epoch, a budget); a repeated step overwrites."""

@@ -23,7 +23,10 @@ class TrainConfig:
     ``switch_to_sgd``: patience in epochs; when the validation loss has not improved for that long
     under Adam/AdamW, training continues with SGD (SWATS) at ``sgd_lr`` or the rate estimated from
     Adam's state. ``early_stopping``: patience in epochs on the ``monitor``ed validation metric.
-    ``amp``: mixed precision, ``"auto"`` = on when training on a GPU.
+    ``amp``: mixed precision, ``"auto"`` = on when training on a GPU. ``frozen_epochs``: incremental
+    training: for that many epochs at the start, the parameters the Trainer is told are ``frozen`` (those
+    a child inherited from its parent) stay as they are and only the new parts train; then all train
+    together (``frozen_epochs == epochs``: the inherited parts never train).
     """
 
     epochs: int = 10
@@ -49,10 +52,12 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     amp: bool | str = "auto"
+    frozen_epochs: int = 0
 
     def __post_init__(self) -> None:
         owner = "training"
         check_int(owner, "epochs", self.epochs, 1)
+        check_int(owner, "frozen_epochs", self.frozen_epochs, 0, self.epochs)
         check_int(owner, "batch_size", self.batch_size, 1)
         check_int(owner, "eval_batch_size", self.eval_batch_size, 1)
         check_choice(owner, "optimizer", self.optimizer, OPTIMIZERS)

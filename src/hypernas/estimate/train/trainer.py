@@ -14,7 +14,7 @@ import contextlib
 import math
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -112,14 +112,20 @@ class Trainer:
 
     ``callbacks`` are called as ``callback(epoch, record)`` after each epoch's checkpoint, with the
     epoch's record (``train_loss``, ``val_accuracy``, ``val_loss``, ``val_macro_f1``, ``lr``, ``optimizer``).
+    ``frozen`` names parameters of ``model`` that stay fixed during the first ``config.frozen_epochs`` epochs.
     """
 
     def __init__(self, model: nn.Module, config: TrainConfig | None = None, *,
                  augment: Augment | Sequence[Any] | None = None, callbacks: Sequence[EpochCallback] = (),
-                 **options: Any) -> None:
+                 frozen: Collection[str] = (), **options: Any) -> None:
         base = config.to_dict() if config is not None else {}
         self.config = TrainConfig.from_options({**base, **options})
         self.model = model
+        named = dict(model.named_parameters())
+        unknown = [name for name in frozen if name not in named]
+        if unknown:
+            raise ConfigError(f"frozen parameter {unknown[0]!r} is not a parameter of the model")
+        self.frozen = [named[name] for name in frozen]
         self.augment = make_augment(augment)
         self.callbacks = list(callbacks)
         self.device = resolve_device(self.config.device)
@@ -237,6 +243,13 @@ class _Run:
         start = self._resume()
         if start is None:
             return self.result
+        try:
+            return self._epochs(start)
+        finally:
+            for p in self.t.frozen:
+                p.requires_grad_(True)
+
+    def _epochs(self, start: int) -> FitResult:
         for epoch in range(start, self.cfg.epochs + 1):
             train_loss = self._train_epoch(epoch)
             metrics = self.t.evaluate(self.val)
@@ -264,6 +277,8 @@ class _Run:
 
     def _train_epoch(self, epoch: int) -> float:
         model, opt, cfg = self.model, self.optimizer, self.cfg
+        for p in self.t.frozen:  # incremental training: inherited parts wait while the new ones catch up
+            p.requires_grad_(epoch > cfg.frozen_epochs)
         model.train()
         n = len(self.y_train)
         order = torch.randperm(n, generator=self.shuffle_gen).to(self.t.device)

@@ -73,6 +73,14 @@ def unseen_mutation(space: Space, parent: Mapping[str, Any], rng: np.random.Gene
     return unseen_sample(space, rng, seen)
 
 
+def nearest(space: Space, params: Mapping[str, Any], among: Sequence[tuple[FrozenTrial, float]]) -> FrozenTrial | None:
+    """The evaluated trial of ``among`` (trial, reward) closest to ``params`` (:func:`distance`; ties: the better
+    one): the parent a proposal built from several evaluated ones derives most from."""
+    if not among:
+        return None
+    return min(among, key=lambda x: (distance(space, params, x[0].params), -x[1]))[0]
+
+
 def crossover(space: Space, a: Mapping[str, Any], b: Mapping[str, Any], rng: np.random.Generator) -> dict[str, Any]:
     """A child taking each parameter from one parent; :class:`~hypernas.space.Crossable` genotypes are mixed inside."""
     child: dict[str, Any] = {}

@@ -88,7 +88,7 @@ class Storage(ABC):
 
     @abstractmethod
     def delete_study(self, name: str) -> None:
-        """Remove a study and all its trials."""
+        """Remove a study and all its trials, with their artifacts."""
 
     @abstractmethod
     def set_study_attr(self, study_id: int, key: str, value: Any, *, system: bool = False) -> None:
@@ -144,6 +144,23 @@ class Storage(ABC):
     @abstractmethod
     def heartbeat(self, trial_ids: Sequence[int]) -> None:
         """Mark these RUNNING trials as still alive now."""
+
+    # --- artifacts --------------------------------------------------------------------------
+    @abstractmethod
+    def put_artifact(self, trial_id: int, name: str, data: bytes) -> None:
+        """Keep ``data`` (e.g. a trial's trained weights) under ``name`` with the trial, replacing an earlier one."""
+
+    @abstractmethod
+    def get_artifact(self, trial_id: int, name: str) -> bytes | None:
+        """The bytes kept under ``name`` with the trial, or ``None``."""
+
+    @abstractmethod
+    def delete_artifact(self, trial_id: int, name: str) -> None:
+        """Remove what is kept under ``name`` with the trial (nothing if there is none)."""
+
+    @abstractmethod
+    def artifact_trials(self, study_id: int, name: str) -> list[int]:
+        """The ids of the study's trials that keep an artifact under ``name``, in id order."""
 
     @contextlib.contextmanager
     def ask_lock(self, study_id: int) -> Iterator[None]:

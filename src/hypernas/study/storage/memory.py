@@ -29,6 +29,7 @@ class InMemoryStorage(Storage):
         self._waiting: dict[int, deque[int]] = {}
         self._workers: dict[int, tuple[dict[str, Any] | None, Any]] = {}
         self._ask_locks: dict[int, threading.Lock] = {}
+        self._artifacts: dict[tuple[int, str], bytes] = {}
 
     # --- studies ---------------------------------------------------------------------------
     def create_study(self, name: str, directions: Sequence[str], metric_names: Sequence[str] | None = None,
@@ -71,6 +72,8 @@ class InMemoryStorage(Storage):
                 self._trials.pop(tid, None)
                 self._trial_study.pop(tid, None)
                 self._workers.pop(tid, None)
+                for key in [k for k in self._artifacts if k[0] == tid]:
+                    del self._artifacts[key]
             del self._studies[study_id]
             del self._names[name]
 
@@ -171,6 +174,23 @@ class InMemoryStorage(Storage):
         with self._lock:
             for tid in trial_ids:
                 self._workers[tid] = (self._workers[tid][0], utcnow())
+
+    def put_artifact(self, trial_id: int, name: str, data: bytes) -> None:
+        with self._lock:
+            self._trials[trial_id]
+            self._artifacts[(trial_id, name)] = bytes(data)
+
+    def get_artifact(self, trial_id: int, name: str) -> bytes | None:
+        with self._lock:
+            return self._artifacts.get((trial_id, name))
+
+    def delete_artifact(self, trial_id: int, name: str) -> None:
+        with self._lock:
+            self._artifacts.pop((trial_id, name), None)
+
+    def artifact_trials(self, study_id: int, name: str) -> list[int]:
+        with self._lock:
+            return [tid for tid in self._study_trials[study_id] if (tid, name) in self._artifacts]
 
     @contextlib.contextmanager
     def ask_lock(self, study_id: int) -> Iterator[None]:

@@ -73,6 +73,15 @@ intermediate_table = sa.Table(
     sa.Column("value", sa.Float, nullable=False),
 )
 
+# what trials keep beside their record (trained weights): bytes never unpickled, removed with their trial;
+# a record written before this table existed reads as one without artifacts
+artifacts_table = sa.Table(
+    "hn_artifacts", metadata,
+    sa.Column("trial_id", sa.Integer, sa.ForeignKey("hn_trials.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
 # one row per study, locked FOR UPDATE while a strategy proposes (server databases); nothing references it,
 # so holding the lock never blocks writes to the study or its trials
 locks_table = sa.Table(
@@ -160,6 +169,7 @@ class SQLStorage(Storage):
         self._finished: dict[int, dict[int, FrozenTrial]] = {}
         self._watermark: dict[int, int] = {}
         self._thread_locks: dict[int, threading.Lock] = {}
+        self._has_artifacts = True  # created with the schema; a record opened read-only says (_check_schema)
         try:
             if create:
                 self._create_schema()
@@ -196,7 +206,9 @@ class SQLStorage(Storage):
     def _check_schema(self) -> None:
         """Refuse a database without hypernas's tables or of another schema version, writing nothing."""
         with self._read() as conn:
-            missing = sorted(set(metadata.tables) - set(sa.inspect(conn).get_table_names()))
+            tables = set(sa.inspect(conn).get_table_names())
+            self._has_artifacts = artifacts_table.name in tables
+            missing = sorted(set(metadata.tables) - tables - {artifacts_table.name})
             if missing:
                 raise StorageError(f"storage {self.name!r} holds no hypernas record (no table {missing[0]!r})")
             row = conn.execute(sa.select(version_table.c.schema_version)).first()
@@ -311,6 +323,8 @@ class SQLStorage(Storage):
         with self._write() as conn:
             ids = sa.select(trials_table.c.id).where(trials_table.c.study_id == study_id)
             conn.execute(intermediate_table.delete().where(intermediate_table.c.trial_id.in_(ids)))
+            if self._has_artifacts:
+                conn.execute(artifacts_table.delete().where(artifacts_table.c.trial_id.in_(ids)))
             conn.execute(trials_table.delete().where(trials_table.c.study_id == study_id))
             conn.execute(studies_table.delete().where(studies_table.c.id == study_id))
             conn.execute(locks_table.delete().where(locks_table.c.study_id == study_id))
@@ -510,6 +524,46 @@ class SQLStorage(Storage):
             conn.execute(trials_table.update().where(trials_table.c.id.in_(list(trial_ids)),
                                                      trials_table.c.state == TrialState.RUNNING.value)
                          .values(heartbeat=utcnow()))
+
+    # --- artifacts --------------------------------------------------------------------------
+    @reconnecting
+    def put_artifact(self, trial_id: int, name: str, data: bytes) -> None:
+        if not self._has_artifacts:
+            raise StorageError(f"storage {self.name!r} was opened read-only and predates artifacts; open it for "
+                               "writing (a study that runs) to add the table")
+        with self._write() as conn:
+            if conn.execute(sa.select(trials_table.c.id).where(trials_table.c.id == trial_id)).first() is None:
+                raise StorageError(f"no trial with id {trial_id} in {self.name}")
+            where = (artifacts_table.c.trial_id == trial_id) & (artifacts_table.c.name == name)
+            conn.execute(artifacts_table.delete().where(where))
+            conn.execute(artifacts_table.insert().values(trial_id=trial_id, name=name, data=bytes(data)))
+
+    @reconnecting
+    def get_artifact(self, trial_id: int, name: str) -> bytes | None:
+        if not self._has_artifacts:
+            return None
+        with self._read() as conn:
+            data = conn.execute(sa.select(artifacts_table.c.data).where(
+                artifacts_table.c.trial_id == trial_id, artifacts_table.c.name == name)).scalar()
+        return None if data is None else bytes(data)
+
+    @reconnecting
+    def delete_artifact(self, trial_id: int, name: str) -> None:
+        if not self._has_artifacts:
+            return
+        with self._write() as conn:
+            conn.execute(artifacts_table.delete().where(artifacts_table.c.trial_id == trial_id,
+                                                        artifacts_table.c.name == name))
+
+    @reconnecting
+    def artifact_trials(self, study_id: int, name: str) -> list[int]:
+        if not self._has_artifacts:
+            return []
+        with self._read() as conn:
+            return [r[0] for r in conn.execute(
+                sa.select(artifacts_table.c.trial_id).join(trials_table, trials_table.c.id == artifacts_table.c.trial_id)
+                .where(trials_table.c.study_id == study_id, artifacts_table.c.name == name)
+                .order_by(artifacts_table.c.trial_id))]
 
     @contextlib.contextmanager
     def ask_lock(self, study_id: int) -> Iterator[None]:
