@@ -15,6 +15,14 @@ How trial parameters are read (after renaming by ``aliases``, e.g. ``{arch: laye
   goes to the model.
 
 Any other parameter is an error (a FAILED trial naming it), so a typo never goes unnoticed.
+
+The trained network is kept in the study's record (``save_weights``: the best trial's by default, see
+:mod:`~hypernas.estimate.train.trial_weights`), for ``hypernas export-model`` and ``hypernas prune``. With
+``inherit=True`` a candidate that a strategy derived from an evaluated trial (evolution, NEAT, local
+search, predictor-guided mutation, morphism hill climbing) starts from that parent's trained weights
+wherever they fit (every trial then keeps its network), and ``frozen_epochs`` trains only its new parts
+first (incremental training). The record says what was inherited (``inherited``) and what the training
+cost (``epochs_trained``, ``train_seconds``).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,11 +41,14 @@ from typing import Any
 from hypernas.errors import ConfigError, ObjectiveError, TrialPruned
 from hypernas.estimate.local_lock import LocalLock
 from hypernas.estimate.models import MODELS, build_model, count_flops, count_params, measure_latency
+from hypernas.estimate.models.export import ModelManifest
 from hypernas.estimate.train.augment import make_augment
 from hypernas.estimate.train.config import TrainConfig, field_names
 from hypernas.estimate.train.datasets import DATASETS, Dataset, DataSource, load_dataset
+from hypernas.estimate.train.inherit import Inheritance, copy_matching
 from hypernas.estimate.train.splits import Splits, make_splits
 from hypernas.estimate.train.trainer import Trainer, resolve_device, seeded
+from hypernas.estimate.train.trial_weights import SAVE_WEIGHTS, keep_network, parent_network
 from hypernas.space import Space
 from hypernas.validate import check_choice, check_number
 
@@ -56,6 +68,8 @@ class TrainingObjective(LocalLock):
     :data:`METRICS` or a list of them (the objective then returns a dict). Other keyword options are
     :class:`TrainConfig` fields or options of the model builder: defaults that trial parameters override. ``checkpoint_dir`` keeps one checkpoint
     per trial (``DIR/<study>/trial-<n>.pt``) so an interrupted or re-queued trial continues where it stopped.
+    ``save_weights`` (``best``, ``all``, ``none``) says which trials keep their trained network in the study's
+    record; ``inherit`` starts a derived candidate from its parent's (see this module's docstring).
     """
 
     def __init__(self, dataset: str | Dataset | DataSource | Splits = "digits", model: str = "mlp", *,
@@ -66,7 +80,8 @@ class TrainingObjective(LocalLock):
                  test_size: int | float | None = None, model_options: Mapping[str, Any] | None = None,
                  augment: Any = None, aliases: Mapping[str, str] | None = None,
                  checkpoint_dir: str | os.PathLike | None = None, keep_checkpoints: bool = False,
-                 measure_latency: bool = True, **train_options: Any) -> None:
+                 measure_latency: bool = True, save_weights: str = "best", inherit: bool = False,
+                 **train_options: Any) -> None:
         if isinstance(dataset, str):
             try:
                 DATASETS.get(dataset)
@@ -106,6 +121,14 @@ class TrainingObjective(LocalLock):
         self.data_options = {"root": data_root, "download": download, **dict(dataset_options or {})}
         self.split_options: dict[str, Any] = {"val_fraction": val_fraction, "test_fraction": test_fraction, "seed": split_seed,
                               "train_size": train_size, "val_size": val_size, "test_size": test_size}
+        self.save_weights = check_choice("objective 'train'", "save_weights", save_weights, SAVE_WEIGHTS,
+                                         error=ObjectiveError)
+        if not isinstance(inherit, bool):
+            raise ObjectiveError(f"objective 'train': inherit must be true or false, got {inherit!r}")
+        if inherit and save_weights == "none":
+            raise ObjectiveError("objective 'train': inherit needs the parents' weights kept; with inherit: true, "
+                                 "save_weights must be 'all' or 'best' (which then keeps every trial's)")
+        self.inherit = inherit
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.keep_checkpoints = keep_checkpoints
         self.measure_latency = measure_latency
@@ -180,13 +203,16 @@ class TrainingObjective(LocalLock):
         splits = self.splits()
         with seeded(config.seed, resolve_device(config.device), exclusive=True):
             model = build_model(model_name, splits.input_shape, splits.num_classes, **model_kwargs)
-        trainer = Trainer(model, config, augment=self.augment)
+        inherited = self._inherit(trial, model) if self.inherit else None
+        trainer = Trainer(model, config, augment=self.augment, frozen=inherited.frozen if inherited else ())
         path = self._checkpoint_path(trial)
+        started = time.perf_counter()
         try:
             result = trainer.fit(splits.train, splits.val, trial=trial, checkpoint=path)
         except TrialPruned:
             self._discard(trial, path)
             raise
+        seconds = time.perf_counter() - started
         test = trainer.evaluate(splits.test)
         values: dict[str, Any] = {
             **result.best,
@@ -194,11 +220,14 @@ class TrainingObjective(LocalLock):
             "test_per_class_accuracy": test["per_class_accuracy"],
             "params": count_params(model), "flops": count_flops(model, splits.input_shape),
             "best_epoch": result.best_epoch, "epochs_trained": result.epochs_trained,
-            "resumed_from_epoch": result.resumed_from,
+            "train_seconds": seconds, "resumed_from_epoch": result.resumed_from,
             "stopped_early": result.stopped_early, "switched_to_sgd_at": result.switched_to_sgd_at,
         }
         if self.measure_latency:
             values["latency_ms"] = measure_latency(model, splits.input_shape, repeats=10)
+        if inherited is not None:
+            values["inherited"] = inherited.record()
+            values["frozen_epochs"] = config.frozen_epochs
         setter = getattr(trial, "set_user_attr", None)
         if setter is not None:
             for key, value in values.items():
@@ -212,7 +241,24 @@ class TrainingObjective(LocalLock):
             if not math.isfinite(v):
                 raise FloatingPointError(f"metric {m!r} is {v}: the training diverged")
             out[m] = v
-        return out[self.metrics[0]] if len(self.metrics) == 1 else out
+        first = self.metrics[0]
+        manifest = ModelManifest(model_name, splits.input_shape, splits.num_classes, options=model_kwargs,
+                                 params=_json_params(trial.params), metrics=out)
+        policy = self.save_weights
+        if policy == "best" and (self.inherit or len(self.metrics) > 1):  # parents are any trial; no one best
+            policy = "all"
+        keep_network(trial, model, manifest, policy, METRICS[first] == "maximize", out[first])
+        return out[first] if len(self.metrics) == 1 else out
+
+    def _inherit(self, trial: Any, model: Any) -> Inheritance | None:
+        """Copy the recorded parent's trained weights into ``model`` where they fit; None without a parent."""
+        found = parent_network(trial)
+        if found is None:
+            return None
+        number, kept = found
+        if kept is None:  # the parent failed, was pruned, or its weights were not kept
+            return Inheritance(number, params_total=count_params(model))
+        return copy_matching(kept[0], model, number)
 
     def _checkpoint_path(self, trial: Any) -> Path | None:
         """``DIR/<study>/trial-<n>.pt``; a re-queued trial starts from the checkpoint of the trial it replaces."""
@@ -237,6 +283,11 @@ class TrainingObjective(LocalLock):
         snapshot = getattr(trial, "snapshot", None)
         origin = snapshot().system_attrs.get("requeued_from") if callable(snapshot) else None
         return path if origin is None else path.with_name(f"trial-{origin}.pt")
+
+
+def _json_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Trial parameters as plain JSON (tuples as lists) for a model manifest."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
 
 
 def _check_dataset_options(dataset: str, options: Mapping[str, Any] | None) -> None:

@@ -1,0 +1,90 @@
+"""A trial's trained network, kept in the study's record: what children inherit, what export and prune read.
+
+Two artifacts per trial: ``"weights"`` (safetensors bytes, never unpickled) and ``"model"`` (the JSON
+:class:`~hypernas.estimate.models.export.ModelManifest` that rebuilds the network through the model
+registry). They live in the study's storage, so a worker on another machine reads a parent's weights
+as well as the one that trained it, and they are removed with the study.
+
+Which trials keep theirs (``save_weights``): ``"all"``; ``"best"`` (the default): the best finished trial
+so far, by the objective's first metric (ties: the earliest), so that the record holds one network
+however long the search runs; ``"none"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from hypernas.errors import ConfigError
+from hypernas.estimate.models.export import ModelManifest, load_weights, weights_from_bytes, weights_to_bytes
+from hypernas.record import TrialState
+
+WEIGHTS, MODEL = "weights", "model"
+SAVE_WEIGHTS = ("best", "all", "none")
+
+
+def _study(trial: Any) -> Any | None:
+    """The trial's study when it keeps artifacts (a trial of a hypernas study; not a stand-in)."""
+    study = getattr(trial, "study", None)
+    return study if callable(getattr(study, "set_trial_artifact", None)) else None
+
+
+def keep_network(trial: Any, model: nn.Module, manifest: ModelManifest, policy: str, maximize: bool,
+                 value: float) -> bool:
+    """Keep ``model`` with ``trial`` as ``policy`` says (``value``: the trial's first metric); whether it was kept.
+
+    Under ``"best"``, a trial keeps its network unless a finished trial kept a better or equal one, and then
+    removes those of finished trials it beats (a trial still running keeps its own until it is told).
+    """
+    study = _study(trial)
+    if study is None or policy == "none":
+        return False
+    if policy == "best":
+        trials = {t.number: t for t in study.get_trials()}
+        holders = [trials[n] for n in study.trials_with_artifact(WEIGHTS) if n != trial.number and n in trials]
+        finished = [t for t in holders if t.state.is_finished]
+        scored = [t for t in finished if t.state is TrialState.COMPLETE and t.values]
+        if any((t.values[0] >= value) if maximize else (t.values[0] <= value) for t in scored):
+            return False
+        _save(study, trial.number, model, manifest)
+        for t in finished:
+            study.delete_trial_artifact(t.number, WEIGHTS)
+            study.delete_trial_artifact(t.number, MODEL)
+        return True
+    _save(study, trial.number, model, manifest)
+    return True
+
+
+def _save(study: Any, number: int, model: nn.Module, manifest: ModelManifest) -> None:
+    study.set_trial_artifact(number, WEIGHTS, weights_to_bytes(model.state_dict()))
+    study.set_trial_artifact(number, MODEL, manifest.to_json().encode())
+
+
+def kept_network(study: Any, number: int) -> tuple[nn.Module, ModelManifest] | None:
+    """The trained network trial ``number`` kept (rebuilt, weights loaded, eval mode) and its manifest, or None.
+
+    A manifest or weights that do not make a network (written by another program, or damaged) are one
+    :class:`~hypernas.errors.ConfigError` line naming the trial.
+    """
+    weights, text = study.trial_artifact(number, WEIGHTS), study.trial_artifact(number, MODEL)
+    if weights is None or text is None:
+        return None
+    where = f"study {study.name!r}, trial {number}: kept network"
+    manifest = ModelManifest.from_json(text, where)
+    model = manifest.build(where)
+    try:
+        load_weights(model, weights_from_bytes(weights), where)
+    except ConfigError as exc:
+        message = str(exc)
+        raise ConfigError(message if message.startswith(where) else f"{where}: {message}") from None
+    return model.eval(), manifest
+
+
+def parent_network(trial: Any) -> tuple[int, tuple[nn.Module, ModelManifest] | None] | None:
+    """``(parent number, its kept network or None)`` for a trial whose strategy recorded a parent; else None."""
+    number = getattr(trial, "parent", None)
+    study = _study(trial)
+    if number is None or study is None:
+        return None
+    return number, kept_network(study, number)
