@@ -118,7 +118,18 @@ if TYPE_CHECKING:
         measure_latency,
     )
     from hypernas.estimate.proxies import PROXIES, ProxySignal, ZeroCostObjective, proxy_score
-    from hypernas.estimate.train import DATASETS, TrainConfig, Trainer, TrainingObjective, load_dataset
+    from hypernas.estimate.train import (
+        DATASETS,
+        PruneConfig,
+        PruneReport,
+        PruneResult,
+        TrainConfig,
+        Trainer,
+        TrainingObjective,
+        load_dataset,
+        prune_and_finetune,
+        prune_model,
+    )
     from hypernas.oneshot import (
         DARTSSearch,
         ENASSearch,
@@ -144,7 +155,8 @@ __version__: str
 # name -> module, imported on first use because it loads PyTorch (or SQLAlchemy; RayExecutor loads Ray when it runs)
 _MODELS = ("MODELS", "DARTSNetwork", "EdgeFactory", "HierarchicalNetwork", "MobileNetNetwork", "NB201Network",
            "ShuffleNetNetwork", "build_model", "cell_edge", "count_flops", "count_params", "measure_latency")
-_TRAIN = ("DATASETS", "TrainConfig", "Trainer", "TrainingObjective", "load_dataset")
+_TRAIN = ("DATASETS", "PruneConfig", "PruneReport", "PruneResult", "TrainConfig", "Trainer", "TrainingObjective",
+          "load_dataset", "prune_and_finetune", "prune_model")
 _ONESHOT = ("DARTSSearch", "ENASSearch", "OneShotObjective", "SearchResult", "Supernet", "darts_supernet",
             "nb201_supernet")
 _ONESHOT_SINGLE_PATH = ("GDASSearch", "SPOSObjective", "SPOSSearch", "SinglePathSupernet", "SupernetObjective", "mobilenet_single_path",
@@ -175,7 +187,8 @@ __all__ = [
     "HierarchicalSpace", "HyperbandPruner", "HyperbandScheduler", "HypernasError", "InMemoryStorage", "Int",
     "InternalError", "Job", "LocalSearch", "MedianPruner", "MobileNetNetwork", "MobileNetSpace", "NB201Benchmark",
     "NB201Cell", "NB201Network", "NoCompleteTrialError", "NoPruner", "ObjectiveError", "OneShotObjective", "Param", "PatiencePruner",
-    "PercentilePruner", "PlotError", "PredictorGuidedEvolution", "ProxySignal", "Pruner", "QLearning", "RandomSearch", "RayExecutor",
+    "PercentilePruner", "PlotError", "PredictorGuidedEvolution", "ProxySignal", "PruneConfig", "PruneReport",
+    "PruneResult", "Pruner", "QLearning", "RandomSearch", "RayExecutor",
     "Registry", "Reinforce",
     "SPOSObjective", "SPOSSearch", "SQLStorage", "SearchExhausted", "SearchResult", "ShuffleNetNetwork", "ShuffleNetSpace", "SinglePathSupernet", "Space", "SpaceError", "Storage",
     "StorageError", "Strategy", "StrategyError",
@@ -183,6 +196,6 @@ __all__ = [
     "TokenOneHot", "Tokenizable", "TrainConfig", "Trainer", "TrainingObjective", "Trial", "TrialPruned", "TrialState",
     "TrialStateError", "WorkerCrashedError", "ZeroCostObjective", "build_model", "cell_edge", "count_flops", "count_params",
     "create_study", "darts_supernet", "delete_study", "load_dataset", "load_study", "make_pruner", "make_strategy", "measure_latency",
-    "mobilenet_single_path", "nb201_single_path", "nb201_supernet", "proxy_score", "register_param_type", "register_strategy",
+    "mobilenet_single_path", "nb201_single_path", "nb201_supernet", "proxy_score", "prune_and_finetune", "prune_model", "register_param_type", "register_strategy",
     "shufflenet_single_path", "study_names"
 ]

@@ -20,12 +20,14 @@ from hypernas.estimate.train.datasets import DATASETS, Dataset, DataSource, load
 from hypernas.estimate.train.download import DatasetError, cache_dir
 from hypernas.estimate.train.losses import FocalLoss, balanced_class_weights
 from hypernas.estimate.train.objective import METRICS, TrainingObjective
+from hypernas.estimate.train.pruning import PruneConfig, PruneReport, PruneResult, prune_and_finetune, prune_model
 from hypernas.estimate.train.splits import Splits, make_splits
 from hypernas.estimate.train.trainer import FitResult, Trainer
 
 __all__ = [
     "DATASETS", "METRICS", "Augment", "Cutout", "DataSource", "Dataset", "DatasetError", "FitResult", "FocalLoss",
-    "HorizontalFlip", "Normalize", "RandomCrop", "RandomGrayscale", "Rotation", "Splits", "TrainConfig", "Trainer",
-    "TrainingObjective", "Transform", "VerticalFlip", "balanced_class_weights", "cache_dir", "load_dataset",
-    "make_augment", "make_splits",
+    "HorizontalFlip", "Normalize", "PruneConfig", "PruneReport", "PruneResult", "RandomCrop", "RandomGrayscale",
+    "Rotation", "Splits", "TrainConfig", "Trainer", "TrainingObjective", "Transform", "VerticalFlip",
+    "balanced_class_weights", "cache_dir", "load_dataset", "make_augment", "make_splits", "prune_and_finetune",
+    "prune_model",
 ]
