@@ -2,25 +2,30 @@
 
 A child derived from an evaluated parent (a mutation, a crossover, a morphism) shares most of its
 parts with it. Every parameter and buffer whose name and shape match is copied; the rest keeps the
-child's fresh initialisation. The record says, per part (module), what was inherited, so that a
+child's fresh initialisation. Chain networks, whose module names shift when a layer is added or
+removed, are matched layer by layer along their genotypes instead. The record says, per part (module), what was inherited, so that a
 user sees how much training a child was spared, and which parameters incremental training may
 hold fixed (``frozen_epochs``).
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
+from hypernas.estimate.models.chain import ChainNet
+
 
 @dataclass
 class Inheritance:
-    """What a child took from its parent: per part (module name, ``""`` for the root) ``"copied"`` (every tensor),
-    ``"partial"`` (some) or ``"fresh"`` (none); the names of the parameters copied whole (``frozen``), and the
-    counts."""
+    """What a child took from its parent: per part (a module; for chain networks ``"layer 2 conv"``) how it
+    started (``"copied"`` or ``"fresh"``, and after a morphism ``"widened"``, ``"identity"`` or ``"zero"``); the
+    names of the parameters copied as they were (``frozen`` while ``frozen_epochs`` last), and the counts."""
 
     parent: int
     parts: dict[str, str] = field(default_factory=dict)
@@ -44,23 +49,63 @@ def _module_of(name: str) -> str:
 
 
 def copy_matching(parent: nn.Module, child: nn.Module, parent_number: int) -> Inheritance:
-    """Copy into ``child`` every parameter and buffer of ``parent`` with the same name and shape (in place)."""
-    source = parent.state_dict()
+    """Copy into ``child`` every parameter and buffer of ``parent`` with the same name and shape (in place); chain
+    networks by aligned layers."""
+    if isinstance(parent, ChainNet) and isinstance(child, ChainNet):
+        return _copy_aligned(parent, child, parent_number)
+    return _copy_named(parent.state_dict(), child, parent_number)
+
+
+_PARAMETRIC = (nn.Conv2d, nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d)
+
+
+def chain_parts(net: ChainNet) -> list[tuple[str, str]]:
+    """``(part name, module name)`` of each layer with weights of a chain network, in order: ``"layer 2 conv"``
+    for the genotype's layers, ``"classifier"`` for the output layer."""
+    modules = [name for name, m in net.named_children() if isinstance(m, _PARAMETRIC)]
+    layers = [f"layer {i} {spec['type']}" for i, spec in enumerate(net.genotype)
+              if spec["type"] in ("conv", "dense", "batchnorm")]
+    return list(zip([*layers, "classifier"], modules))
+
+
+def _copy_aligned(parent: ChainNet, child: ChainNet, parent_number: int) -> Inheritance:
+    """Match the layers of two chain genotypes (longest common runs, as ``difflib`` aligns lines) and copy each
+    matched layer whose tensors all have the child's shapes; the classifier too when its shape fits."""
+    def keys(net: ChainNet) -> list[str]:
+        return [json.dumps(spec, sort_keys=True) for spec in net.genotype if spec["type"] in ("conv", "dense", "batchnorm")]
+
+    p_parts, c_parts = chain_parts(parent), chain_parts(child)
+    pairs = {len(c_parts) - 1: len(p_parts) - 1}  # the classifiers
+    matcher = difflib.SequenceMatcher(None, keys(parent), keys(child), autojunk=False)
+    for block in matcher.get_matching_blocks():
+        pairs.update({block.b + k: block.a + k for k in range(block.size)})
+    source: dict[str, torch.Tensor] = {}
+    p_state = parent.state_dict()
+    for c_index, p_index in pairs.items():
+        p_module, c_module = p_parts[p_index][1], c_parts[c_index][1]
+        source.update({f"{c_module}.{k[len(p_module) + 1:]}": v for k, v in p_state.items() if k.startswith(p_module + ".")})
+    out = _copy_named(source, child, parent_number)
+    names = {module: part for part, module in c_parts}
+    out.parts = {names[module]: how for module, how in out.parts.items() if module in names}
+    return out
+
+
+def _copy_named(source: dict[str, torch.Tensor], child: nn.Module, parent_number: int) -> Inheritance:
+    """Copy each module of the child whose tensors all have a namesake of the same shape in ``source``."""
     params = dict(child.named_parameters())
-    copied: dict[str, list[bool]] = {}
+    modules: dict[str, list[tuple[str, torch.Tensor]]] = {}
+    for name, tensor in child.state_dict().items():
+        if not name.endswith("num_batches_tracked"):  # a counter, not a weight
+            modules.setdefault(_module_of(name), []).append((name, tensor))
     out = Inheritance(parent_number, params_total=sum(p.numel() for p in params.values()))
     with torch.no_grad():
-        for name, tensor in child.state_dict().items():
-            if tensor.dtype == torch.long and name.endswith("num_batches_tracked"):
-                continue  # a counter, not a weight
-            theirs = source.get(name)
-            match = theirs is not None and theirs.shape == tensor.shape and theirs.dtype == tensor.dtype
-            if match:
-                tensor.copy_(theirs)
+        for module, tensors in modules.items():
+            fits = all(name in source and source[name].shape == t.shape and source[name].dtype == t.dtype
+                       for name, t in tensors)
+            out.parts[module] = "copied" if fits else "fresh"
+            for name, tensor in tensors if fits else ():
+                tensor.copy_(source[name])
                 if name in params:
                     out.frozen.append(name)
                     out.params_inherited += tensor.numel()
-            copied.setdefault(_module_of(name), []).append(bool(match))
-    out.parts = {part: "copied" if all(flags) else "partial" if any(flags) else "fresh"
-                 for part, flags in copied.items()}
     return out
