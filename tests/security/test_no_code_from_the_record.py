@@ -55,15 +55,19 @@ def test_a_pickle_in_the_stored_strategy_state_is_never_unpickled(strategy: str,
     payload = pickle.dumps(_Marker(str(marker)))
     db = str(tmp_path / "s.db")
     space = hn.Space(x=hn.Float(0, 1), n=hn.Int(1, 4))
+    try:
+        hn.make_strategy(strategy).check_space(space)
+    except hn.StrategyError:  # a strategy that needs an architecture (morphisms)
+        space = hn.Space(x=hn.NB201Cell())
     study = hn.create_study("s", db, strategy=strategy, seed=0, space=space)
-    study.optimize(lambda t: t.params["x"], n_trials=2)
+    study.optimize(lambda t: float(len(str(t.params["x"]))), n_trials=2)
     key = study.strategy.state_key or strategy
     for value in (base64.b64encode(payload).decode(), payload.decode("latin-1"),
                   {"py/object": "os.system", "pickle": base64.b64encode(payload).decode()}):
         study.storage.set_study_attr(study.study_id, f"strategy_state:{key}", value, system=True)
         try:
             again = hn.load_study("s", db)
-            again.optimize(lambda t: t.params["x"], n_trials=1)
+            again.optimize(lambda t: float(len(str(t.params["x"]))), n_trials=1)
         except hn.HypernasError:
             pass  # refusing the malformed state in one line is fine; running its code is not
         assert not marker.exists()

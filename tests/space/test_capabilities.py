@@ -13,6 +13,7 @@ from hypernas.space import (
     HasFeatures,
     HierarchicalSpace,
     MobileNetSpace,
+    Morphable,
     NB201Cell,
     ShuffleNetSpace,
     Tokenizable,
@@ -21,14 +22,14 @@ from hypernas.space import (
 from hypernas.space.capabilities import capability_text, offering
 
 OFFERS = {
-    NB201Cell: {Tokenizable, Crossable, HasDistance, HasFeatures, Growable},
-    ChainSpace: {Tokenizable, Crossable, HasDistance, Growable},
+    NB201Cell: {Tokenizable, Crossable, HasDistance, HasFeatures, Growable, Morphable},
+    ChainSpace: {Tokenizable, Crossable, HasDistance, Growable, Morphable},
     DARTSCell: {Tokenizable, Crossable, HasDistance},
     MobileNetSpace: {Tokenizable, Crossable, HasDistance, Growable},
     HierarchicalSpace: {Tokenizable, Crossable, HasDistance, Growable},
     ShuffleNetSpace: {Tokenizable, Crossable, HasDistance},
 }
-CAPABILITIES = (Tokenizable, Crossable, HasDistance, HasFeatures, Growable)
+CAPABILITIES = (Tokenizable, Crossable, HasDistance, HasFeatures, Growable, Morphable)
 
 
 @pytest.mark.parametrize("cls", list(OFFERS))
@@ -47,6 +48,8 @@ def test_architecture_spaces_declare_what_they_offer(cls):
         assert space.distance(a, a) == 0
     if isinstance(space, HasFeatures):
         assert len(space.features(a)) == len(space.features(b))
+    if isinstance(space, Morphable):
+        assert all(isinstance(name, str) and space.contains(child) for name, child in space.morphisms(a))
     if isinstance(space, Growable):
         for changed in (space.grow(a, rng), space.shrink(a, rng)):
             assert changed is None or space.contains(changed)

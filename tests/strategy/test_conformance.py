@@ -210,11 +210,12 @@ def test_pending_trials_never_share_a_configuration(name, setting):
 
 
 def _small_space(name: str) -> Space:
-    """Three configurations: one categorical, or one integer for a strategy that refuses categoricals."""
-    space = Space({"x": Categorical(["a", "b", "c"])})
-    if refuses(name, space):
-        space = Space({"x": Int(1, 3)})
-    return space
+    """Three configurations: one categorical, or one integer for a strategy that refuses categoricals, or a one-edge
+    cell of three operations for one that needs an architecture."""
+    for space in (Space({"x": Categorical(["a", "b", "c"])}), Space({"x": Int(1, 3)})):
+        if not refuses(name, space):
+            return space
+    return Space({"x": NB201Cell(["none", "skip_connect", "nor_conv_3x3"], nodes=2)})
 
 
 def refuses(name: str, space: Space) -> bool:

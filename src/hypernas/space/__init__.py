@@ -9,7 +9,7 @@ from hypernas.space.arch import (
     ShuffleNetSpace,
     TokenOneHot,
 )
-from hypernas.space.capabilities import Crossable, Growable, HasDistance, HasFeatures, Tokenizable, missing_capability
+from hypernas.space.capabilities import Crossable, Growable, HasDistance, HasFeatures, Morphable, Tokenizable, missing_capability
 from hypernas.space.params import (
     PARAM_TYPES,
     Categorical,
@@ -37,6 +37,7 @@ __all__ = [
     "HierarchicalSpace",
     "Int",
     "MobileNetSpace",
+    "Morphable",
     "NB201Cell",
     "NumericParam",
     "Param",

@@ -76,8 +76,19 @@ class Growable(Protocol):
         """A valid genotype with one part fewer than ``value``; ``None`` if none can be removed."""
 
 
+@runtime_checkable
+class Morphable(Protocol):
+    """Function-preserving moves (network morphisms): a child network can start from its parent's weights and
+    compute the same function before training (Net2Net widen and deepen, a connection initialised to zero)."""
+
+    @abstractmethod
+    def morphisms(self, value: Any) -> list[tuple[str, Any]]:
+        """Every named function-preserving move from genotype ``value`` that stays in the space, as
+        ``(name, child genotype)``, e.g. ``("widen layer 1 to 64", [...])``; empty if there is none."""
+
+
 CAPABILITY_NAMES: dict[type, str] = {Tokenizable: "tokens", Crossable: "crossover", HasDistance: "distance",
-                                     HasFeatures: "features", Growable: "growth"}
+                                     HasFeatures: "features", Growable: "growth", Morphable: "morphisms"}
 
 
 def capability_text(capability: type) -> str:

@@ -7,6 +7,7 @@ from hypernas.strategy.gp import GaussianProcess
 from hypernas.strategy.grid_search import GridSearch
 from hypernas.strategy.hyperband import HyperbandScheduler
 from hypernas.strategy.local_search import LocalSearch
+from hypernas.strategy.morphism import MorphismHillClimbing
 from hypernas.strategy.neat import NEAT
 from hypernas.strategy.nsga2 import NSGA2
 from hypernas.strategy.predictor import PredictorGuidedEvolution
@@ -18,5 +19,5 @@ from hypernas.strategy.signal import CheapSignal
 from hypernas.strategy.tpe import TPE
 
 __all__ = ["CMAES", "NEAT", "NSGA2", "STRATEGIES", "TPE", "AgingEvolution", "CheapSignal", "GaussianProcess", "GridSearch",
-           "HyperbandScheduler", "LocalSearch", "PredictorGuidedEvolution", "QLearning", "RandomSearch", "Reinforce",
+           "HyperbandScheduler", "LocalSearch", "MorphismHillClimbing", "PredictorGuidedEvolution", "QLearning", "RandomSearch", "Reinforce",
            "Strategy", "StudyView", "make_strategy", "register_strategy"]

@@ -67,3 +67,17 @@ def test_layer_strategies_search_chains(strategy):
     study.optimize(lambda t: sum(layer.get("filters", 0) for layer in t.params["net"]), space, n_trials=24,
                    show_progress=False)
     assert study.best_value >= 64
+
+
+def test_morphisms_widen_grow_kernels_and_deepen_where_the_identity_fits():
+    space = ChainSpace(input_size=8, filters=(16, 32), kernels=(2, 3, 5), units=(32, 64), max_layers=5, name="net")
+    moves = dict(space.morphisms([{**CONV, "kernel": 2}, POOL, CONV, DENSE]))
+    assert set(moves) == {"widen layer 0 to 32", "widen layer 2 to 32", "kernel 3->5 at layer 2", "widen layer 3 to 64",
+                          "deepen after layer 0 with conv 3x3", "deepen after layer 0 with conv 5x5",
+                          "deepen after layer 1 with conv 3x3", "deepen after layer 1 with conv 5x5",
+                          "deepen after layer 2 with conv 3x3", "deepen after layer 2 with conv 5x5",
+                          "deepen after layer 3 with dense 32"}  # no even kernels, no conv on the image
+    assert moves["deepen after layer 1 with conv 5x5"] == [{**CONV, "kernel": 2}, POOL, {**CONV, "kernel": 5}, CONV, DENSE]
+    assert all(space.contains(child) for child in moves.values())
+    full = [CONV, POOL, CONV, POOL, DENSE]  # max_layers: no deepening
+    assert not [name for name, _ in space.morphisms(full) if name.startswith("deepen")]

@@ -105,3 +105,13 @@ def test_in_a_space_and_config_roundtrip():
     assert len(space.neighbors({"cell": BEST, "lr": 0.05})) == 24 + 2
     small = NB201Cell(ops=["none", "skip_connect"], nodes=3)
     assert small.cardinality == 8 and Space.from_config({"c": small.to_config()})["c"] == small
+
+
+def test_morphisms_connect_removed_edges_with_convolutions():
+    cell = NB201Cell()
+    value = "|none~0|+|skip_connect~0|none~1|+|nor_conv_3x3~0|avg_pool_3x3~1|none~2|"
+    moves = dict(cell.morphisms(value))
+    assert set(moves) == {f"connect edge {e} with {op}" for e in ("1<-0", "2<-1", "3<-2") for op in ("nor_conv_1x1", "nor_conv_3x3")}
+    assert cell.to_ops(moves["connect edge 2<-1 with nor_conv_1x1"])[2] == "nor_conv_1x1"
+    assert cell.morphisms(BEST) == [] and NB201Cell(["skip_connect", "nor_conv_3x3"]).morphisms(
+        "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|") == []

@@ -13,6 +13,7 @@ from hypernas.estimate.models.hierarchical import HierarchicalNetwork, build_hie
 from hypernas.estimate.models.measure import count_flops, count_params, measure_latency
 from hypernas.estimate.models.mlp import mlp_model
 from hypernas.estimate.models.mobilenet import MobileNetNetwork, MobileStage, build_mobilenet
+from hypernas.estimate.models.morph import morph_transfer
 from hypernas.estimate.models.nb201 import NB201Network, build_nb201
 from hypernas.estimate.models.ops import EdgeFactory, MobileBlock, cell_edge, mobile_edge, motif_edge
 from hypernas.estimate.models.registry import MODELS, build_model
@@ -30,5 +31,5 @@ __all__ = [
     "MobileBlock", "MobileNetNetwork", "MobileStage", "NB201Network", "ShuffleNetNetwork", "ShuffleStage", "ShuffleUnit",
     "build_chain", "build_darts", "build_hierarchical", "build_mobilenet", "build_model", "build_nb201",
     "build_shufflenet", "cell_edge", "channel_shuffle", "cnn_genotype", "count_flops", "count_params",
-    "measure_latency", "mlp_model", "mobile_edge", "motif_edge", "shuffle_edge",
+    "measure_latency", "mlp_model", "mobile_edge", "morph_transfer", "motif_edge", "shuffle_edge",
 ]

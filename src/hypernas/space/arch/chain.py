@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from hypernas.errors import SpaceError
-from hypernas.space.capabilities import Crossable, Growable, HasDistance, Tokenizable
+from hypernas.space.capabilities import Crossable, Growable, HasDistance, Morphable, Tokenizable
 from hypernas.space.params import Param, register_param_type, value_key
 from hypernas.validate import check_int, check_int_list
 
@@ -30,7 +30,7 @@ _MAX_GRID = 1_000_000
 
 
 @register_param_type("chain")
-class ChainSpace(Param, Tokenizable, Crossable, HasDistance, Growable):
+class ChainSpace(Param, Tokenizable, Crossable, HasDistance, Growable, Morphable):
     """Variable-depth layer sequences over a vocabulary of conv, pool and dense layers."""
 
     def __init__(self, input_size: int = 28, min_layers: int = 1, max_layers: int = 6, filters: Sequence[int] = (16, 32, 64),
@@ -145,6 +145,44 @@ class ChainSpace(Param, Tokenizable, Crossable, HasDistance, Growable):
         layers = self.validate(value)
         near = [n for n in self.neighbors(layers) if len(n) == len(layers) - 1]
         return near[int(rng.integers(len(near)))] if near else None
+
+    def morphisms(self, value: Any) -> list[tuple[str, list[dict[str, Any]]]]:
+        """Function-preserving moves: widen a conv or dense layer (Net2Net), grow an odd conv kernel (zero-padded),
+        or insert after a conv or pooling layer a conv with as many filters as its input channels (an identity kernel,
+        exact since the ReLU before it left the input non-negative), or after a dense layer a dense of the same
+        width (an identity matrix)."""
+        layers = self.validate(value)
+        out: list[tuple[str, list[dict[str, Any]]]] = []
+
+        def offer(name: str, candidate: list[dict[str, Any]]) -> None:
+            if self._problem(candidate) is None:
+                out.append((name, candidate))
+
+        def replaced(i: int, **changes: Any) -> list[dict[str, Any]]:
+            return layers[:i] + [{**layers[i], **changes}] + layers[i + 1:]
+
+        odd = [k for k in self.kernels if k % 2]
+        channels = 0  # input channels of a layer inserted after the current one (0: the image's, not non-negative)
+        for i, layer in enumerate(layers):
+            kind = layer["type"]
+            if kind == "conv":
+                channels = layer["filters"]
+                offer_after = [{"type": "conv", "filters": channels, "kernel": k} for k in odd]
+                for f in (f for f in self.filters if f > layer["filters"]):
+                    offer(f"widen layer {i} to {f}", replaced(i, filters=f))
+                if layer["kernel"] % 2:
+                    for k in (k for k in odd if k > layer["kernel"]):
+                        offer(f"kernel {layer['kernel']}->{k} at layer {i}", replaced(i, kernel=k))
+            elif kind == "pool":
+                offer_after = [{"type": "conv", "filters": channels, "kernel": k} for k in odd] if channels else []
+            else:
+                offer_after = [{"type": "dense", "units": layer["units"]}]
+                for u in (u for u in self.units if u > layer["units"]):
+                    offer(f"widen layer {i} to {u}", replaced(i, units=u))
+            for new in offer_after:
+                what = f"conv {new['kernel']}x{new['kernel']}" if new["type"] == "conv" else f"dense {new['units']}"
+                offer(f"deepen after layer {i} with {what}", layers[:i + 1] + [new] + layers[i + 1:])
+        return out
 
     def crossover(self, a: Any, b: Any, rng: np.random.Generator) -> list[dict[str, Any]]:
         """One-point crossover: a prefix of one parent and a suffix of the other, if valid (else a parent)."""

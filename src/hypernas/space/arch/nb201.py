@@ -22,7 +22,7 @@ import numpy as np
 
 from hypernas.errors import SpaceError
 from hypernas.space.arch.vocabulary import CELL_OPS, check_ops
-from hypernas.space.capabilities import Crossable, Growable, HasDistance, HasFeatures, Tokenizable
+from hypernas.space.capabilities import Crossable, Growable, HasDistance, HasFeatures, Morphable, Tokenizable
 from hypernas.space.params import Param, register_param_type
 from hypernas.validate import check_int
 
@@ -31,7 +31,7 @@ _MAX_GRID = 1_000_000
 
 
 @register_param_type("nb201")
-class NB201Cell(Param, Tokenizable, Crossable, HasDistance, HasFeatures, Growable):
+class NB201Cell(Param, Tokenizable, Crossable, HasDistance, HasFeatures, Growable, Morphable):
     """A NAS-Bench-201 cell genotype (a string) over ``ops`` (from :data:`CELL_OPS`); ``ops[0]`` must be the
     edge-removing ``none`` if present."""
 
@@ -199,6 +199,15 @@ class NB201Cell(Param, Tokenizable, Crossable, HasDistance, HasFeatures, Growabl
             return None
         ops[present[int(rng.integers(len(present)))]] = "none"
         return self.from_ops(ops)
+
+    # --- network morphisms ---------------------------------------------------------------------
+    def morphisms(self, value: Any) -> list[tuple[str, str]]:
+        """Function-preserving moves: a removed (``none``) edge gets a convolution whose last batch norm starts at
+        zero, so the new connection adds nothing until trained ("connect edge 3<-1 with nor_conv_3x3")."""
+        ops = self._parse(value)
+        convs = [o for o in self.ops if "conv" in o]
+        return [(f"connect edge {j}<-{i} with {new}", self.from_ops(ops[:e] + [new] + ops[e + 1:]))
+                for e, (i, j) in enumerate(self.edges) if ops[e] == "none" for new in convs]
 
     # --- path encoding (BANANAS) --------------------------------------------------------------
     @functools.cached_property
