@@ -128,9 +128,11 @@ if TYPE_CHECKING:
         TrainConfig,
         Trainer,
         TrainingObjective,
+        export_trial,
         load_dataset,
         prune_and_finetune,
         prune_model,
+        prune_trial,
     )
     from hypernas.oneshot import (
         DARTSSearch,
@@ -158,7 +160,7 @@ __version__: str
 _MODELS = ("MODELS", "DARTSNetwork", "EdgeFactory", "HierarchicalNetwork", "MobileNetNetwork", "NB201Network",
            "ShuffleNetNetwork", "build_model", "cell_edge", "count_flops", "count_params", "measure_latency")
 _TRAIN = ("DATASETS", "PruneConfig", "PruneReport", "PruneResult", "TrainConfig", "Trainer", "TrainingObjective",
-          "load_dataset", "prune_and_finetune", "prune_model")
+          "export_trial", "load_dataset", "prune_and_finetune", "prune_model", "prune_trial")
 _ONESHOT = ("DARTSSearch", "ENASSearch", "OneShotObjective", "SearchResult", "Supernet", "darts_supernet",
             "nb201_supernet")
 _ONESHOT_SINGLE_PATH = ("GDASSearch", "SPOSObjective", "SPOSSearch", "SinglePathSupernet", "SupernetObjective", "mobilenet_single_path",
@@ -197,7 +199,7 @@ __all__ = [
     "Study", "StudyHandle", "StudyNotFoundError", "StudyView", "SuccessiveHalvingPruner", "Supernet", "SupernetObjective", "ThresholdPruner",
     "TokenOneHot", "Tokenizable", "TrainConfig", "Trainer", "TrainingObjective", "Trial", "TrialPruned", "TrialState",
     "TrialStateError", "WorkerCrashedError", "ZeroCostObjective", "build_model", "cell_edge", "count_flops", "count_params",
-    "create_study", "darts_supernet", "delete_study", "load_dataset", "load_study", "make_pruner", "make_strategy", "measure_latency",
-    "mobilenet_single_path", "nb201_single_path", "nb201_supernet", "proxy_score", "prune_and_finetune", "prune_model", "register_param_type", "register_strategy",
+    "create_study", "darts_supernet", "delete_study", "export_trial", "load_dataset", "load_study", "make_pruner", "make_strategy", "measure_latency",
+    "mobilenet_single_path", "nb201_single_path", "nb201_supernet", "proxy_score", "prune_and_finetune", "prune_model", "prune_trial", "register_param_type", "register_strategy",
     "shufflenet_single_path", "study_names"
 ]

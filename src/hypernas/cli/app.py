@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from hypernas.cli.bench.command import add_parsers as add_bench_parsers
 from hypernas.cli.dashboard import add_parsers as add_dashboard_parsers
+from hypernas.cli.models import add_parsers as add_model_parsers
 from hypernas.cli.report import add_parsers as add_report_parsers
 from hypernas.cli.run import add_parsers as add_run_parsers
 from hypernas.cli.studies import add_parsers as add_study_parsers
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     add_run_parsers(subparsers)
     add_study_parsers(subparsers)
+    add_model_parsers(subparsers)
     add_bench_parsers(subparsers)
     add_report_parsers(subparsers)
     add_dashboard_parsers(subparsers)

@@ -41,7 +41,6 @@ class MorphismHillClimbing(Strategy):
         self.n_children = check_int("morphism", "n_children", n_children, 1, error=StrategyError)
         self.n_morphs = check_int("morphism", "n_morphs", n_morphs, 1, error=StrategyError)
         self.weights = check_weights("morphism", weights)
-        self._decided: dict[int, dict[str, Any]] = {}  # trial number -> what ask decided, until decisions() reads it
 
     def check_space(self, space: Space) -> None:
         if not any(isinstance(p, Morphable) for _, p in space.items()):
@@ -50,7 +49,6 @@ class MorphismHillClimbing(Strategy):
                                 f"(parameters: {params}); spaces that have morphisms: {', '.join(offering(Morphable))}")
 
     def ask(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
-        self._decided.pop(trial.number, None)
         space = study.space
         rng = self.rng_for(study, trial)
         seen = seen_keys(study)
@@ -67,13 +65,9 @@ class MorphismHillClimbing(Strategy):
                 found = self._child(space, parent_trial.params, rng, seen)
                 if found is not None:
                     child, names = found
-                    self._decided[trial.number] = {"parent": parent_trial.number, "morphisms": names}
+                    self.derived_from(trial, parent_trial, morphisms=names)
                     return child
         return unseen_sample(space, rng, seen)
-
-    def decisions(self, study: StudyView, trial: FrozenTrial) -> dict[str, Any]:
-        """The parent trial and the morphisms of a child (nothing for a random start)."""
-        return self._decided.pop(trial.number, {})
 
     def _child(self, space: Space, parent: Mapping[str, Any], rng: np.random.Generator,
                seen: set[str]) -> tuple[dict[str, Any], list[str]] | None:

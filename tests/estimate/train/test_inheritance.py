@@ -54,8 +54,8 @@ def test_children_start_from_their_parents_weights():
         record = t.user_attrs["inherited"]
         assert record["parent"] == t.system_attrs[DECISIONS_ATTR]["parent"]
         assert 0 <= record["params_inherited"] <= record["params_total"]
-        assert set(record["parts"].values()) <= {"copied", "fresh"}
-        assert (record["params_inherited"] > 0) == ("copied" in record["parts"].values())
+        assert set(record["parts"].values()) <= {"copied", "widened", "identity", "zero", "fresh"}
+        assert (record["params_inherited"] > 0) == bool({"copied", "widened"} & set(record["parts"].values()))
         assert t.user_attrs["train_seconds"] > 0 and t.user_attrs["frozen_epochs"] == 0
     assert any(t.user_attrs["inherited"]["fraction"] > 0.5 for t in trials[3:])
 
@@ -95,3 +95,33 @@ def test_children_inherit_across_worker_processes(tmp_path):
     children = [t for t in study.trials if t.number >= 2]
     assert all(t.state is TrialState.COMPLETE for t in study.trials), [t.error for t in study.trials]
     assert any(t.user_attrs.get("inherited", {}).get("params_inherited", 0) > 0 for t in children)
+
+
+def test_morphism_children_start_as_their_parent():
+    objective = TrainingObjective("digits", "chain", epochs=1, inherit=True, aliases={"arch": "layers"}, **SMALL)
+    study = _study(make_strategy({"type": "morphism", "n_initial": 2, "n_children": 3, "n_morphs": 1}))
+    study.optimize(objective, {"arch": CHAIN}, n_trials=6, show_progress=False)
+    children = [t for t in study.trials[2:] if "morphisms" in t.system_attrs.get(DECISIONS_ATTR, {})]
+    assert children and all(t.state is TrialState.COMPLETE for t in study.trials)
+    for t in children:
+        record = t.user_attrs["inherited"]
+        assert record["parent"] == t.system_attrs[DECISIONS_ATTR]["parent"] and record["function_preserving"], record
+        assert set(record["parts"].values()) <= {"copied", "widened", "identity", "zero"}
+        assert record["params_inherited"] > 0
+
+
+def test_pruning_as_a_step_and_as_a_searched_option():
+    objective = TrainingObjective("digits", "cnn", epochs=2, blocks=2, channels=8, dense=[32], lr=0.01,
+                                  prune={"method": "channel", "target": "flops", "finetune_epochs": 1}, **SMALL)
+    study = _study()
+    study.optimize(objective, {"prune_amount": hypernas.Categorical([0.3, 0.6])}, n_trials=2, show_progress=False)
+    for t in study.trials:
+        attrs = t.user_attrs
+        assert t.state is TrialState.COMPLETE, t.error
+        assert attrs["prune_amount"] == t.params["prune_amount"] and attrs["flops_removed"] >= t.params["prune_amount"]
+        assert attrs["params"] == attrs["params_after"] < attrs["params_before"] and attrs["flops"] == attrs["flops_after"]
+        assert t.value == attrs["val_accuracy"] == attrs["val_accuracy_after"]
+    model, manifest = kept_network(study, study.best_trial.number)  # a pruned network rebuilds from the record
+    assert manifest.pruned and sum(p.numel() for p in model.parameters()) == study.best_trial.user_attrs["params"]
+    with pytest.raises(ObjectiveError, match="pruning: amount must be a number in"):
+        TrainingObjective("digits", "cnn", prune={"amount": 1.5})

@@ -97,6 +97,8 @@ def _validated(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
     out["formats"] = tuple(f for f in FORMATS if f in formats)
     if raw["torchscript"] not in (None, "script", "trace"):
         raise ConfigError(f"{where}: torchscript must be 'script', 'trace' or null, got {raw['torchscript']!r}")
+    if not isinstance(raw["pruned"], bool):
+        raise ConfigError(f"{where}: pruned must be true or false, got {raw['pruned']!r}")
     if not (raw["onnx_dynamic_batch"] is None or isinstance(raw["onnx_dynamic_batch"], bool)):
         raise ConfigError(f"{where}: onnx_dynamic_batch must be true, false or null, got {raw['onnx_dynamic_batch']!r}")
     if not is_integer(raw["manifest_version"]) or raw["manifest_version"] != MANIFEST_VERSION:
@@ -113,7 +115,8 @@ class ModelManifest:
     ``build_model`` (the code path in ``builder``); ``params`` are the trial's parameters (genotype
     included) and ``metrics`` any results worth keeping, both plain JSON. :func:`export_model` fills
     ``formats`` (what it wrote), ``torchscript`` (``"script"`` or ``"trace"``: how ``model.pt`` was
-    made) and ``onnx_dynamic_batch`` (whether ``model.onnx`` takes any batch size).
+    made) and ``onnx_dynamic_batch`` (whether ``model.onnx`` takes any batch size). ``pruned``: channel pruning
+    narrowed the network's layers, so the built network's layers take the widths of the weights (:func:`fit_layers`).
     """
 
     model: str
@@ -128,6 +131,7 @@ class ModelManifest:
     formats: tuple[str, ...] = ()
     torchscript: str | None = None
     onnx_dynamic_batch: bool | None = None
+    pruned: bool = False
     manifest_version: int = MANIFEST_VERSION
 
     def __post_init__(self) -> None:
@@ -169,6 +173,14 @@ class ModelManifest:
         except ConfigError as exc:
             raise ConfigError(f"{where}: {exc}") from None
 
+    def network(self, weights: Mapping[str, torch.Tensor], where: str = "model manifest") -> nn.Module:
+        """The trained network: built, fitted to the weights' widths if it was pruned, the weights loaded; eval mode."""
+        network = self.build(where)
+        if self.pruned:
+            fit_layers(network, weights)
+        load_weights(network, weights, where)
+        return network.eval()
+
 
 # --- weights --------------------------------------------------------------------------------------
 
@@ -209,6 +221,36 @@ def weights_from_bytes(data: bytes) -> dict[str, torch.Tensor]:
     if not isinstance(order, list) or not all(isinstance(k, str) for k in order) or sorted(order) != sorted(tensors):
         raise ConfigError(f"model weights: the key order in the metadata does not list the tensors ({order!r})")
     return {key: tensors[key] for key in order}
+
+
+def fit_layers(model: nn.Module, weights: Mapping[str, torch.Tensor]) -> None:
+    """Give each convolution, linear and batch-norm layer of ``model`` the width its tensors in ``weights`` have
+    (in place): a network of the same architecture as one whose channels were pruned then takes its weights."""
+    for name, module in list(model.named_modules()):
+        prefix = f"{name}." if name else ""
+        weight = weights.get(prefix + "weight", weights.get(prefix + "running_mean"))
+        if weight is None or not isinstance(module, (nn.Conv2d, nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d)):
+            continue
+        resized: nn.Module
+        if isinstance(module, nn.Conv2d):
+            if weight.shape == module.weight.shape:
+                continue
+            depthwise = module.groups > 1 and module.groups == module.in_channels == module.out_channels
+            groups = weight.shape[0] if depthwise else module.groups
+            same: dict[str, Any] = {"kernel_size": module.kernel_size, "stride": module.stride, "padding": module.padding,
+                                    "dilation": module.dilation, "bias": module.bias is not None,
+                                    "padding_mode": module.padding_mode}
+            resized = nn.Conv2d(weight.shape[1] * groups, weight.shape[0], groups=groups, **same)
+        elif isinstance(module, nn.Linear):
+            if weight.shape == module.weight.shape:
+                continue
+            resized = nn.Linear(weight.shape[1], weight.shape[0], bias=module.bias is not None)
+        else:
+            if weight.shape[0] == module.num_features:
+                continue
+            resized = type(module)(weight.shape[0], module.eps, module.momentum, module.affine, module.track_running_stats)
+        owner, _, attr = name.rpartition(".")
+        setattr(model.get_submodule(owner), attr, resized)
 
 
 def load_weights(model: nn.Module, weights: Mapping[str, torch.Tensor], where: str) -> None:
@@ -325,9 +367,7 @@ def export_model(model: nn.Module, manifest: ModelManifest, out_dir: str | os.Pa
                           "choose another directory or remove it")
     where = f"export of model {manifest.model!r}"
     data = weights_to_bytes(model.state_dict())
-    network = manifest.build(where)
-    load_weights(network, weights_from_bytes(data), where)
-    network.eval()
+    network = manifest.network(weights_from_bytes(data), where)
     example = torch.randn((EXAMPLE_BATCH, *manifest.input_shape), generator=torch.Generator().manual_seed(0))
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=out))
@@ -369,7 +409,6 @@ def load_exported(out_dir: str | os.PathLike[str]) -> nn.Module:
     manifest = read_manifest(out_dir)
     path = Path(out_dir) / FILES["weights"]
     where = f"exported model {path}"
-    network = manifest.build(f"exported model {Path(out_dir) / FILES['manifest']}")
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -378,9 +417,8 @@ def load_exported(out_dir: str | os.PathLike[str]) -> nn.Module:
         weights = weights_from_bytes(data)
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
-    load_weights(network, weights, where)
-    return network.eval()
+    return manifest.network(weights, f"exported model {Path(out_dir) / FILES['manifest']}")
 
 
-__all__ = ["BUILDER", "FILES", "FORMATS", "ModelManifest", "export_model", "load_exported", "load_weights",
+__all__ = ["BUILDER", "FILES", "FORMATS", "ModelManifest", "export_model", "fit_layers", "load_exported", "load_weights",
            "read_manifest", "weights_from_bytes", "weights_to_bytes"]

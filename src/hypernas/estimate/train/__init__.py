@@ -23,11 +23,12 @@ from hypernas.estimate.train.objective import METRICS, TrainingObjective
 from hypernas.estimate.train.pruning import PruneConfig, PruneReport, PruneResult, prune_and_finetune, prune_model
 from hypernas.estimate.train.splits import Splits, make_splits
 from hypernas.estimate.train.trainer import FitResult, Trainer
+from hypernas.estimate.train.winner import export_trial, prune_trial
 
 __all__ = [
     "DATASETS", "METRICS", "Augment", "Cutout", "DataSource", "Dataset", "DatasetError", "FitResult", "FocalLoss",
     "HorizontalFlip", "Normalize", "PruneConfig", "PruneReport", "PruneResult", "RandomCrop", "RandomGrayscale",
     "Rotation", "Splits", "TrainConfig", "Trainer", "TrainingObjective", "Transform", "VerticalFlip",
-    "balanced_class_weights", "cache_dir", "load_dataset", "make_augment", "make_splits", "prune_and_finetune",
-    "prune_model",
+    "balanced_class_weights", "cache_dir", "export_trial", "load_dataset", "make_augment", "make_splits",
+    "prune_and_finetune", "prune_model", "prune_trial",
 ]

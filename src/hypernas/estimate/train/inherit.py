@@ -3,7 +3,9 @@
 A child derived from an evaluated parent (a mutation, a crossover, a morphism) shares most of its
 parts with it. Every parameter and buffer whose name and shape match is copied; the rest keeps the
 child's fresh initialisation. Chain networks, whose module names shift when a layer is added or
-removed, are matched layer by layer along their genotypes instead. The record says, per part (module), what was inherited, so that a
+removed, are matched layer by layer along their genotypes instead. A child that is its parent changed by
+network morphisms (:mod:`~hypernas.estimate.models.morph`) starts computing exactly its parent's
+function: widened layers, identity layers and new zero connections are set up for it. The record says, per part (module), what was inherited, so that a
 user sees how much training a child was spared, and which parameters incremental training may
 hold fixed (``frozen_epochs``).
 """
@@ -15,10 +17,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from hypernas.estimate.models.chain import ChainNet
+from hypernas.estimate.models.morph import morph_transfer
 
 
 @dataclass
@@ -29,6 +33,7 @@ class Inheritance:
 
     parent: int
     parts: dict[str, str] = field(default_factory=dict)
+    function_preserving: bool = False
     frozen: list[str] = field(default_factory=list)
     params_inherited: int = 0
     params_total: int = 0
@@ -41,11 +46,38 @@ class Inheritance:
     def record(self) -> dict[str, Any]:
         """As JSON data for the trial's record."""
         return {"parent": self.parent, "fraction": round(self.fraction, 6), "params_inherited": self.params_inherited,
-                "params_total": self.params_total, "parts": dict(self.parts)}
+                "params_total": self.params_total, "function_preserving": self.function_preserving,
+                "parts": dict(self.parts)}
 
 
 def _module_of(name: str) -> str:
     return name.rpartition(".")[0]
+
+
+def inherit(parent: nn.Module, child: nn.Module, parent_number: int, rng: np.random.Generator) -> Inheritance:
+    """Start ``child`` from ``parent`` (in place): by morphism when the child is one (``rng`` picks the units a
+    widening replicates), else by :func:`copy_matching`."""
+    before = {k: v.clone() for k, v in child.state_dict().items()}
+    report = morph_transfer(parent, child, rng)
+    if report is None:
+        return copy_matching(parent, child, parent_number)
+    out = Inheritance(parent_number, dict(report), "fresh" not in report.values(),
+                      params_total=sum(p.numel() for p in child.parameters()))
+    if isinstance(child, ChainNet):  # the parts of the report are the chain's layers
+        modules = {part: module for part, module in chain_parts(child)}
+        copied = {modules[part] for part, how in report.items() if how == "copied" and part in modules}
+        started = {modules[part] for part, how in report.items() if how in ("copied", "widened") and part in modules}
+    else:  # the same structure: a parameter the parent has, copied as it was
+        source = parent.state_dict()
+        copied = started = {_module_of(name) for name, t in child.state_dict().items()
+                            if name in source and source[name].shape == t.shape and torch.equal(source[name], t)
+                            and not torch.equal(before[name], t)}
+    for name, p in child.named_parameters():
+        if _module_of(name) in started:
+            out.params_inherited += p.numel()
+        if _module_of(name) in copied:
+            out.frozen.append(name)
+    return out
 
 
 def copy_matching(parent: nn.Module, child: nn.Module, parent_number: int) -> Inheritance:

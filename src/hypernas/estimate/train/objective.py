@@ -12,7 +12,9 @@ How trial parameters are read (after renaming by ``aliases``, e.g. ``{arch: laye
   goes to the Trainer;
 - an option of the model builder (``cnn``: blocks, channels, convs_per_block, dense, dropout,
   batch_norm, activation; ``mlp``: width, depth, dropout, batch_norm, activation; ``chain``: layers)
-  goes to the model.
+  goes to the model;
+- ``prune_<option>`` (``prune_amount``, ``prune_method``, ...): a :class:`~hypernas.estimate.train.pruning.PruneConfig`
+  option; the trained network is then pruned (and fine-tuned) before it is scored, as with the ``prune`` option.
 
 Any other parameter is an error (a FAILED trial naming it), so a typo never goes unnoticed.
 
@@ -22,7 +24,9 @@ The trained network is kept in the study's record (``save_weights``: the best tr
 search, predictor-guided mutation, morphism hill climbing) starts from that parent's trained weights
 wherever they fit (every trial then keeps its network), and ``frozen_epochs`` trains only its new parts
 first (incremental training). The record says what was inherited (``inherited``) and what the training
-cost (``epochs_trained``, ``train_seconds``).
+cost (``epochs_trained``, ``train_seconds``). With ``prune`` (or searched ``prune_*`` parameters) the
+trained network is pruned and fine-tuned, its metrics are those of the pruned network, and the record
+holds the parameters, FLOPs and latency before and after (``params_before``, ``latency_ms_after``...).
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from hypernas.errors import ConfigError, ObjectiveError, TrialPruned
 from hypernas.estimate.local_lock import LocalLock
 from hypernas.estimate.models import MODELS, build_model, count_flops, count_params, measure_latency
@@ -45,14 +51,18 @@ from hypernas.estimate.models.export import ModelManifest
 from hypernas.estimate.train.augment import make_augment
 from hypernas.estimate.train.config import TrainConfig, field_names
 from hypernas.estimate.train.datasets import DATASETS, Dataset, DataSource, load_dataset
-from hypernas.estimate.train.inherit import Inheritance, copy_matching
+from hypernas.estimate.train.inherit import Inheritance, inherit
+from hypernas.estimate.train.pruning import PruneConfig, prune_and_finetune
 from hypernas.estimate.train.splits import Splits, make_splits
 from hypernas.estimate.train.trainer import Trainer, resolve_device, seeded
 from hypernas.estimate.train.trial_weights import SAVE_WEIGHTS, keep_network, parent_network
 from hypernas.space import Space
 from hypernas.validate import check_choice, check_number
 
-# metric -> direction; val_* metrics are those of the best validation epoch
+PRUNE_PARAMS = {f"prune_{name}": name for name in PruneConfig.__dataclass_fields__}
+"""Trial parameters that set a pruning option (``prune_amount`` -> ``amount``): pruning searched like any option."""
+
+# metric -> direction; val_* metrics are those of the best validation epoch (of the pruned network, when pruned)
 METRICS: dict[str, str] = {
     "val_accuracy": "maximize", "val_macro_f1": "maximize", "val_loss": "minimize",
     "test_accuracy": "maximize", "test_macro_f1": "maximize", "test_loss": "minimize",
@@ -81,7 +91,7 @@ class TrainingObjective(LocalLock):
                  augment: Any = None, aliases: Mapping[str, str] | None = None,
                  checkpoint_dir: str | os.PathLike | None = None, keep_checkpoints: bool = False,
                  measure_latency: bool = True, save_weights: str = "best", inherit: bool = False,
-                 **train_options: Any) -> None:
+                 prune: Mapping[str, Any] | None = None, **train_options: Any) -> None:
         if isinstance(dataset, str):
             try:
                 DATASETS.get(dataset)
@@ -129,6 +139,15 @@ class TrainingObjective(LocalLock):
             raise ObjectiveError("objective 'train': inherit needs the parents' weights kept; with inherit: true, "
                                  "save_weights must be 'all' or 'best' (which then keeps every trial's)")
         self.inherit = inherit
+        if prune is not None and not isinstance(prune, Mapping):
+            raise ObjectiveError(f"objective 'train': prune must be a mapping of pruning options, e.g. "
+                                 f"{{method: channel, amount: 0.5}}, got {prune!r}")
+        self.prune = dict(prune) if prune is not None else None
+        if self.prune is not None:
+            try:
+                PruneConfig.from_options(self.prune)
+            except ConfigError as exc:
+                raise ObjectiveError(f"objective 'train': {exc}") from None
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.keep_checkpoints = keep_checkpoints
         self.measure_latency = measure_latency
@@ -173,14 +192,26 @@ class TrainingObjective(LocalLock):
             self._unread(read, str(model))
 
     def _unread(self, keys: Sequence[str], model: str) -> None:
-        """Raise for the first of ``keys`` that is neither a training option nor an option of ``model``."""
+        """Raise for the first of ``keys`` that is neither a training or pruning option nor an option of ``model``."""
         accepted = MODELS.options(model)
-        fields = set(field_names())
+        fields = set(field_names()) | set(PRUNE_PARAMS)
         for key in keys:
             if key != "model" and key not in fields and key not in accepted:
                 raise ObjectiveError(f"trial parameter {key!r} is not read by the train objective: it is neither a "
                                      f"training option ({', '.join(sorted(fields))}) nor an option of model "
                                      f"{model!r} ({', '.join(accepted)}); rename it with aliases=")
+
+    def prune_config(self, params: Mapping[str, Any]) -> PruneConfig | None:
+        """How a trial's network is pruned after training: the ``prune`` option with the trial's ``prune_*``
+        parameters (e.g. a searched ``prune_amount``); None when neither asks for pruning."""
+        params = {self.aliases.get(k, k): v for k, v in params.items()}
+        searched = {PRUNE_PARAMS[k]: v for k, v in params.items() if k in PRUNE_PARAMS}
+        if self.prune is None and not searched:
+            return None
+        try:
+            return PruneConfig.from_options({**(self.prune or {}), **searched})
+        except ConfigError as exc:
+            raise ObjectiveError(f"objective 'train': {exc}") from None
 
     def configure(self, params: Mapping[str, Any]) -> tuple[str, dict[str, Any], TrainConfig]:
         """``(model name, model options, train config)`` for a trial's parameters."""
@@ -203,7 +234,7 @@ class TrainingObjective(LocalLock):
         splits = self.splits()
         with seeded(config.seed, resolve_device(config.device), exclusive=True):
             model = build_model(model_name, splits.input_shape, splits.num_classes, **model_kwargs)
-        inherited = self._inherit(trial, model) if self.inherit else None
+        inherited = self._inherit(trial, model, config.seed) if self.inherit else None
         trainer = Trainer(model, config, augment=self.augment, frozen=inherited.frozen if inherited else ())
         path = self._checkpoint_path(trial)
         started = time.perf_counter()
@@ -213,6 +244,11 @@ class TrainingObjective(LocalLock):
             self._discard(trial, path)
             raise
         seconds = time.perf_counter() - started
+        pruning = self.prune_config(trial.params)
+        if pruning is not None:
+            pruned = prune_and_finetune(model, splits, config, pruning, augment=self.augment)
+            result.best = {f"val_{k}": v for k, v in trainer.evaluate(splits.val).items()}  # of the pruned network
+            pruned_record = pruned.to_dict()
         test = trainer.evaluate(splits.test)
         values: dict[str, Any] = {
             **result.best,
@@ -225,6 +261,8 @@ class TrainingObjective(LocalLock):
         }
         if self.measure_latency:
             values["latency_ms"] = measure_latency(model, splits.input_shape, repeats=10)
+        if pruning is not None:
+            values.update(pruned_record)
         if inherited is not None:
             values["inherited"] = inherited.record()
             values["frozen_epochs"] = config.frozen_epochs
@@ -243,22 +281,23 @@ class TrainingObjective(LocalLock):
             out[m] = v
         first = self.metrics[0]
         manifest = ModelManifest(model_name, splits.input_shape, splits.num_classes, options=model_kwargs,
-                                 params=_json_params(trial.params), metrics=out)
+                                 params=_json_params(trial.params), metrics=out,
+                                 pruned=pruning is not None and pruning.method == "channel")
         policy = self.save_weights
         if policy == "best" and (self.inherit or len(self.metrics) > 1):  # parents are any trial; no one best
             policy = "all"
         keep_network(trial, model, manifest, policy, METRICS[first] == "maximize", out[first])
         return out[first] if len(self.metrics) == 1 else out
 
-    def _inherit(self, trial: Any, model: Any) -> Inheritance | None:
-        """Copy the recorded parent's trained weights into ``model`` where they fit; None without a parent."""
+    def _inherit(self, trial: Any, model: Any, seed: int) -> Inheritance | None:
+        """Start ``model`` from the recorded parent's trained weights where they fit; None without a parent."""
         found = parent_network(trial)
         if found is None:
             return None
         number, kept = found
         if kept is None:  # the parent failed, was pruned, or its weights were not kept
             return Inheritance(number, params_total=count_params(model))
-        return copy_matching(kept[0], model, number)
+        return inherit(kept[0], model, number, np.random.default_rng([seed, int(trial.number)]))
 
     def _checkpoint_path(self, trial: Any) -> Path | None:
         """``DIR/<study>/trial-<n>.pt``; a re-queued trial starts from the checkpoint of the trial it replaces."""

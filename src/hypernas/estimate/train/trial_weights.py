@@ -17,7 +17,7 @@ from typing import Any
 from torch import nn
 
 from hypernas.errors import ConfigError
-from hypernas.estimate.models.export import ModelManifest, load_weights, weights_from_bytes, weights_to_bytes
+from hypernas.estimate.models.export import ModelManifest, weights_from_bytes, weights_to_bytes
 from hypernas.record import TrialState
 
 WEIGHTS, MODEL = "weights", "model"
@@ -72,13 +72,11 @@ def kept_network(study: Any, number: int) -> tuple[nn.Module, ModelManifest] | N
         return None
     where = f"study {study.name!r}, trial {number}: kept network"
     manifest = ModelManifest.from_json(text, where)
-    model = manifest.build(where)
     try:
-        load_weights(model, weights_from_bytes(weights), where)
+        return manifest.network(weights_from_bytes(weights), where), manifest
     except ConfigError as exc:
         message = str(exc)
         raise ConfigError(message if message.startswith(where) else f"{where}: {message}") from None
-    return model.eval(), manifest
 
 
 def parent_network(trial: Any) -> tuple[int, tuple[nn.Module, ModelManifest] | None] | None:
