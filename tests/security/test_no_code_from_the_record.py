@@ -106,3 +106,25 @@ def test_reading_a_study_imports_no_stored_objective(tmp_path: Path, monkeypatch
     for argv in (["studies"], ["show", "run"], ["best", "run"], ["export", "run"], ["resume", "run"]):
         run_cli(*argv, "--storage", db)
         assert not marker.exists(), argv
+
+
+def test_kept_networks_are_read_as_data(tmp_path: Path) -> None:
+    """A study file whose kept network is a pickle, or whose manifest names other code, exports nothing and runs
+    nothing: one clear line."""
+    from hypernas.errors import ConfigError
+    from hypernas.estimate.train import TrainingObjective
+    from hypernas.estimate.train.trial_weights import MODEL, WEIGHTS
+
+    study = hn.create_study("kept", str(tmp_path / "s.db"), direction="maximize")
+    objective = TrainingObjective("digits", "mlp", epochs=1, train_size=100, val_size=30, test_size=30,
+                                  measure_latency=False)
+    study.optimize(objective, {"width": hn.Fixed(8)}, n_trials=1, show_progress=False)
+    marker = tmp_path / "marker"
+    study.set_trial_artifact(0, WEIGHTS, pickle.dumps(_Marker(str(marker))))
+    with pytest.raises(ConfigError, match="model weights: not a safetensors file"):
+        hn.export_trial(study, tmp_path / "out")
+    manifest = study.trial_artifact(0, MODEL).decode().replace("hypernas.estimate.models:build_model", "os:system")
+    study.set_trial_artifact(0, MODEL, manifest.encode())
+    with pytest.raises(ConfigError, match="builder must be 'hypernas.estimate.models:build_model' .no other code"):
+        hn.export_trial(study, tmp_path / "out")
+    assert not marker.exists()
