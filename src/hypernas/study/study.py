@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from hypernas.errors import (
     ConfigError,
     DuplicateStudyError,
@@ -23,8 +25,9 @@ from hypernas.errors import (
 )
 from hypernas.estimate.pruners import Pruner, make_pruner
 from hypernas.record import DECISIONS_ATTR, Direction, FrozenTrial, TrialState, as_finite_float, as_json_value, pareto_front
-from hypernas.space import Space, value_key
+from hypernas.space import Param, Space, value_key
 from hypernas.strategy import Strategy
+from hypernas.study import learned_space
 from hypernas.study.contracts import Callback, Objective
 from hypernas.study.executors import Executor
 from hypernas.study.loop import describe_exception
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _SPACE_KEY = "space"
+_MODELED_KEY = "modeled_space"  # define-by-run: the parameters the strategy modeled at the last ask
 _STRATEGY_KEY = "strategy"
 _PRUNER_KEY = "pruner"
 _SEED_KEY = "seed"
@@ -70,6 +74,7 @@ class Study:
         self.pruner = pruner
         self.seed = seed
         self._space = space
+        self._modeled: Space | None = None  # with suggested parameters: the space the strategy models now
         self._held_state: dict[str, Any] | None = None  # saved while proposing: written once the trial exists
 
     def __repr__(self) -> str:
@@ -78,9 +83,56 @@ class Study:
     # --- the space -------------------------------------------------------------------------
     @property
     def space(self) -> Space:
-        if self._space is None:
-            raise SpaceError(f"study {self.name!r} has no search space yet; pass space= to optimize() or ask()")
-        return self._space
+        """The space the strategy searches: the declared one, with the suggested parameters every complete trial
+        has (define-by-run, see :mod:`~hypernas.study.learned_space`)."""
+        space = self._modeled or self._space
+        if space is None:
+            raise SpaceError(f"study {self.name!r} has no search space yet; pass space= to optimize() or ask(), or "
+                             "suggest parameters in the objective (trial.suggest_float(...))")
+        return space
+
+    def _refresh_space(self) -> Space | None:
+        """Bring the modeled space up to date with the suggested parameters and the complete trials (under the
+        ask lock); the space to propose from, or None when no parameter is known before the trial runs."""
+        attrs = self.storage.get_study_by_id(self.study_id).system_attrs
+        suggested = learned_space.learned(attrs)
+        modeled = learned_space.modeled_space(self._space, suggested, self.get_trials(), self._models) if suggested \
+            else None
+        self._modeled = modeled if modeled is not self._space else None
+        names = list(modeled) if modeled is not None else []
+        if suggested and attrs.get(_MODELED_KEY, []) != names:
+            # the strategy's saved state was fitted to another set of parameters: it starts afresh on this one
+            if self._modeled is not None:
+                self.strategy.check_space(self._modeled)
+            self.storage.set_study_attr(self.study_id, _STRATEGY_STATE_PREFIX + self.strategy.state_name, None,
+                                        system=True)
+            self.storage.set_study_attr(self.study_id, _MODELED_KEY, names, system=True)
+        return self._modeled or self._space
+
+    def _models(self, param: Param) -> bool:
+        """Whether the strategy can model ``param`` (a suggested parameter it cannot is drawn at random)."""
+        try:
+            self.strategy.check_space(Space({param.name or "x": param}))
+        except StrategyError:
+            return False
+        return True
+
+    def param_definition(self, name: str) -> Param | None:
+        """The parameter ``name`` as the study has it: declared, or kept when first suggested; None if unknown."""
+        if self._space is not None and name in self._space:
+            return self._space[name]
+        key = learned_space.LEARNED_PREFIX + name
+        config = self.storage.get_study_by_id(self.study_id).system_attrs.get(key)
+        return learned_space.learned({key: config})[name] if config is not None else None
+
+    def learn_param(self, name: str, param: Param) -> None:
+        """Keep a parameter suggested for the first time with the study (define-by-run)."""
+        self.storage.set_study_attr(self.study_id, learned_space.LEARNED_PREFIX + name, param.to_config(), system=True)
+
+    def suggestion_rng(self, number: int, name: str) -> np.random.Generator:
+        """The generator of parameter ``name`` of trial ``number`` when the strategy did not propose it."""
+        seed = self.strategy.seed if self.strategy.seed is not None else self.seed
+        return learned_space.suggestion_rng(seed, number, name)
 
     def set_space(self, space: Space | Mapping[str, Any]) -> Space:
         """Fix the study's space (stored with the study); a resumed study must keep the same one."""
@@ -246,16 +298,17 @@ class Study:
         """Start a new trial: the oldest enqueued configuration, else the strategy's proposal."""
         if space is not None:
             self.set_space(space)
-        space = self.space
         worker, label = worker_info(), worker_label()
         with self.storage.ask_lock(self.study_id):
+            space = self._refresh_space()
             frozen = self.storage.claim_waiting_trial(self.study_id, worker)
             if frozen is not None:
                 self.storage.set_trial_attr(frozen.trial_id, WORKER_ATTR, label, system=True)
                 frozen = frozen.replace(system_attrs={**frozen.system_attrs, WORKER_ATTR: label})
                 try:
                     with self._proposing():
-                        params, decisions = self._complete_enqueued(space, frozen)
+                        params, decisions = self._complete_enqueued(space, frozen) if space is not None else \
+                            (dict(frozen.params), {})
                         self.storage.set_trial_params(frozen.trial_id, params)
                         if decisions:
                             self.storage.set_trial_attr(frozen.trial_id, DECISIONS_ATTR, decisions, system=True)
@@ -266,6 +319,10 @@ class Study:
                     if isinstance(exc, SpaceError):
                         raise SpaceError(f"enqueued trial {frozen.number} is rejected (recorded as FAILED): {exc}") from None
                     raise
+            elif space is None:  # define-by-run before any parameter is known: the objective suggests them all
+                params = {}
+                frozen = self.storage.create_trial(self.study_id, TrialState.RUNNING, params=params, worker=worker,
+                                                   system_attrs={WORKER_ATTR: label})
             else:
                 with self._proposing():  # a proposal rejected here leaves the strategy's state as it was
                     provisional = FrozenTrial(self.storage.next_trial_number(self.study_id), -1, TrialState.RUNNING)
@@ -318,6 +375,10 @@ class Study:
         A value that is not a finite number makes the trial FAILED with the reason.
         """
         trial_id, number = self._resolve(trial)
+        if isinstance(trial, Trial) and trial.suggested:  # proposed for the space, not suggested by this trial's code
+            unused = [k for k in trial.params if k not in trial.suggested and (self._space is None or k not in self._space)]
+            if unused:
+                self.storage.set_trial_params(trial_id, {k: v for k, v in trial.params.items() if k not in unused})
         if isinstance(state, str):
             try:
                 state = TrialState(state.upper())
@@ -342,6 +403,10 @@ class Study:
             mark_done(self.storage, trial_id)
         try:
             with self.storage.ask_lock(self.study_id):  # a strategy's state is read and saved under one lock
+                if isinstance(trial, Trial) and trial.suggested:  # define-by-run: the strategy hears it in today's space
+                    self._refresh_space()
+                if self._modeled is None and self._space is None:  # no parameter modeled yet: nothing to hear
+                    return frozen
                 self.strategy.tell(self, frozen)
         except HypernasError:
             raise  # a mistake the strategy reports on purpose, e.g. a space it cannot learn from
@@ -488,7 +553,6 @@ class Study:
         """
         if space is not None:
             self.set_space(space)
-        _ = self.space
         run_optimization(self, objective, n_trials=n_trials, timeout=timeout, n_workers=n_workers, catch=catch,
                          callbacks=callbacks, show_progress=show_progress, requeue_lost=requeue_lost,
                          executor=executor, trial_timeout=trial_timeout)

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from hypernas.errors import TrialStateError
+import numpy as np
+
+from hypernas.errors import SpaceError, TrialStateError
 from hypernas.estimate.pruners import Pruner, PrunerStudyView
 from hypernas.record import ARCH_WEIGHTS_ATTR, DECISIONS_ATTR, FrozenTrial, TrialState, as_finite_float, as_json_value
+from hypernas.space import Param
+from hypernas.study import learned_space
 from hypernas.study.storage import Storage
 from hypernas.validate import check_int
 
@@ -29,12 +33,20 @@ class TrialStudy(PrunerStudyView, Protocol):
 
     def trials_with_artifact(self, name: str) -> list[int]: ...
 
+    def param_definition(self, name: str) -> Param | None: ...
+
+    def learn_param(self, name: str, param: Param) -> None: ...
+
+    def suggestion_rng(self, number: int, name: str) -> np.random.Generator: ...
+
 
 class Trial:
     """One evaluation in progress.
 
     ``params`` holds the candidate; ``report(step, value)`` records an intermediate value (e.g. the
     validation accuracy after an epoch); ``should_prune()`` asks the study's pruner whether to stop.
+    ``suggest_float / suggest_int / suggest_categorical`` declare a parameter where the objective uses
+    it (define-by-run, as in Optuna) and return its value for this trial.
     """
 
     def __init__(self, study: TrialStudy, frozen: FrozenTrial) -> None:
@@ -46,6 +58,8 @@ class Trial:
         self._user_attrs: dict[str, Any] = dict(frozen.user_attrs)
         self._system_attrs: dict[str, Any] = dict(frozen.system_attrs)
         self._datetime_start = frozen.datetime_start
+        self.suggested: set[str] = set()
+        """The parameters this trial's objective suggested (define-by-run)."""
 
     def __repr__(self) -> str:
         return f"Trial(number={self.number}, params={self.params!r})"
@@ -66,6 +80,38 @@ class Trial:
         decisions: dict[str, Any] = self._system_attrs.get(DECISIONS_ATTR) or {}
         return decisions.get("budget")
 
+    # --- define-by-run ------------------------------------------------------------------------
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False) -> float:
+        """A float in ``[low, high]`` (on a log scale with ``log``, a multiple of ``step`` above ``low`` with ``step``)."""
+        return float(self._suggest(name, learned_space.float_param(name, low, high, step, log)))
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int:
+        """An integer in ``[low, high]`` (every ``step``-th from ``low``; on a log scale with ``log``)."""
+        return int(self._suggest(name, learned_space.int_param(name, low, high, step, log)))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        """One of ``choices`` (numbers, strings, booleans, None, or JSON lists and mappings)."""
+        return self._suggest(name, learned_space.categorical_param(name, choices))
+
+    def _suggest(self, name: str, param: Param) -> Any:
+        """The value of ``name`` for this trial: the strategy's proposal when it modeled the parameter, else a
+        draw from the parameter; the parameter is kept with the study the first time it is suggested."""
+        if not isinstance(name, str) or not name:
+            raise SpaceError(f"trial {self.number}: a parameter name must be a non-empty string, got {name!r}")
+        kept = self.study.param_definition(name)
+        if kept is None:
+            self.study.learn_param(name, param)
+            kept = self.study.param_definition(name) or param  # a worker that suggested it at the same time wins
+        learned_space.check_same(name, kept, param)
+        if name in self.params:
+            value = kept.validate(self.params[name])
+        else:
+            value = kept.sample(self.study.suggestion_rng(self.number, name))
+            self.study.storage.set_trial_params(self.trial_id, {**self.params, name: value})
+        self.params[name] = value
+        self.suggested.add(name)
+        return value
+
     @property
     def parent(self) -> int | None:
         """The number of the evaluated trial this candidate was derived from (by mutation, crossover or a
@@ -83,7 +129,13 @@ class Trial:
         return self.study.trial_artifact(self.number if number is None else number, name)
 
     def report(self, step: int, value: float) -> None:
-        """Record the intermediate ``value`` at ``step`` (an epoch, a budget); a repeated step overwrites."""
+        """Record the intermediate ``value`` at ``step`` (an epoch, a budget); a repeated step overwrites.
+
+        Optuna's order, ``report(value, step)``, is understood too when the value is a float and the step an int
+        (``trial.report(0.93, 3)``), so that a ported objective runs unchanged.
+        """
+        if isinstance(step, (float, np.floating)) and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            step, value = value, step
         step = check_int(f"trial {self.number}", "report step", step, 0, error=TrialStateError)
         f = as_finite_float(value)
         if f is None:
