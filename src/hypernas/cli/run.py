@@ -94,11 +94,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     config_dir = str(Path(args.config).resolve().parent)
     objective = objective_of(config, config_dir, progress=not args.quiet)
     check_space = getattr(objective, "check_space", None)
-    if callable(check_space):  # before the study is created: a fixed config then runs under the same name
-        check_space(Space.from_config(space_of(config)))
+    declared = space_of(config)
+    if callable(check_space) and declared is not None:  # before the study is created: a fixed config then runs
+        check_space(Space.from_config(declared))
     try:
         study = create_study(name, storage, directions=directions_of(config, objective), strategy=config.strategy,
-                             pruner=config.pruner, seed=config.seed, space=space_of(config), metrics=config.metrics)
+                             pruner=config.pruner, seed=config.seed, space=declared, metrics=config.metrics)
     except DuplicateStudyError:
         raise ConfigError(f"study {name!r} already exists in {storage}; continue it with "
                           f"'hypernas resume {name} --storage {storage}', or pass --name") from None

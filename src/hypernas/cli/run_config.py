@@ -86,8 +86,9 @@ def parse_config(data: Any, source: str = "config") -> RunConfig:
         raise ConfigError(f"{source}: missing required key 'objective' (or 'oneshot' for a one-shot search)")
     if config.objective is not None and config.oneshot is not None:
         raise ConfigError(f"{source}: give either 'objective' or 'oneshot', not both")
-    if config.objective is not None and config.space is None:
-        raise ConfigError(f"{source}: missing required key 'space' (the parameters the objective reads)")
+    if config.objective is not None and config.space is None and not isinstance(config.objective, str):
+        raise ConfigError(f"{source}: missing required key 'space' (the parameters the objective reads; only an "
+                          "objective of your own, module:function, may suggest its parameters instead)")
     if is_spos(config):
         if config.space is None:
             raise ConfigError(f"{source}: oneshot type 'spos' searches subnets: give a 'space' with the architecture "
@@ -97,7 +98,8 @@ def parse_config(data: Any, source: str = "config") -> RunConfig:
     if config.oneshot is not None and config.n_trials is None:
         config = config.model_copy(update={"n_trials": 1})
     # fail early on a bad space, strategy, pruner or one-shot search, with the config named
-    for build in (lambda: Space.from_config(space_of(config)), lambda: build_strategy(config.strategy, config.seed),
+    declared = space_of(config)
+    for build in (lambda: declared is None or Space.from_config(declared), lambda: build_strategy(config.strategy, config.seed),
                   lambda: make_pruner(config.pruner), lambda: EXECUTORS.build(config.executor),
                   lambda: config.oneshot is None or oneshot_objective(config.oneshot)):
         try:
@@ -112,10 +114,13 @@ def load_config(path: str | Path) -> RunConfig:
     return parse_config(read_yaml_file(path, "config file"), str(path))
 
 
-def space_of(config: RunConfig) -> dict[str, Any]:
-    """The config's space; for a one-shot search without one, the search's seed as a fixed parameter."""
+def space_of(config: RunConfig) -> dict[str, Any] | None:
+    """The config's space; for a one-shot search without one, the search's seed as a fixed parameter; None for an
+    objective of the user's that suggests its parameters (define-by-run)."""
     if config.space is not None:
         return config.space
+    if config.objective is not None:
+        return None
     seed = (config.oneshot or {}).get("seed", 0)
     return {"seed": {"type": "fixed", "value": seed}}
 
