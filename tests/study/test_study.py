@@ -115,10 +115,10 @@ def test_directions_parse():
     assert create_study().direction is Direction.MINIMIZE
 
 
-def test_space_is_required_and_fixed_for_the_study(storage, reopen):
+def test_space_is_fixed_for_the_study(storage, reopen):
     study = create_study("s", storage)
-    with pytest.raises(SpaceError, match="'s' has no search space yet; pass space="):
-        study.ask()
+    with pytest.raises(SpaceError, match="'s' has no search space yet; pass space=.* or suggest parameters"):
+        _ = study.space
     study.optimize(square, SPACE, n_trials=1)
     study.optimize(square, SPACE.to_config(), n_trials=1)  # the same space, as a config, is fine
     with pytest.raises(SpaceError, match="'s' was run with a different space"):
