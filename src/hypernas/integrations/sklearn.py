@@ -16,6 +16,12 @@ from copy import deepcopy
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier  # a core dependency: no extra
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv, cross_validate
+from sklearn.utils import _safe_indexing, get_tags, indexable
+from sklearn.utils.metaestimators import available_if
 
 from hypernas.errors import ConfigError, SpaceError, TrialPruned
 from hypernas.estimate.pruners import Pruner
@@ -24,17 +30,6 @@ from hypernas.space import Param, Space
 from hypernas.strategy import Strategy
 from hypernas.study import Storage, Study, Trial, create_study
 from hypernas.validate import check_int, check_number
-
-try:
-    from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
-    from sklearn.metrics import check_scoring
-    from sklearn.model_selection import check_cv, cross_validate
-    from sklearn.utils import _safe_indexing, get_tags, indexable
-    from sklearn.utils.metaestimators import available_if
-except ImportError as exc:  # a core dependency, but said as clearly as the other integrations say theirs
-    from hypernas.integrations import missing_extra
-
-    raise missing_extra("scikit-learn", "all") from exc
 
 OWNER = "HypernasSearchCV"
 _SPLIT_SCORES = "split_test_scores"  # user attributes each trial keeps for cv_results_
@@ -251,8 +246,6 @@ class HypernasSearchCV(MetaEstimatorMixin, BaseEstimator):
     # --- the refitted best estimator ---------------------------------------------------------
     def _best(self) -> Any:
         if not hasattr(self, "best_estimator_"):
-            from sklearn.exceptions import NotFittedError
-
             raise NotFittedError(f"{OWNER} has no best_estimator_: call fit first, with refit=True")
         return self.best_estimator_
 
