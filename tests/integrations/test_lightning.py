@@ -93,3 +93,32 @@ def test_a_metric_the_module_does_not_log_is_a_clear_error(loaders):
 def test_the_data_is_given_once():
     with pytest.raises(hn.ConfigError, match="either as datamodule= or as train_dataloaders="):
         LightningObjective(build)
+
+
+class DigitsData(pl.LightningDataModule):
+    def __init__(self, loaders: tuple[DataLoader, DataLoader]) -> None:
+        super().__init__()
+        self.loaders = loaders
+
+    def train_dataloader(self) -> DataLoader:
+        return self.loaders[0]
+
+    def val_dataloader(self) -> DataLoader:
+        return self.loaders[1]
+
+
+def test_a_datamodule_per_trial_and_callbacks_of_ones_own(loaders):
+    seen = []
+
+    class Count(pl.Callback):
+        def on_train_epoch_end(self, trainer, pl_module):
+            seen.append(trainer.current_epoch)
+
+    def data(trial: hn.Trial) -> DigitsData:
+        return DigitsData(loaders)
+
+    objective = LightningObjective(build, data, monitor="val_acc", max_epochs=2, trainer_options={"callbacks": [Count()]})
+    study = hn.create_study(direction="maximize", seed=3)
+    study.optimize(objective, SPACE, n_trials=1, catch=())
+    assert seen == [0, 1] and sorted(study.trials[0].intermediate) == [1, 2]
+    assert 0.0 <= study.best_value <= 1.0

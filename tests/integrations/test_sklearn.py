@@ -52,7 +52,7 @@ def test_a_space_with_a_condition_and_a_scorer(iris):
     X, y = iris
     space = hn.Space(kernel=hn.Categorical(["linear", "rbf"]), C=hn.Float(0.1, 10.0, log=True),
                      gamma=hn.Float(1e-3, 1.0, log=True, when={"kernel": "rbf"}))
-    search = HypernasSearchCV(SVC(), space, n_trials=8, cv=3, scoring="balanced_accuracy", seed=1, refit=False,
+    search = HypernasSearchCV(SVC(), space, n_trials=8, cv=3, scoring="balanced_accuracy", seed=1, refit=False, n_jobs=2,
                               strategy="tpe")
     search.fit(X, y)
     gammas = search.cv_results_["param_gamma"]
