@@ -207,11 +207,11 @@ class HypernasSearchCV(MetaEstimatorMixin, BaseEstimator):
                     start = time.perf_counter()
                     scores[k] = self.scorer_(estimator, X_test, y_test)
                     score_times[k] += time.perf_counter() - start
-                mean = _record_folds(trial, scores, fit_times, score_times)
-                trial.report(step, mean)
+                trial.report(step, float(np.mean(scores)))
                 if step < max_iter and trial.should_prune():
+                    _record_folds(trial, scores, fit_times, score_times)
                     raise TrialPruned(f"pruned after {step} of {max_iter} partial fits")
-            return mean
+            return _record_folds(trial, scores, fit_times, score_times)
 
         return objective
 
