@@ -28,6 +28,7 @@ LAYERS: dict[str, tuple[int, tuple[str, ...]]] = {
     "oneshot": (3, ("hypernas.oneshot",)),
     "study": (4, ("hypernas.study",)),
     "viz": (5, ("hypernas.viz",)),  # below the CLI, whose report and dashboard commands show the views
+    "integrations": (5, ("hypernas.integrations",)),  # other libraries' hooks on studies; only the front door imports it
     "cli": (6, ("hypernas.cli",)),  # the command-line tool
     # the package's front door may import anything; nothing inside the package imports it
     "top": (7, ("hypernas.__main__",)),

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import hypernas
 
-HEAVY = ("sqlalchemy", "scipy", "torch", "pandas", "pydantic", "yaml", "matplotlib", "sklearn", "plotly", "ray")
+HEAVY = ("sqlalchemy", "scipy", "torch", "pandas", "pydantic", "yaml", "matplotlib", "sklearn", "plotly", "ray", "lightning",
+         "mlflow", "tensorboard")
 SRC = Path(hypernas.__file__).resolve().parents[1]  # the hypernas under test, not another one installed
 
 

@@ -3,7 +3,8 @@
 One interface for every classic search strategy, and a study record that never loses a trial.
 Everything public is importable from here. What needs a heavy library loads it when first used, so
 ``import hypernas`` stays light: the training names (``Trainer``, ``TrainingObjective``, ``MODELS``,
-...) PyTorch, ``SQLStorage`` SQLAlchemy, ``__version__`` the package metadata.
+...) PyTorch, ``SQLStorage`` SQLAlchemy, each integration (``HypernasSearchCV``, ``MLflowCallback``,
+``TensorBoardCallback``, ``LightningObjective``, ...) its library, ``__version__`` the package metadata.
 """
 
 from __future__ import annotations
@@ -134,6 +135,10 @@ if TYPE_CHECKING:
         prune_model,
         prune_trial,
     )
+    from hypernas.integrations.lightning import LightningObjective, LightningPruningCallback
+    from hypernas.integrations.mlflow import MLflowCallback
+    from hypernas.integrations.sklearn import HypernasSearchCV
+    from hypernas.integrations.tensorboard import TensorBoardCallback
     from hypernas.oneshot import (
         DARTSSearch,
         ENASSearch,
@@ -166,9 +171,12 @@ _ONESHOT = ("DARTSSearch", "ENASSearch", "OneShotObjective", "SearchResult", "Su
 _ONESHOT_SINGLE_PATH = ("GDASSearch", "SPOSObjective", "SPOSSearch", "SinglePathSupernet", "SupernetObjective", "mobilenet_single_path",
                         "nb201_single_path", "shufflenet_single_path")
 _PROXIES = ("PROXIES", "ProxySignal", "ZeroCostObjective", "proxy_score")
+_INTEGRATIONS = {"LightningObjective": "lightning", "LightningPruningCallback": "lightning", "MLflowCallback": "mlflow",
+                 "HypernasSearchCV": "sklearn", "TensorBoardCallback": "tensorboard"}  # each loads its library
 _LAZY_NAMES = {**dict.fromkeys(_MODELS, "hypernas.estimate.models"), **dict.fromkeys(_TRAIN, "hypernas.estimate.train"),
                **dict.fromkeys(_ONESHOT, "hypernas.oneshot"), **dict.fromkeys(_ONESHOT_SINGLE_PATH, "hypernas.oneshot"),
                **dict.fromkeys(_PROXIES, "hypernas.estimate.proxies"),
+               **{name: f"hypernas.integrations.{module}" for name, module in _INTEGRATIONS.items()},
                "SQLStorage": "hypernas.study.storage.sql", "RayExecutor": "hypernas.study.executors.ray"}
 
 
@@ -188,15 +196,16 @@ __all__ = [
     "ASHAPruner", "AgingEvolution", "Categorical", "ChainSpace", "CheapSignal", "ConfigError", "Configurable", "Crossable",
     "DARTSCell", "DARTSNetwork", "DARTSSearch", "Direction", "DuplicateStudyError", "ENASSearch", "EdgeFactory", "Executor", "Fixed", "Float",
     "FrozenTrial", "GDASSearch", "GaussianProcess", "GridSearch", "Growable", "HasDistance", "HasFeatures", "HierarchicalNetwork",
-    "HierarchicalSpace", "HyperbandPruner", "HyperbandScheduler", "HypernasError", "InMemoryStorage", "Int",
-    "InternalError", "Job", "LocalSearch", "MedianPruner", "MobileNetNetwork", "MobileNetSpace", "Morphable", "MorphismHillClimbing", "NB201Benchmark",
+    "HierarchicalSpace", "HyperbandPruner", "HyperbandScheduler", "HypernasError", "HypernasSearchCV", "InMemoryStorage", "Int",
+    "InternalError", "Job", "LightningObjective", "LightningPruningCallback", "LocalSearch", "MLflowCallback", "MedianPruner", "MobileNetNetwork", "MobileNetSpace", "Morphable", "MorphismHillClimbing", "NB201Benchmark",
     "NB201Cell", "NB201Network", "NoCompleteTrialError", "NoPruner", "ObjectiveError", "OneShotObjective", "Param", "PatiencePruner",
     "PercentilePruner", "PlotError", "PredictorGuidedEvolution", "ProxySignal", "PruneConfig", "PruneReport",
     "PruneResult", "Pruner", "QLearning", "RandomSearch", "RayExecutor",
     "Registry", "Reinforce",
     "SPOSObjective", "SPOSSearch", "SQLStorage", "SearchExhausted", "SearchResult", "ShuffleNetNetwork", "ShuffleNetSpace", "SinglePathSupernet", "Space", "SpaceError", "Storage",
     "StorageError", "Strategy", "StrategyError",
-    "Study", "StudyHandle", "StudyNotFoundError", "StudyView", "SuccessiveHalvingPruner", "Supernet", "SupernetObjective", "ThresholdPruner",
+    "Study", "StudyHandle", "StudyNotFoundError", "StudyView", "SuccessiveHalvingPruner", "Supernet", "SupernetObjective",
+    "TensorBoardCallback", "ThresholdPruner",
     "TokenOneHot", "Tokenizable", "TrainConfig", "Trainer", "TrainingObjective", "Trial", "TrialPruned", "TrialState",
     "TrialStateError", "WorkerCrashedError", "ZeroCostObjective", "build_model", "cell_edge", "count_flops", "count_params",
     "create_study", "darts_supernet", "delete_study", "export_trial", "load_dataset", "load_study", "make_pruner", "make_strategy", "measure_latency",
