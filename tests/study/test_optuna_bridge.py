@@ -50,10 +50,10 @@ def multi(trial):
     return x, (1 - x) ** 2 + (kind == "c")
 
 
-@pytest.fixture
-def optuna_url(tmp_path: Path) -> str:
-    """An Optuna study 'o' (14 trials: complete, pruned, one failed) and a multi-objective study 'mo'."""
-    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+@pytest.fixture(scope="module")
+def optuna_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An Optuna study 'o' (14 trials: complete, pruned, one failed) and a multi-objective study 'mo'; only read."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('optuna') / 'optuna.db'}"
     study = optuna.create_study(study_name="o", storage=url, sampler=optuna.samplers.TPESampler(seed=0, n_startup_trials=5))
     study.set_user_attr("owner", "me")
     for _ in range(3):
@@ -281,3 +281,14 @@ def test_storages_add_finished_trials_as_they_are(tmp_path: Path) -> None:
         assert storage.get_trials(study_id)[0].replace(trial_id=99, number=5) == given
         with pytest.raises(hn.TrialStateError):
             storage.add_finished_trial(study_id, given.replace(state=TrialState.RUNNING))
+
+
+def test_a_range_widened_between_runs_is_merged(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'o.db'}"
+    source = optuna.create_study(study_name="s", storage=url)
+    dist = optuna.distributions
+    for x, high in ((0.5, 1.0), (1.5, 2.0)):
+        source.add_trial(optuna.trial.create_trial(params={"x": x}, distributions={"x": dist.FloatDistribution(0, high)},
+                                                   value=x))
+    study = import_optuna_study(url, "s", str(tmp_path / "hn.db"))
+    assert study.space.to_config() == {"x": {"type": "float", "low": 0.0, "high": 2.0}}

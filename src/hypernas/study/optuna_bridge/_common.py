@@ -69,7 +69,7 @@ def open_optuna_storage(url: str, *, must_exist: bool) -> Any:
     try:
         return optuna.storages.RDBStorage(url, skip_table_creation=must_exist)
     except Exception as exc:  # Optuna raises SQLAlchemy's and its own errors for a file that is no Optuna record
-        raise StorageError(f"Optuna storage {url!r} cannot be opened: {str(exc).splitlines()[0]}") from None
+        raise StorageError(f"Optuna storage {url!r} cannot be opened as an Optuna record: {str(exc).splitlines()[0]}") from None
 
 
 def study_names(storage: Any) -> list[str]:

@@ -32,22 +32,13 @@ def param_from_distribution(name: str, dist: Any) -> Param:
                       "allowed: FloatDistribution, IntDistribution, CategoricalDistribution")
 
 
-def merged_distribution(name: str, dists: Sequence[Any]) -> Any:
-    """One distribution covering every trial's distribution of parameter ``name`` (a range widened between
-    runs, choices added); distributions of different kinds are a :class:`ConfigError`."""
+def merged_distribution(dists: Sequence[Any]) -> Any:
+    """One distribution covering every trial's distribution of a parameter: a numeric range widened between runs
+    is their union (Optuna itself refuses other changes: of kind, scale, step or categorical choices)."""
     first = dists[0]
-    kinds = {(type(d).__name__, getattr(d, "log", None), getattr(d, "step", None)) for d in dists}
-    if len(kinds) > 1:
-        raise ConfigError(f"Optuna parameter {name!r} was suggested with different kinds of distribution "
-                          f"({', '.join(sorted(str(k) for k in kinds))}); hypernas needs one per parameter")
-    if type(first).__name__ == "CategoricalDistribution":
-        choices: dict[str, Any] = {}
-        for d in dists:
-            for c in d.choices:
-                choices.setdefault(value_key(c), c)
-        return type(first)(list(choices.values()))
-    low, high = min(d.low for d in dists), max(d.high for d in dists)
-    return type(first)(low, high, log=first.log, step=first.step)
+    if not hasattr(first, "low"):
+        return first
+    return type(first)(min(d.low for d in dists), max(d.high for d in dists), log=first.log, step=first.step)
 
 
 def distribution_for(param: Param, seen: Sequence[Any]) -> Any:

@@ -103,7 +103,7 @@ def _space_of(trials: Sequence[Any], exported: Any) -> tuple[Space | None, list[
             dists.setdefault(key, []).append(dist)
     if not names:
         return None, []
-    merged = {key: merged_distribution(key, dists[key]) for key in names}
+    merged = {key: merged_distribution(dists[key]) for key in names}
     counted = [t.params for t in trials if t.state.name in ("COMPLETE", "PRUNED")] or [t.params for t in trials if t.params]
     return infer_space(names, merged, counted)
 
