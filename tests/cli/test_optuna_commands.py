@@ -50,6 +50,7 @@ def test_import_then_export(optuna_url: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["import-optuna", "{url}", "--study", "nope", "--storage", "hn.db"], "no Optuna study named 'nope' in {url}; known: 'o'"),
     (["import-optuna", "sqlite:///missing.db", "--study", "o", "--storage", "hn.db"], "no such file"),
+    (["import-optuna", "hn.db", "--study", "o", "--storage", "hn.db"], "holds no Optuna record (no table 'studies')"),
     (["import-optuna", "nosuchdb://h/db", "--study", "o", "--storage", "hn.db"], "unknown database kind 'nosuchdb'"),
     (["import-optuna", "{url}", "--study", "o", "--storage", "hn.db", "--name", "taken"], "'taken' already exists"),
     (["export-optuna", "nope", "--storage", "hn.db", "--to", "{url}"], "no study named 'nope'"),

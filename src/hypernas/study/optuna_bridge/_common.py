@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
@@ -32,11 +34,27 @@ def optuna_module() -> ModuleType:
         import optuna
     except ImportError:
         raise ConfigError('the Optuna bridge needs Optuna: pip install "hypernas[optuna]"') from None
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     return optuna
 
 
-def open_optuna_storage(url: str, *, must_exist: bool) -> Any:
+@contextlib.contextmanager
+def opened(url: str, *, must_exist: bool) -> Iterator[Any]:
+    """The Optuna storage at ``url`` (see :func:`_open`) inside the block, its connections closed
+    after it, and Optuna's INFO lines (a study created, a trial added) left out meanwhile; its warnings kept."""
+    logging = optuna_module().logging
+    before = logging.get_verbosity()
+    logging.set_verbosity(max(before, logging.WARNING))
+    try:
+        storage = _open(url, must_exist=must_exist)
+        try:
+            yield storage
+        finally:
+            storage.engine.dispose()
+    finally:
+        logging.set_verbosity(before)
+
+
+def _open(url: str, *, must_exist: bool) -> Any:
     """An Optuna RDB storage at ``url`` (SQLAlchemy URL, or a bare SQLite file path).
 
     With ``must_exist`` nothing is created: a SQLite file that is missing is a :class:`StorageError`.
@@ -60,12 +78,19 @@ def open_optuna_storage(url: str, *, must_exist: bool) -> Any:
         if not file.parent.is_dir():
             raise StorageError(f"Optuna storage {url!r}: folder {str(file.parent)!r} does not exist")
     try:
-        sa.create_engine(parsed)  # an unknown database kind or a missing driver, said before Optuna logs it
+        engine = sa.create_engine(parsed)  # an unknown database kind or a missing driver, said before Optuna logs it
+        try:
+            if must_exist and "studies" not in sa.inspect(engine).get_table_names():
+                raise StorageError(f"Optuna storage {url!r} holds no Optuna record (no table 'studies')")
+        finally:
+            engine.dispose()
     except sa.exc.NoSuchModuleError:
         raise ConfigError(f"Optuna storage {url!r}: unknown database kind {parsed.get_backend_name()!r}; use "
                           "sqlite:///file.db or a server URL such as postgresql://user@host/db") from None
     except ImportError as exc:
         raise StorageError(f"Optuna storage {url!r} needs a database driver that is not installed: {exc}") from None
+    except sa.exc.SQLAlchemyError as exc:
+        raise StorageError(f"Optuna storage {url!r} cannot be opened: {str(exc).splitlines()[0]}") from None
     try:
         return optuna.storages.RDBStorage(url, skip_table_creation=must_exist)
     except Exception as exc:  # Optuna raises SQLAlchemy's and its own errors for a file that is no Optuna record

@@ -17,7 +17,7 @@ from hypernas.study.optuna_bridge._common import (
     STUDY_SPACE_ATTR,
     TRIAL_SYSTEM_ATTRS,
     json_attrs,
-    open_optuna_storage,
+    opened,
     optuna_module,
     to_choice,
     utc_to_local,
@@ -50,8 +50,7 @@ def export_to_optuna(study: Study | str, optuna_storage: str, study_name: str | 
     trials = study.trials
     distributions = _distributions(study._space, trials)
     name = study_name or study.name
-    target = open_optuna_storage(optuna_storage, must_exist=False)
-    try:
+    with opened(optuna_storage, must_exist=False) as target:
         try:
             ostudy = optuna.create_study(storage=target, study_name=name, directions=[d.value for d in study.directions])
         except optuna.exceptions.DuplicatedStudyError:
@@ -74,8 +73,6 @@ def export_to_optuna(study: Study | str, optuna_storage: str, study_name: str | 
                 ostudy.enqueue_trial(params)
             else:
                 ostudy.add_trial(_frozen(optuna, t, params, distributions, len(study.directions), study.name))
-    finally:
-        target.engine.dispose()
     return ostudy
 
 

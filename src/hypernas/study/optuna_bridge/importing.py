@@ -20,7 +20,7 @@ from hypernas.study.optuna_bridge._common import (
     finite,
     json_attrs,
     local_to_utc,
-    open_optuna_storage,
+    opened,
     optuna_module,
     parse_json_text,
     study_names,
@@ -47,8 +47,7 @@ def import_optuna_study(optuna_storage: str, study_name: str, storage: Storage |
     those of :func:`~hypernas.study.create_study`.
     """
     optuna = optuna_module()
-    source = open_optuna_storage(optuna_storage, must_exist=True)
-    try:
+    with opened(optuna_storage, must_exist=True) as source:
         try:
             ostudy = optuna.load_study(study_name=study_name, storage=source)
         except KeyError:
@@ -65,8 +64,6 @@ def import_optuna_study(optuna_storage: str, study_name: str, storage: Storage |
                       if not k.startswith(HYPERNAS_PREFIX)}
         optuna_attrs = json_attrs(source.get_study_system_attrs(source.get_study_id_from_name(study_name)),
                                   "study system attribute")
-    finally:
-        source.engine.dispose()
     study = create_study(name or study_name, storage, directions=directions, metrics=metric_names, space=space,
                          strategy=strategy, pruner=pruner, seed=seed)
     for key, value in user_attrs.items():
