@@ -271,18 +271,6 @@ def test_bad_input_is_one_clear_error(optuna_url: str, tmp_path: Path, monkeypat
         import_optuna_study(optuna_url, "o", hn_db, name="other")
 
 
-def test_storages_add_finished_trials_as_they_are(tmp_path: Path) -> None:
-    for storage in (hn.InMemoryStorage(), hn.SQLStorage(f"sqlite:///{tmp_path / 's.db'}")):
-        study_id = storage.create_study("s", ["minimize"])
-        given = hn.FrozenTrial(5, 99, TrialState.PRUNED, {"x": 1}, [0.5], {0: 1.0, 3: 0.5}, {"u": [1]}, {"s": "t"},
-                               error=None)
-        added = storage.add_finished_trial(study_id, given)
-        assert added.number == 0 and added.trial_id != 99
-        assert storage.get_trials(study_id)[0].replace(trial_id=99, number=5) == given
-        with pytest.raises(hn.TrialStateError):
-            storage.add_finished_trial(study_id, given.replace(state=TrialState.RUNNING))
-
-
 def test_a_range_widened_between_runs_is_merged(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'o.db'}"
     source = optuna.create_study(study_name="s", storage=url)
