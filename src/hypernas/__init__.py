@@ -104,6 +104,7 @@ from hypernas.study import (
     load_study,
     study_names,
 )
+from hypernas.study.optuna_bridge import export_to_optuna, import_optuna_study
 
 if TYPE_CHECKING:
     from hypernas.estimate.models import (
@@ -208,7 +209,7 @@ __all__ = [
     "TensorBoardCallback", "ThresholdPruner",
     "TokenOneHot", "Tokenizable", "TrainConfig", "Trainer", "TrainingObjective", "Trial", "TrialPruned", "TrialState",
     "TrialStateError", "WorkerCrashedError", "ZeroCostObjective", "build_model", "cell_edge", "count_flops", "count_params",
-    "create_study", "darts_supernet", "delete_study", "export_trial", "load_dataset", "load_study", "make_pruner", "make_strategy", "measure_latency",
+    "create_study", "darts_supernet", "delete_study", "export_to_optuna", "export_trial", "import_optuna_study", "load_dataset", "load_study", "make_pruner", "make_strategy", "measure_latency",
     "mobilenet_single_path", "nb201_single_path", "nb201_supernet", "proxy_score", "prune_and_finetune", "prune_model", "prune_trial", "register_param_type", "register_strategy",
     "shufflenet_single_path", "study_names"
 ]

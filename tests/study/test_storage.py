@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import threading
+from datetime import datetime
 
 import pytest
 
 from hypernas import (
     DuplicateStudyError,
+    FrozenTrial,
     InMemoryStorage,
     SQLStorage,
     StorageError,
@@ -120,6 +122,22 @@ def test_failed_trial_keeps_its_error(storage, reopen):
     storage.finish_trial(t.trial_id, TrialState.FAILED, error="ValueError: bad")
     got = reopen().get_trial(t.trial_id)
     assert (got.state, got.values, got.error) == (TrialState.FAILED, None, "ValueError: bad")
+
+
+def test_a_finished_trial_is_added_as_it_is(storage, reopen):
+    """A trial copied from another record (an Optuna import) keeps everything but its number and id."""
+    sid = new_study(storage)
+    storage.create_trial(sid, RUNNING)
+    start, end = datetime(2024, 5, 1, 12, 0, 0), datetime(2024, 5, 1, 12, 0, 30, 250000)
+    given = FrozenTrial(7, 99, TrialState.PRUNED, {"x": 1.5, "arch": [1, {"k": 3}]}, [0.5], {0: 1.0, 3: 0.5},
+                        {"u": [1]}, {"s": "t"}, start, end)
+    added = storage.add_finished_trial(sid, given)
+    assert added.number == 1 and added.trial_id != 99
+    assert reopen().get_trials(sid)[1] == given.replace(number=1, trial_id=added.trial_id) == added
+    failed = storage.add_finished_trial(sid, given.replace(state=TrialState.FAILED, values=None, error="lost"))
+    assert (failed.number, failed.error) == (2, "lost")
+    with pytest.raises(TrialStateError, match="only a finished trial"):
+        storage.add_finished_trial(sid, given.replace(state=TrialState.RUNNING))
 
 
 @pytest.mark.parametrize("final", [TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED])

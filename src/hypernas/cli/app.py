@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 from hypernas.cli.bench.command import add_parsers as add_bench_parsers
 from hypernas.cli.dashboard import add_parsers as add_dashboard_parsers
 from hypernas.cli.models import add_parsers as add_model_parsers
+from hypernas.cli.optuna import add_parsers as add_optuna_parsers
 from hypernas.cli.report import add_parsers as add_report_parsers
 from hypernas.cli.run import add_parsers as add_run_parsers
 from hypernas.cli.studies import add_parsers as add_study_parsers
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_parsers(subparsers)
     add_report_parsers(subparsers)
     add_dashboard_parsers(subparsers)
+    add_optuna_parsers(subparsers)
     return parser
 
 

@@ -105,6 +105,11 @@ class Storage(ABC):
         """Insert a WAITING or RUNNING trial with the next free number."""
 
     @abstractmethod
+    def add_finished_trial(self, study_id: int, trial: FrozenTrial) -> FrozenTrial:
+        """Insert a finished trial copied from another record as it is (params, values, intermediate values,
+        attributes, times, error) with the next free number, in one transaction; its own number and id are ignored."""
+
+    @abstractmethod
     def next_trial_number(self, study_id: int) -> int:
         """The number :meth:`create_trial` would give the next trial of the study (hold ``ask_lock`` to keep it)."""
 

@@ -108,6 +108,20 @@ class InMemoryStorage(Storage):
                 self._waiting[study_id].append(trial_id)
             return trial
 
+    def add_finished_trial(self, study_id: int, trial: FrozenTrial) -> FrozenTrial:
+        if not trial.state.is_finished:
+            raise TrialStateError(f"only a finished trial can be added as it is, got one that is {trial.state.value}")
+        with self._lock:
+            trial_id = len(self._trials) + 1
+            while trial_id in self._trials:
+                trial_id += 1
+            added = copy.deepcopy(trial).replace(number=len(self._study_trials[study_id]), trial_id=trial_id)
+            self._trials[trial_id] = added
+            self._study_trials[study_id].append(trial_id)
+            self._trial_study[trial_id] = study_id
+            self._workers[trial_id] = (None, None)
+            return added.copy()
+
     def next_trial_number(self, study_id: int) -> int:
         with self._lock:
             return len(self._study_trials[study_id])

@@ -367,6 +367,30 @@ class SQLStorage(Storage):
                 continue
         raise StorageError(f"could not allocate a trial number in {self.name} after 20 attempts")
 
+    @reconnecting
+    def add_finished_trial(self, study_id: int, trial: FrozenTrial) -> FrozenTrial:
+        if not trial.state.is_finished:
+            raise TrialStateError(f"only a finished trial can be added as it is, got one that is {trial.state.value}")
+        for _attempt in range(20):  # a concurrent writer on a server database may take the same number
+            try:
+                with self._write() as conn:
+                    number = self._next_number(conn, study_id)
+                    result = conn.execute(trials_table.insert().values(
+                        study_id=study_id, number=number, state=trial.state.value, params=trial.params,
+                        objective_values=list(trial.values) if trial.values is not None else None,
+                        user_attrs=trial.user_attrs, system_attrs=trial.system_attrs, worker=None, heartbeat=None,
+                        datetime_start=trial.datetime_start, datetime_complete=trial.datetime_complete,
+                        error=trial.error))
+                    trial_id = _inserted_id(result)
+                    if trial.intermediate:
+                        conn.execute(intermediate_table.insert(), [
+                            {"trial_id": trial_id, "step": int(step), "value": float(value)}
+                            for step, value in trial.intermediate.items()])
+                    return self._load_trial(conn, trial_id)
+            except IntegrityError:
+                continue
+        raise StorageError(f"could not allocate a trial number in {self.name} after 20 attempts")
+
     @staticmethod
     def _next_number(conn: Connection, study_id: int) -> int:
         return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(trials_table.c.number) + 1, 0))
