@@ -30,7 +30,7 @@ LAYERS: dict[str, tuple[int, tuple[str, ...]]] = {
     "viz": (5, ("hypernas.viz",)),  # below the CLI, whose report and dashboard commands show the views
     "cli": (6, ("hypernas.cli",)),  # the command-line tool
     # the package's front door may import anything; nothing inside the package imports it
-    "top": (7, ("hypernas.__main__",)),
+    "top": (7, ("hypernas.__main__", "hypernas.nn")),
 }
 TOP_PACKAGE_UNIT = "top"  # hypernas/__init__.py itself
 
