@@ -2,43 +2,28 @@
 
 The trial's choice labels fix the architecture (:func:`~hypernas.estimate.nn.space.instantiate`); its other
 parameters are training options, as for any training objective. The network is built through the model
-registry's ``nn_model`` builder, whose options name the model (``module:qualname``) and hold the choices, so a
-kept network's manifest is plain JSON; it rebuilds only in a process where the model is known (one that made a
-:class:`ModelObjective` of it), since a manifest is data and never names code to import.
+registry's ``nn_model`` builder (:mod:`~hypernas.estimate.models.nn_model`), whose options name the model
+(``module:qualname``) and hold the choices, so a kept network's manifest is plain JSON; it rebuilds in a process
+that made a :class:`ModelObjective` of the model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
-from torch import nn
-
-from hypernas.errors import ConfigError, ObjectiveError
-from hypernas.estimate.models.registry import MODELS
+from hypernas.errors import ObjectiveError
+from hypernas.estimate.models.nn_model import know_model
 from hypernas.estimate.nn.space import ModelFn, instantiate, model_space
 from hypernas.estimate.train.config import TrainConfig
 from hypernas.estimate.train.objective import TrainingObjective
 from hypernas.space import Space
 
-_KNOWN: dict[str, ModelFn] = {}
-"""The models this process can rebuild, by :func:`model_key`."""
-
 
 def model_key(model_fn: ModelFn) -> str:
     """``module:qualname`` of a model callable: how manifests name it."""
     return f"{getattr(model_fn, '__module__', '?')}:{getattr(model_fn, '__qualname__', repr(model_fn))}"
-
-
-@MODELS.register("nn_model")
-def nn_model(input_shape: Sequence[int], num_classes: int, fn: str, choices: Mapping[str, Any]) -> nn.Module:
-    """``model: nn_model``: the fixed network ``choices`` of the model ``fn`` (its ``module:qualname``, known in
-    this process through a :class:`ModelObjective`); the model itself decides its input and output sizes."""
-    if fn not in _KNOWN:
-        raise ConfigError(f"model 'nn_model': {fn!r} is a model written with hypernas.nn choices that this process "
-                          "does not know; rebuild it where ModelObjective(<that model>) was made, or with "
-                          "hypernas.nn.instantiate(model_fn, manifest.params) and load the weights")
-    return instantiate(_KNOWN[fn], choices)
 
 
 class ModelObjective(TrainingObjective):
@@ -52,7 +37,7 @@ class ModelObjective(TrainingObjective):
         self.model_fn = model_fn
         self.arch_space = model_space(model_fn)
         self.model_key = model_key(model_fn)
-        _KNOWN[self.model_key] = model_fn
+        know_model(self.model_key, partial(instantiate, model_fn))
         super().__init__(dataset, "nn_model", model_options={"fn": self.model_key, "choices": {}}, **options)
 
     def check_space(self, space: Space) -> None:
@@ -69,5 +54,5 @@ class ModelObjective(TrainingObjective):
         """``("nn_model", {"fn": ..., "choices": the trial's choices}, train config)``."""
         arch = {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items() if k in self.arch_space}
         name, kwargs, config = super().configure({k: v for k, v in params.items() if k not in self.arch_space})
-        _KNOWN.setdefault(self.model_key, self.model_fn)  # a worker process unpickled this objective
+        know_model(self.model_key, partial(instantiate, self.model_fn))  # a worker may have unpickled this objective
         return name, {**kwargs, "choices": arch}, config
