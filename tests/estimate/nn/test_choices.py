@@ -80,6 +80,10 @@ def test_input_choice_offers_every_k_of_n_combination_and_reduces_them():
     pick = instantiate(lambda: nn.ModuleList([InputChoice(3, 2, reduction="mean", label="in")]), {"in": [0, 2]})[0]
     xs = [torch.full((1,), float(v)) for v in (1, 5, 3)]
     assert pick(xs).item() == 2.0
+    model = lambda: nn.ModuleList([InputChoice(3, 2, label="in")])  # noqa: E731
+    assert instantiate(model, {"in": (1, 2)})[0].indices == [1, 2]  # a tuple, as JSON-less callers may give
+    with pytest.raises(SpaceError, match="'in': 3 is not one of its options"):
+        instantiate(model, {"in": 3})
 
 
 def test_mistakes_are_clear():

@@ -123,7 +123,7 @@ class FixedBuild(Build):
         if spec.label not in self.params:
             raise SpaceError(f"choice {spec.label!r} has no value in the architecture; give one of {spec.options!r}")
         value = self.params[spec.label]
-        matches = [o for o in spec.options if o == value or (isinstance(o, list) and list(value) == o)]
+        matches = [o for o in spec.options if o == value or (isinstance(value, tuple) and list(value) == o)]
         if not matches:
             raise SpaceError(f"choice {spec.label!r}: {value!r} is not one of its options; allowed: {spec.options!r}")
         return matches[0]
