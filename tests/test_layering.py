@@ -31,7 +31,7 @@ LAYERS: dict[str, tuple[int, tuple[str, ...]]] = {
     "integrations": (5, ("hypernas.integrations",)),  # other libraries' hooks on studies; only the front door imports it
     "cli": (6, ("hypernas.cli",)),  # the command-line tool
     # the package's front door may import anything; nothing inside the package imports it
-    "top": (7, ("hypernas.__main__",)),
+    "top": (7, ("hypernas.__main__", "hypernas.nn")),
 }
 TOP_PACKAGE_UNIT = "top"  # hypernas/__init__.py itself
 

@@ -2,9 +2,10 @@
 
 One interface for every classic search strategy, and a study record that never loses a trial.
 Everything public is importable from here. What needs a heavy library loads it when first used, so
-``import hypernas`` stays light: the training names (``Trainer``, ``TrainingObjective``, ``MODELS``,
-...) PyTorch, ``SQLStorage`` SQLAlchemy, each integration (``HypernasSearchCV``, ``MLflowCallback``,
-``TensorBoardCallback``, ``LightningObjective``, ...) its library, ``__version__`` the package metadata.
+``import hypernas`` stays light: ``hypernas.nn`` (architecture choices in PyTorch models) and the training
+names (``Trainer``, ``TrainingObjective``, ``MODELS``, ...) load PyTorch, ``SQLStorage`` SQLAlchemy, each
+integration (``HypernasSearchCV``, ``MLflowCallback``, ``TensorBoardCallback``, ``LightningObjective``, ...)
+its library, ``__version__`` the package metadata.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ from hypernas.study import (
 from hypernas.study.optuna_bridge import export_to_optuna, import_optuna_study
 
 if TYPE_CHECKING:
+    from hypernas import nn as nn
     from hypernas.estimate.models import (
         MODELS,
         DARTSNetwork,
@@ -182,6 +184,8 @@ _LAZY_NAMES = {**dict.fromkeys(_MODELS, "hypernas.estimate.models"), **dict.from
 
 
 def __getattr__(name: str) -> Any:
+    if name == "nn":  # the submodule of architecture choices (it loads PyTorch)
+        return importlib.import_module("hypernas.nn")
     if name in _LAZY_NAMES:
         return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
     if name == "__version__":  # importlib.metadata takes ~50 ms to import: only when the version is asked

@@ -28,6 +28,7 @@ from torch import nn
 from hypernas.errors import ConfigError
 from hypernas.oneshot.controller import EdgeChoice, ENASController, PolicyGradient, Sample
 from hypernas.oneshot.data import Batch, Data, batches, check_data
+from hypernas.oneshot.model_supernet import ModelSupernet
 from hypernas.oneshot.result import SearchResult
 from hypernas.oneshot.resume import SearchState
 from hypernas.oneshot.supernet import Supernet
@@ -85,6 +86,10 @@ class ENASSearch(WeightTraining, Configurable):
         records to ``callback`` again; on CPU it ends bitwise as an uninterrupted search would."""
         if not isinstance(supernet, Supernet):
             raise ConfigError(f"{OWNER}: needs a Supernet (nb201_supernet, darts_supernet), got {type(supernet).__name__}")
+        if isinstance(supernet, ModelSupernet):
+            raise ConfigError(f"{OWNER}: its controller writes NB201 or DARTS cells, so needs nb201_supernet or "
+                              f"darts_supernet, got {type(supernet).__name__}; search a model's choices with "
+                              "DARTSSearch or GDASSearch (model_supernet) or SPOSSearch (model_single_path)")
         if supernet.edge_normalization:
             raise ConfigError(f"{OWNER}: runs single paths, so needs a supernet without edge normalisation, got "
                               "edge_normalization=True")

@@ -10,6 +10,7 @@ from hypernas.space.arch import (
     TokenOneHot,
 )
 from hypernas.space.capabilities import Crossable, Growable, HasDistance, HasFeatures, Morphable, Tokenizable, missing_capability
+from hypernas.space.nested import Nested
 from hypernas.space.params import (
     PARAM_TYPES,
     Categorical,
@@ -39,6 +40,7 @@ __all__ = [
     "MobileNetSpace",
     "Morphable",
     "NB201Cell",
+    "Nested",
     "NumericParam",
     "Param",
     "ShuffleNetSpace",

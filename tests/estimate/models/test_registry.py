@@ -9,7 +9,7 @@ from hypernas.space import DARTSCell
 
 
 def test_unknown_model_or_option():
-    with pytest.raises(ConfigError, match="unknown model 'resnet'; known models: chain, cnn, darts, hierarchical, mlp, mobilenet, nb201, shufflenet"):
+    with pytest.raises(ConfigError, match="unknown model 'resnet'; known models: chain, cnn, darts, hierarchical, mlp, mobilenet, nb201, nn_model, shufflenet"):
         build_model("resnet", (1, 8, 8), 10)
     with pytest.raises(ConfigError, match="model 'mlp': unknown option 'blocks'; allowed: width, depth"):
         build_model("mlp", (1, 8, 8), 10, blocks=2)

@@ -15,6 +15,7 @@ from hypernas.estimate.models.mlp import mlp_model
 from hypernas.estimate.models.mobilenet import MobileNetNetwork, MobileStage, build_mobilenet
 from hypernas.estimate.models.morph import morph_transfer
 from hypernas.estimate.models.nb201 import NB201Network, build_nb201
+from hypernas.estimate.models.nn_model import know_model, nn_model
 from hypernas.estimate.models.ops import EdgeFactory, MobileBlock, cell_edge, mobile_edge, motif_edge
 from hypernas.estimate.models.registry import MODELS, build_model
 from hypernas.estimate.models.shufflenet import (
@@ -30,6 +31,6 @@ __all__ = [
     "ACTIVATIONS", "LAYER_KEYS", "MODELS", "ChainNet", "DARTSNetwork", "EdgeFactory", "HierarchicalNetwork",
     "MobileBlock", "MobileNetNetwork", "MobileStage", "NB201Network", "ShuffleNetNetwork", "ShuffleStage", "ShuffleUnit",
     "build_chain", "build_darts", "build_hierarchical", "build_mobilenet", "build_model", "build_nb201",
-    "build_shufflenet", "cell_edge", "channel_shuffle", "cnn_genotype", "count_flops", "count_params",
-    "measure_latency", "mlp_model", "mobile_edge", "morph_transfer", "motif_edge", "shuffle_edge",
+    "build_shufflenet", "cell_edge", "channel_shuffle", "cnn_genotype", "count_flops", "count_params", "know_model",
+    "measure_latency", "mlp_model", "mobile_edge", "morph_transfer", "motif_edge", "nn_model", "shuffle_edge",
 ]
