@@ -27,7 +27,7 @@ BAD_KEYS: dict[str, dict[str, Any]] = {
     "name a number": {"name": 3},
     "name a list": {"name": ["a"]},
     "storage a number": {"storage": 3},
-    "space missing": {"space": None},
+    "space missing": {"space": None, "objective": TRAIN},  # an objective of one's own may suggest instead
     "space a list": {"space": [1, 2]},
     "space empty": {"space": {}},
     "space a string": {"space": "lr"},

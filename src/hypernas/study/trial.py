@@ -40,6 +40,18 @@ class TrialStudy(PrunerStudyView, Protocol):
     def suggestion_rng(self, number: int, name: str) -> np.random.Generator: ...
 
 
+class TrialParams(dict[str, Any]):
+    """A trial's parameters; one it lacks is a :class:`KeyError` that says how parameters come to be."""
+
+    def __init__(self, params: Mapping[str, Any], number: int) -> None:
+        super().__init__(params)
+        self.number = number
+
+    def __missing__(self, name: str) -> Any:
+        raise KeyError(f"trial {self.number} has no parameter {name!r} (it has: {', '.join(self) or 'none'}); declare "
+                       f"it in the study's space, or suggest it in the objective: trial.suggest_float({name!r}, ...)")
+
+
 class Trial:
     """One evaluation in progress.
 
@@ -53,7 +65,7 @@ class Trial:
         self.study = study
         self.number = frozen.number
         self.trial_id = frozen.trial_id
-        self.params: dict[str, Any] = dict(frozen.params)
+        self.params: dict[str, Any] = TrialParams(frozen.params, frozen.number)
         self._intermediate: dict[int, float] = dict(frozen.intermediate)
         self._user_attrs: dict[str, Any] = dict(frozen.user_attrs)
         self._system_attrs: dict[str, Any] = dict(frozen.system_attrs)
