@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+import hypernas.study.learned_space as learned_space
 from hypernas.errors import (
     ConfigError,
     DuplicateStudyError,
@@ -27,7 +28,6 @@ from hypernas.estimate.pruners import Pruner, make_pruner
 from hypernas.record import DECISIONS_ATTR, Direction, FrozenTrial, TrialState, as_finite_float, as_json_value, pareto_front
 from hypernas.space import Param, Space, value_key
 from hypernas.strategy import Strategy
-from hypernas.study import learned_space
 from hypernas.study.contracts import Callback, Objective
 from hypernas.study.executors import Executor
 from hypernas.study.loop import describe_exception

@@ -7,11 +7,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
+import hypernas.study.learned_space as learned_space
 from hypernas.errors import SpaceError, TrialStateError
 from hypernas.estimate.pruners import Pruner, PrunerStudyView
 from hypernas.record import ARCH_WEIGHTS_ATTR, DECISIONS_ATTR, FrozenTrial, TrialState, as_finite_float, as_json_value
 from hypernas.space import Param
-from hypernas.study import learned_space
 from hypernas.study.storage import Storage
 from hypernas.validate import check_int
 
