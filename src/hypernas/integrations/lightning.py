@@ -52,7 +52,8 @@ class LightningPruningCallback(pl.Callback):
                               f"the module logs: {', '.join(sorted(logged)) or 'nothing'}")
         value = as_finite_float(logged[self.monitor])
         if value is None:
-            raise TrialPruned(f"{self.monitor} is {logged[self.monitor]!r} at epoch {trainer.current_epoch + 1}")
+            raise FloatingPointError(f"{self.monitor} is {logged[self.monitor]!r} at epoch {trainer.current_epoch + 1}: "
+                                     "the training diverged")
         epoch = trainer.current_epoch + 1
         self.trial.report(epoch, value)
         if self.trial.should_prune():

@@ -14,7 +14,7 @@ from typing import Any
 
 from hypernas.errors import StrategyError
 from hypernas.record import FrozenTrial
-from hypernas.strategy._nas.candidates import check_weights, scored, seen_keys, unseen_mutation, unseen_sample
+from hypernas.strategy._nas.candidates import check_weights, scored, seen_keys, unseen_child, unseen_sample
 from hypernas.strategy.base import Strategy, StudyView
 from hypernas.strategy.registry import register_strategy
 from hypernas.validate import check_choice, check_int
@@ -54,5 +54,8 @@ class AgingEvolution(Strategy):
             return unseen_sample(study.space, rng, seen)
         picks = rng.choice(len(pop), size=min(self.sample_size, len(pop)), replace=False)
         parent = max((pop[int(i)] for i in picks), key=lambda x: x[1])[0]
+        child = unseen_child(study.space, parent.params, rng, seen)
+        if child is None:  # every mutation tried was evaluated: a random sample, of no parent
+            return unseen_sample(study.space, rng, seen)
         self.derived_from(trial, parent)
-        return unseen_mutation(study.space, parent.params, rng, seen)
+        return child

@@ -99,20 +99,24 @@ class Study:
         modeled = learned_space.modeled_space(self._space, suggested, self.get_trials(), self._models) if suggested \
             else None
         self._modeled = modeled if modeled is not self._space else None
-        names = list(modeled) if modeled is not None else []
-        if suggested and attrs.get(_MODELED_KEY, []) != names:
-            # the strategy's saved state was fitted to another set of parameters: it starts afresh on this one
-            if self._modeled is not None:
+        if self._modeled is not None:
+            try:
                 self.strategy.check_space(self._modeled)
+            except StrategyError:  # each suggested parameter fits, not all together: they are drawn at random
+                self._modeled = None
+        declared = list(self._space) if self._space is not None else []
+        names = list(self._modeled) if self._modeled is not None else declared
+        if suggested and attrs.get(_MODELED_KEY, declared) != names:
+            # the strategy's saved state was fitted to another set of parameters: it starts afresh on this one
             self.storage.set_study_attr(self.study_id, _STRATEGY_STATE_PREFIX + self.strategy.state_name, None,
                                         system=True)
             self.storage.set_study_attr(self.study_id, _MODELED_KEY, names, system=True)
         return self._modeled or self._space
 
     def _models(self, param: Param) -> bool:
-        """Whether the strategy can model ``param`` (a suggested parameter it cannot is drawn at random)."""
+        """Whether the strategy can model ``param`` beside the declared space (one it cannot is drawn at random)."""
         try:
-            self.strategy.check_space(Space({param.name or "x": param}))
+            self.strategy.check_space(Space({**(dict(self._space.items()) if self._space else {}), param.name: param}))
         except StrategyError:
             return False
         return True
@@ -125,9 +129,15 @@ class Study:
         config = self.storage.get_study_by_id(self.study_id).system_attrs.get(key)
         return learned_space.learned({key: config})[name] if config is not None else None
 
-    def learn_param(self, name: str, param: Param) -> None:
-        """Keep a parameter suggested for the first time with the study (define-by-run)."""
-        self.storage.set_study_attr(self.study_id, learned_space.LEARNED_PREFIX + name, param.to_config(), system=True)
+    def learn_param(self, name: str, param: Param) -> Param:
+        """The parameter ``name`` as the study has it, kept as ``param`` if this is its first suggestion (under the
+        ask lock: of two workers suggesting it at once, the first one's range is the study's)."""
+        with self.storage.ask_lock(self.study_id):
+            kept = self.param_definition(name)
+            if kept is None:
+                self.storage.set_study_attr(self.study_id, learned_space.LEARNED_PREFIX + name, param.to_config(),
+                                            system=True)
+        return kept or param
 
     def suggestion_rng(self, number: int, name: str) -> np.random.Generator:
         """The generator of parameter ``name`` of trial ``number`` when the strategy did not propose it."""
@@ -259,7 +269,9 @@ class Study:
         """Keep ``data`` under ``name`` with trial ``number`` (replacing an earlier one); removed with the study."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TrialStateError(f"trial {number}: artifact {name!r} must be bytes, got {type(data).__name__}")
-        self.storage.put_artifact(self._trial_id(number), str(name), bytes(data))
+        if not isinstance(name, str) or not 0 < len(name) <= 128:
+            raise TrialStateError(f"trial {number}: an artifact name must be a string of 1 to 128 characters, got {name!r}")
+        self.storage.put_artifact(self._trial_id(number), name, bytes(data))
 
     def delete_trial_artifact(self, number: int, name: str) -> None:
         """Remove what trial ``number`` keeps under ``name`` (nothing if it keeps nothing)."""

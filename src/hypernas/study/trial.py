@@ -35,7 +35,7 @@ class TrialStudy(PrunerStudyView, Protocol):
 
     def param_definition(self, name: str) -> Param | None: ...
 
-    def learn_param(self, name: str, param: Param) -> None: ...
+    def learn_param(self, name: str, param: Param) -> Param: ...
 
     def suggestion_rng(self, number: int, name: str) -> np.random.Generator: ...
 
@@ -110,10 +110,7 @@ class Trial:
         draw from the parameter; the parameter is kept with the study the first time it is suggested."""
         if not isinstance(name, str) or not name:
             raise SpaceError(f"trial {self.number}: a parameter name must be a non-empty string, got {name!r}")
-        kept = self.study.param_definition(name)
-        if kept is None:
-            self.study.learn_param(name, param)
-            kept = self.study.param_definition(name) or param  # a worker that suggested it at the same time wins
+        kept = self.study.param_definition(name) or self.study.learn_param(name, param)
         learned_space.check_same(name, kept, param)
         if name in self.params:
             value = kept.validate(self.params[name])

@@ -60,12 +60,34 @@ LAYER_KEYS: dict[str, dict[str, Any]] = {
 }
 
 
+WEIGHTED = (nn.Conv2d, nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d)
+"""The modules of a chain network that hold weights: one per conv, dense and batchnorm layer, and the classifier."""
+
+
 class ChainNet(nn.Sequential):
     """The network of a chain genotype; ``genotype`` keeps the normalized layer list it was built from."""
 
     def __init__(self, layers: list[nn.Module], genotype: list[dict[str, Any]]) -> None:
         super().__init__(*layers)
         self.genotype = genotype
+
+    def weighted(self) -> list[tuple[str, str, nn.Module]]:
+        """``(part, module name, module)`` of each layer with weights, in order: ``"layer 2 conv"`` for the
+        genotype's layers, ``"classifier"`` for the output layer."""
+        modules = [(name, m) for name, m in self.named_children() if isinstance(m, WEIGHTED)]
+        layers = [f"layer {i} {spec['type']}" for i, spec in enumerate(self.genotype)
+                  if spec["type"] in ("conv", "dense", "batchnorm")]
+        return [(part, name, m) for part, (name, m) in zip([*layers, "classifier"], modules)]
+
+    def sync_genotype(self) -> None:
+        """Give the genotype the widths the layers have now (after channel pruning narrowed them)."""
+        convs = [m.out_channels for m in self if isinstance(m, nn.Conv2d)]
+        denses = [m.out_features for m in self if isinstance(m, nn.Linear)][:-1]
+        for spec in self.genotype:
+            if spec["type"] == "conv" and convs:
+                spec["filters"] = convs.pop(0)
+            elif spec["type"] == "dense" and denses:
+                spec["units"] = denses.pop(0)
 
 
 def _where(i: int, layer: Any) -> str:

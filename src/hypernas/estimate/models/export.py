@@ -32,6 +32,7 @@ from torch import nn
 
 from hypernas.errors import ConfigError
 from hypernas.estimate.models import build_model
+from hypernas.estimate.models.chain import ChainNet
 from hypernas.validate import check_int, is_integer
 
 BUILDER = "hypernas.estimate.models:build_model"
@@ -251,6 +252,8 @@ def fit_layers(model: nn.Module, weights: Mapping[str, torch.Tensor]) -> None:
             resized = type(module)(weight.shape[0], module.eps, module.momentum, module.affine, module.track_running_stats)
         owner, _, attr = name.rpartition(".")
         setattr(model.get_submodule(owner), attr, resized)
+    if isinstance(model, ChainNet):
+        model.sync_genotype()
 
 
 def load_weights(model: nn.Module, weights: Mapping[str, torch.Tensor], where: str) -> None:

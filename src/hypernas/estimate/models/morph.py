@@ -31,7 +31,6 @@ from hypernas.estimate.models.ops import Zero, dag_edges
 
 _NON_NEGATIVE = ("relu", "sigmoid")
 _IDENTITY_ACTIVATIONS = (None, "none", "linear", "identity")
-_PARAMETRIC = (nn.Conv2d, nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d)
 
 
 class _Unreachable(Exception):
@@ -105,8 +104,8 @@ class _ChainMorph:
 
     def __init__(self, parent: ChainNet, child: ChainNet, rng: np.random.Generator) -> None:
         self.parent, self.child, self.rng = parent.genotype, child.genotype, rng
-        self.p_modules = [m for m in parent if isinstance(m, _PARAMETRIC)]
-        self.c_modules = [m for m in child if isinstance(m, _PARAMETRIC)]
+        self.p_modules = [m for _, _, m in parent.weighted()]
+        self.c_modules = [m for _, _, m in child.weighted()]
         self.report: dict[str, str] = {}
 
     def run(self) -> dict[str, str]:

@@ -22,8 +22,14 @@ from hypernas.space import Space
 
 
 def model_key(model_fn: ModelFn) -> str:
-    """``module:qualname`` of a model callable: how manifests name it."""
-    return f"{getattr(model_fn, '__module__', '?')}:{getattr(model_fn, '__qualname__', repr(model_fn))}"
+    """``module:qualname`` of a model callable: how manifests name it. A callable without a name of its own at
+    module level (a lambda, a function defined inside another, a ``functools.partial``) has none other processes
+    or another model could not share: it is refused."""
+    qualname = getattr(model_fn, "__qualname__", None)
+    if not isinstance(qualname, str) or "<lambda>" in qualname or "<locals>" in qualname:
+        raise ObjectiveError(f"ModelObjective: the model must be a class or function defined at module level, so "
+                             f"that kept networks name it unambiguously; got {model_fn!r}")
+    return f"{getattr(model_fn, '__module__', '?')}:{qualname}"
 
 
 class ModelObjective(TrainingObjective):

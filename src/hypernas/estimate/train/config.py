@@ -25,8 +25,9 @@ class TrainConfig:
     Adam's state. ``early_stopping``: patience in epochs on the ``monitor``ed validation metric.
     ``amp``: mixed precision, ``"auto"`` = on when training on a GPU. ``frozen_epochs``: incremental
     training: for that many epochs at the start, the parameters the Trainer is told are ``frozen`` (those
-    a child inherited from its parent) stay as they are and only the new parts train; then all train
-    together (``frozen_epochs == epochs``: the inherited parts never train).
+    a child inherited from its parent) get no updates and only the new parts train (batch-norm running
+    statistics still follow the data); then all train together (``frozen_epochs == epochs``: the inherited
+    parts never train).
     """
 
     epochs: int = 10

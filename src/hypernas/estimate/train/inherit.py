@@ -37,6 +37,7 @@ class Inheritance:
     frozen: list[str] = field(default_factory=list)
     params_inherited: int = 0
     params_total: int = 0
+    error: str | None = None
 
     @property
     def fraction(self) -> float:
@@ -47,7 +48,7 @@ class Inheritance:
         """As JSON data for the trial's record."""
         return {"parent": self.parent, "fraction": round(self.fraction, 6), "params_inherited": self.params_inherited,
                 "params_total": self.params_total, "function_preserving": self.function_preserving,
-                "parts": dict(self.parts)}
+                "parts": dict(self.parts), **({"error": self.error} if self.error else {})}
 
 
 def _module_of(name: str) -> str:
@@ -64,7 +65,7 @@ def inherit(parent: nn.Module, child: nn.Module, parent_number: int, rng: np.ran
     out = Inheritance(parent_number, dict(report), "fresh" not in report.values(),
                       params_total=sum(p.numel() for p in child.parameters()))
     if isinstance(child, ChainNet):  # the parts of the report are the chain's layers
-        modules = {part: module for part, module in chain_parts(child)}
+        modules = {part: name for part, name, _ in child.weighted()}
         copied = {modules[part] for part, how in report.items() if how == "copied" and part in modules}
         started = {modules[part] for part, how in report.items() if how in ("copied", "widened") and part in modules}
     else:  # the same structure: a parameter the parent has, copied as it was
@@ -88,25 +89,14 @@ def copy_matching(parent: nn.Module, child: nn.Module, parent_number: int) -> In
     return _copy_named(parent.state_dict(), child, parent_number)
 
 
-_PARAMETRIC = (nn.Conv2d, nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d)
-
-
-def chain_parts(net: ChainNet) -> list[tuple[str, str]]:
-    """``(part name, module name)`` of each layer with weights of a chain network, in order: ``"layer 2 conv"``
-    for the genotype's layers, ``"classifier"`` for the output layer."""
-    modules = [name for name, m in net.named_children() if isinstance(m, _PARAMETRIC)]
-    layers = [f"layer {i} {spec['type']}" for i, spec in enumerate(net.genotype)
-              if spec["type"] in ("conv", "dense", "batchnorm")]
-    return list(zip([*layers, "classifier"], modules))
-
-
 def _copy_aligned(parent: ChainNet, child: ChainNet, parent_number: int) -> Inheritance:
     """Match the layers of two chain genotypes (longest common runs, as ``difflib`` aligns lines) and copy each
     matched layer whose tensors all have the child's shapes; the classifier too when its shape fits."""
     def keys(net: ChainNet) -> list[str]:
         return [json.dumps(spec, sort_keys=True) for spec in net.genotype if spec["type"] in ("conv", "dense", "batchnorm")]
 
-    p_parts, c_parts = chain_parts(parent), chain_parts(child)
+    p_parts = [(part, name) for part, name, _ in parent.weighted()]
+    c_parts = [(part, name) for part, name, _ in child.weighted()]
     pairs = {len(c_parts) - 1: len(p_parts) - 1}  # the classifiers
     matcher = difflib.SequenceMatcher(None, keys(parent), keys(child), autojunk=False)
     for block in matcher.get_matching_blocks():

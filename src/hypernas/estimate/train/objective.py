@@ -32,6 +32,7 @@ holds the parameters, FLOPs and latency before and after (``params_before``, ``l
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import os
 import re
@@ -44,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from hypernas.errors import ConfigError, ObjectiveError, TrialPruned
+from hypernas.errors import ConfigError, HypernasError, ObjectiveError, TrialPruned
 from hypernas.estimate.local_lock import LocalLock
 from hypernas.estimate.models import MODELS, build_model, count_flops, count_params, measure_latency
 from hypernas.estimate.models.export import ModelManifest
@@ -61,6 +62,8 @@ from hypernas.validate import check_choice, check_number
 
 PRUNE_PARAMS = {f"prune_{name}": name for name in PruneConfig.__dataclass_fields__}
 """Trial parameters that set a pruning option (``prune_amount`` -> ``amount``): pruning searched like any option."""
+
+logger = logging.getLogger("hypernas")
 
 # metric -> direction; val_* metrics are those of the best validation epoch (of the pruned network, when pruned)
 METRICS: dict[str, str] = {
@@ -291,7 +294,11 @@ class TrainingObjective(LocalLock):
 
     def _inherit(self, trial: Any, model: Any, seed: int) -> Inheritance | None:
         """Start ``model`` from the recorded parent's trained weights where they fit; None without a parent."""
-        found = parent_network(trial)
+        try:
+            found = parent_network(trial)
+        except HypernasError as exc:  # a parent that does not rebuild: the child starts fresh, and says why
+            logger.warning("trial %s: the parent's network cannot be inherited: %s", getattr(trial, "number", "?"), exc)
+            return Inheritance(int(trial.parent), params_total=count_params(model), error=str(exc))
         if found is None:
             return None
         number, kept = found

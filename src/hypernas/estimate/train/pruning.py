@@ -265,7 +265,8 @@ def _channel_step(model: nn.Module, example: torch.Tensor, ratio: float, norm: i
         pruner.step()
     finally:
         model.train(was_training)
-    _sync_chain_genotype(model)
+    if isinstance(model, ChainNet):
+        model.sync_genotype()
 
 
 def _prune_channels(model: nn.Module, input_shape: Sequence[int], example: torch.Tensor, config: PruneConfig,
@@ -345,19 +346,6 @@ def prune_model(model: nn.Module, input_shape: Sequence[int], config: PruneConfi
     if permanent:
         remove_masks(model)
     return report
-
-
-def _sync_chain_genotype(model: nn.Module) -> None:
-    """A chain network's genotype gets the widths its pruned layers now have."""
-    if not isinstance(model, ChainNet):
-        return
-    convs = [m.out_channels for m in model if isinstance(m, nn.Conv2d)]
-    denses = [m.out_features for m in model if isinstance(m, nn.Linear)][:-1]
-    for spec in model.genotype:
-        if spec["type"] == "conv" and convs:
-            spec["filters"] = convs.pop(0)
-        elif spec["type"] == "dense" and denses:
-            spec["units"] = denses.pop(0)
 
 
 # --- pruning with fine-tuning ------------------------------------------------------------------

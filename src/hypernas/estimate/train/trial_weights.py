@@ -5,9 +5,10 @@ Two artifacts per trial: ``"weights"`` (safetensors bytes, never unpickled) and 
 registry). They live in the study's storage, so a worker on another machine reads a parent's weights
 as well as the one that trained it, and they are removed with the study.
 
-Which trials keep theirs (``save_weights``): ``"all"``; ``"best"`` (the default): the best finished trial
-so far, by the objective's first metric (ties: the earliest), so that the record holds one network
-however long the search runs; ``"none"``.
+Which trials keep theirs (``save_weights``): ``"all"``; ``"best"`` (the default): the best complete trial
+so far, by the objective's first metric (ties: the earliest), so that the record holds one network (and
+at most one more) however long the search runs; ``"none"``. The training objective keeps every trial's
+when it has several metrics (no single best) or inherits weights (any trial may become a parent).
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ def keep_network(trial: Any, model: nn.Module, manifest: ModelManifest, policy: 
                  value: float) -> bool:
     """Keep ``model`` with ``trial`` as ``policy`` says (``value``: the trial's first metric); whether it was kept.
 
-    Under ``"best"``, a trial keeps its network unless a finished trial kept a better or equal one, and then
-    removes those of finished trials it beats (a trial still running keeps its own until it is told).
+    Under ``"best"``, a trial keeps its network unless a complete trial kept a better or equal one; then the
+    networks of finished trials other than the best complete one that keeps its network are removed. The best
+    complete trial's network is removed only by a trial that beat it and was told (a trial that dies before
+    it is told removes nothing it needs), so the record holds the best trial's network and at most one more.
     """
     study = _study(trial)
     if study is None or policy == "none":
@@ -43,14 +46,15 @@ def keep_network(trial: Any, model: nn.Module, manifest: ModelManifest, policy: 
     if policy == "best":
         trials = {t.number: t for t in study.get_trials()}
         holders = [trials[n] for n in study.trials_with_artifact(WEIGHTS) if n != trial.number and n in trials]
-        finished = [t for t in holders if t.state.is_finished]
-        scored = [t for t in finished if t.state is TrialState.COMPLETE and t.values]
-        if any((t.values[0] >= value) if maximize else (t.values[0] <= value) for t in scored):
+        scored = [t for t in holders if t.state is TrialState.COMPLETE and t.values]
+        best = max(scored, key=lambda t: t.values[0] if maximize else -t.values[0], default=None)
+        if best is not None and ((best.values[0] >= value) if maximize else (best.values[0] <= value)):
             return False
         _save(study, trial.number, model, manifest)
-        for t in finished:
-            study.delete_trial_artifact(t.number, WEIGHTS)
-            study.delete_trial_artifact(t.number, MODEL)
+        for t in holders:
+            if t.state.is_finished and t is not best:
+                study.delete_trial_artifact(t.number, WEIGHTS)
+                study.delete_trial_artifact(t.number, MODEL)
         return True
     _save(study, trial.number, model, manifest)
     return True

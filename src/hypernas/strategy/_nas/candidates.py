@@ -63,14 +63,21 @@ def unseen_sample(space: Space, rng: np.random.Generator, seen: set[str], tries:
     return params
 
 
-def unseen_mutation(space: Space, parent: Mapping[str, Any], rng: np.random.Generator, seen: set[str],
-                    tries: int = 50, n_mutations: int = 1) -> dict[str, Any]:
-    """A mutation of ``parent`` not in ``seen``; falls back to an unseen random sample."""
+def unseen_child(space: Space, parent: Mapping[str, Any], rng: np.random.Generator, seen: set[str],
+                 tries: int = 50, n_mutations: int = 1) -> dict[str, Any] | None:
+    """A mutation of ``parent`` not in ``seen``; None when ``tries`` mutations were all seen."""
     for _ in range(tries):
         child = space.mutate(parent, rng, n_mutations)
         if space.key(child) not in seen:
             return child
-    return unseen_sample(space, rng, seen)
+    return None
+
+
+def unseen_mutation(space: Space, parent: Mapping[str, Any], rng: np.random.Generator, seen: set[str],
+                    tries: int = 50, n_mutations: int = 1) -> dict[str, Any]:
+    """A mutation of ``parent`` not in ``seen``; falls back to an unseen random sample."""
+    child = unseen_child(space, parent, rng, seen, tries, n_mutations)
+    return child if child is not None else unseen_sample(space, rng, seen)
 
 
 def nearest(space: Space, params: Mapping[str, Any], among: Sequence[tuple[FrozenTrial, float]]) -> FrozenTrial | None:

@@ -39,7 +39,7 @@ def import_optuna_study(optuna_storage: str, study_name: str, storage: Storage |
     """Copy Optuna study ``study_name`` from ``optuna_storage`` (an Optuna RDB URL) into a new hypernas study.
 
     The new study (named ``name``, default the Optuna name) gets the directions, metric names, study user
-    attributes and every trial with its number, state, params, values, intermediate values, user attributes,
+    attributes and every trial in order (numbered from 0, as Optuna numbers them) with its state, params, values, intermediate values, user attributes,
     times and error; Optuna's system attributes are kept under ``"optuna:system_attrs"``. Its space comes
     from the distributions (see :mod:`~hypernas.study.optuna_bridge._space`), so ``optimize`` continues it
     with any strategy that accepts the space, warm from the history. A RUNNING Optuna trial becomes FAILED
@@ -66,17 +66,21 @@ def import_optuna_study(optuna_storage: str, study_name: str, storage: Storage |
                                   "study system attribute")
     study = create_study(name or study_name, storage, directions=directions, metrics=metric_names, space=space,
                          strategy=strategy, pruner=pruner, seed=seed)
-    for key, value in user_attrs.items():
-        study.set_user_attr(key, value)
-    if optuna_attrs:
-        study.set_system_attr(OPTUNA_SYSTEM_ATTRS, optuna_attrs)
-    study.set_system_attr(IMPORT_ATTR, {"storage": _without_password(optuna_storage), "study": study_name,
-                                        "params_left_out": skipped})
-    for item in converted:
-        if isinstance(item, FrozenTrial):
-            study.storage.add_finished_trial(study.study_id, item)
-        else:
-            study.enqueue(item)
+    try:
+        for key, value in user_attrs.items():
+            study.set_user_attr(key, value)
+        if optuna_attrs:
+            study.set_system_attr(OPTUNA_SYSTEM_ATTRS, optuna_attrs)
+        study.set_system_attr(IMPORT_ATTR, {"storage": _without_password(optuna_storage), "study": study_name,
+                                            "params_left_out": skipped})
+        for item in converted:
+            if isinstance(item, FrozenTrial):
+                study.storage.add_finished_trial(study.study_id, item)
+            else:
+                study.enqueue(item)
+    except BaseException:  # no half-copied study left under the name: the import can simply be run again
+        study.storage.delete_study(study.name)
+        raise
     return study
 
 

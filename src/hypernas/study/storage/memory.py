@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from hypernas.errors import DuplicateStudyError, StudyNotFoundError, TrialStateError
+from hypernas.errors import DuplicateStudyError, StorageError, StudyNotFoundError, TrialStateError
 from hypernas.record import FrozenTrial, TrialState
 from hypernas.study.storage.base import RunningTrial, Storage, StudyInfo, utcnow
 
@@ -191,7 +191,8 @@ class InMemoryStorage(Storage):
 
     def put_artifact(self, trial_id: int, name: str, data: bytes) -> None:
         with self._lock:
-            self._trials[trial_id]
+            if trial_id not in self._trials:
+                raise StorageError(f"no trial with id {trial_id} in memory")
             self._artifacts[(trial_id, name)] = bytes(data)
 
     def get_artifact(self, trial_id: int, name: str) -> bytes | None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
@@ -79,7 +80,7 @@ artifacts_table = sa.Table(
     "hn_artifacts", metadata,
     sa.Column("trial_id", sa.Integer, sa.ForeignKey("hn_trials.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("name", sa.String(128), primary_key=True),
-    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("data", sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql"), nullable=False),  # MySQL's BLOB: 64 KB
 )
 
 # one row per study, locked FOR UPDATE while a strategy proposes (server databases); nothing references it,
