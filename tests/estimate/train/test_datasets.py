@@ -150,7 +150,7 @@ def test_cifar_pickle_with_code_is_refused(monkeypatch):
     archive = cifar_archive("cifar-100-python", members)
     monkeypatch.setitem(ds.CIFAR_ARCHIVES, "cifar100", ("cifar-100-python.tar.gz", md5(archive)))
     serve(monkeypatch, {"cifar-100-python.tar.gz": archive})
-    with pytest.raises(DatasetError, match=r"refusing to load \w+\.print"):
+    with pytest.raises(DatasetError, match=r"refusing to load [\w.]*print"):  # builtins.print, or a patched one
         load_dataset("cifar100")
 
 
