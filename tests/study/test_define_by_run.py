@@ -32,11 +32,15 @@ def test_every_strategy_runs_a_define_by_run_objective(name):
         assert t.params["kind"] != "b" or t.params["ratio"] in (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-def test_the_strategy_models_what_every_trial_has():
-    study = hn.create_study(direction="minimize", seed=0, strategy="tpe")
+def test_the_strategy_models_what_every_trial_has_and_tpe_what_some_have():
+    study = hn.create_study(direction="minimize", seed=0, strategy="random")
     study.optimize(conditional, n_trials=10, show_progress=False)
-    assert {"x", "lr"} <= set(study.space)
-    assert "layers" not in study.space and "ratio" not in study.space  # conditional: drawn, not modeled
+    assert set(study.space) == {"x", "lr", "kind"}  # conditional ones are drawn, not modeled
+    tpe = hn.create_study(direction="minimize", seed=0, strategy={"type": "tpe", "n_startup_trials": 4})
+    tpe.optimize(conditional, n_trials=10, show_progress=False)
+    assert set(tpe.space) == {"x", "lr", "kind", "layers", "ratio"}  # each modeled on the trials that have it
+    assert all(set(t.params) == {"x", "lr", "kind", "layers" if t.params["kind"] == "a" else "ratio"}
+               for t in tpe.trials)
 
 
 def test_same_seed_same_trajectory():

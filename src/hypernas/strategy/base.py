@@ -65,6 +65,10 @@ class Strategy(Configurable, ABC):
     state_key: ClassVar[str] = ""
     """Where the strategy's state is kept with the study; empty: its registered name."""
 
+    models_partial: ClassVar[bool] = False
+    """Whether the strategy models a parameter only some trials of the history have, from those that have it (as
+    TPE does): define-by-run then hands it the parameters a trial's code suggested only under an ``if``."""
+
     def __init__(self, seed: int | None = None) -> None:
         self.seed = check_seed(self.name or type(self).__name__, seed, error=StrategyError)
 

@@ -51,6 +51,8 @@ def _recency_weights(n: int) -> np.ndarray:
 class TPE(Strategy):
     """Tree-structured Parzen Estimator for float, int (log or not), categorical and conditional parameters."""
 
+    models_partial = True
+
     def __init__(self, n_startup_trials: int = 10, n_candidates: int = 24, gamma: float = 0.1, max_below: int = 25,
                  multivariate: bool = True, prior_weight: float = 1.0, constant_liar: bool = True,
                  constraint_attr: str | None = "constraint", seed: int | None = None) -> None:
@@ -77,7 +79,7 @@ class TPE(Strategy):
         columns = _Columns(space, pool)
         below, above = np.flatnonzero(is_below), np.flatnonzero(~is_below)
         proposal: dict[str, Any] = {}
-        for group in self._groups(space):
+        for group in self._groups(space, columns):
             if not space.is_active(group[0], proposal):
                 continue
             modelled = []
@@ -104,13 +106,15 @@ class TPE(Strategy):
                       key=_number)
         return pool, np.array([t.number in good for t in pool], dtype=bool)
 
-    def _groups(self, space: Space) -> list[list[str]]:
-        """Parameters modelled together: all with the same activation condition, or each alone."""
+    def _groups(self, space: Space, columns: _Columns) -> list[list[str]]:
+        """Parameters modelled together: all with the same activation condition, or each alone; a parameter some
+        trials lack without a condition saying when (one suggested under an ``if``) is modelled alone."""
         if not self.multivariate:
             return [[name] for name in space]
         groups: dict[str, list[str]] = {}
         for name, p in space.items():
-            groups.setdefault(value_key(p.when), []).append(name)
+            partial = not p.when and not columns.everywhere(name)
+            groups.setdefault(f"partial:{name}" if partial else value_key(p.when), []).append(name)
         return list(groups.values())
 
     def _estimator(self, space: Space, names: list[str], columns: _Columns, rows: np.ndarray) -> ParzenEstimator:
@@ -140,12 +144,16 @@ class _Columns:
         self.trials = trials
         self._cache: dict[str, np.ndarray] = {}
 
+    def everywhere(self, name: str) -> bool:
+        """Whether every trial has parameter ``name``."""
+        return all(name in t.params for t in self.trials)
+
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self._cache:
             p = self.space[name]
-            if not p.when:
+            if self.everywhere(name):
                 self._cache[name] = model_column(p, [t.params[name] for t in self.trials])
-            else:
+            else:  # inactive by its condition, or not suggested by the trial's code (define-by-run)
                 col = np.full(len(self.trials), np.nan)
                 idx = [i for i, t in enumerate(self.trials) if name in t.params]
                 col[idx] = model_column(p, [self.trials[i].params[name] for i in idx])

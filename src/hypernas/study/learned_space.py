@@ -3,7 +3,8 @@
 Each suggested parameter is kept with the study the first time it is suggested (one key per name, so
 workers that suggest different parameters at once lose none). The strategy models the *modeled space*:
 the declared parameters and every suggested one that all complete trials have and the strategy can
-model, as Optuna's relative search space; a parameter some trials lack (one suggested under an ``if``, or one new to the code) is
+model, as Optuna's relative search space (a strategy that models a parameter from the trials that have it,
+as TPE, gets those some complete trial has); a parameter some trials lack (one suggested under an ``if``, or one new to the code) is
 drawn at random when suggested, from a generator that depends only on the seed, the trial and the name.
 When the modeled space changes (a parameter joins it, or a trial without it completes), the strategy's
 saved state, fitted to the former parameters, starts afresh (as Optuna's CMA-ES restarts).
@@ -67,12 +68,14 @@ def check_same(name: str, kept: Param, suggested: Param) -> None:
 
 
 def modeled_space(declared: Space | None, suggested: Mapping[str, Param], trials: Sequence[FrozenTrial],
-                  accepts: Callable[[Param], bool]) -> Space | None:
-    """The declared parameters and the suggested ones every complete trial has (none before the first complete
+                  accepts: Callable[[Param], bool], partial: bool = False) -> Space | None:
+    """The declared parameters and the suggested ones every complete trial has (with ``partial``, for a strategy
+    that models a parameter from the trials that have it: any complete trial; none before the first complete
     trial) that the strategy ``accepts`` (others are drawn at random, as Optuna's independent sampling); None
     when that is no parameter at all."""
     complete = [t for t in trials if t.state is TrialState.COMPLETE]
-    shared = sorted(name for name, param in suggested.items() if complete and all(name in t.params for t in complete)
+    present = any if partial else all
+    shared = sorted(name for name, param in suggested.items() if complete and present(name in t.params for t in complete)
                     and (declared is None or name not in declared) and accepts(param))
     if not shared:
         return declared

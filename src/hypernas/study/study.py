@@ -96,8 +96,8 @@ class Study:
         ask lock); the space to propose from, or None when no parameter is known before the trial runs."""
         attrs = self.storage.get_study_by_id(self.study_id).system_attrs
         suggested = learned_space.learned(attrs)
-        modeled = learned_space.modeled_space(self._space, suggested, self.get_trials(), self._models) if suggested \
-            else None
+        modeled = learned_space.modeled_space(self._space, suggested, self.get_trials(), self._models,
+                                              self.strategy.models_partial) if suggested else None
         self._modeled = modeled if modeled is not self._space else None
         if self._modeled is not None:
             try:
