@@ -17,9 +17,9 @@ import fcntl
 import importlib.util
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -32,6 +32,8 @@ from hypernas.study.storage.base import RunningTrial, Storage, StudyInfo, utcnow
 from hypernas.study.storage.reconnect import Reconnect, is_disconnect, reconnecting
 
 SCHEMA_VERSION = 1
+
+T = TypeVar("T")
 
 metadata = sa.MetaData()
 
@@ -353,17 +355,23 @@ class SQLStorage(Storage):
                      system_attrs: dict[str, Any] | None = None, worker: dict[str, Any] | None = None) -> FrozenTrial:
         now = utcnow()
         start = now if state is TrialState.RUNNING else None
-        for _attempt in range(20):  # a concurrent writer on a server database may take the same number
+
+        def insert(conn: Connection, number: int) -> FrozenTrial:
+            result = conn.execute(trials_table.insert().values(
+                study_id=study_id, number=number, state=state.value, params=params or {}, user_attrs={},
+                system_attrs=system_attrs or {}, worker=worker, heartbeat=now, datetime_start=start))
+            return FrozenTrial(number, _inserted_id(result), state, dict(params or {}),
+                               system_attrs=dict(system_attrs or {}), datetime_start=start)
+
+        return self._insert_numbered(study_id, insert)
+
+    def _insert_numbered(self, study_id: int, insert: Callable[[Connection, int], T]) -> T:
+        """``insert(conn, number)`` with the study's next trial number, in one transaction; taken again when a
+        concurrent writer on a server database took the same number (the unique constraint refuses it)."""
+        for _attempt in range(20):
             try:
                 with self._write() as conn:
-                    number = self._next_number(conn, study_id)
-                    result = conn.execute(trials_table.insert().values(
-                        study_id=study_id, number=number, state=state.value, params=params or {},
-                        user_attrs={}, system_attrs=system_attrs or {}, worker=worker, heartbeat=now,
-                        datetime_start=start))
-                    trial_id = _inserted_id(result)
-                return FrozenTrial(int(number), trial_id, state, dict(params or {}),
-                                   system_attrs=dict(system_attrs or {}), datetime_start=start)
+                    return insert(conn, self._next_number(conn, study_id))
             except IntegrityError:
                 continue
         raise StorageError(f"could not allocate a trial number in {self.name} after 20 attempts")
@@ -372,25 +380,20 @@ class SQLStorage(Storage):
     def add_finished_trial(self, study_id: int, trial: FrozenTrial) -> FrozenTrial:
         if not trial.state.is_finished:
             raise TrialStateError(f"only a finished trial can be added as it is, got one that is {trial.state.value}")
-        for _attempt in range(20):  # a concurrent writer on a server database may take the same number
-            try:
-                with self._write() as conn:
-                    number = self._next_number(conn, study_id)
-                    result = conn.execute(trials_table.insert().values(
-                        study_id=study_id, number=number, state=trial.state.value, params=trial.params,
-                        objective_values=list(trial.values) if trial.values is not None else None,
-                        user_attrs=trial.user_attrs, system_attrs=trial.system_attrs, worker=None, heartbeat=None,
-                        datetime_start=trial.datetime_start, datetime_complete=trial.datetime_complete,
-                        error=trial.error))
-                    trial_id = _inserted_id(result)
-                    if trial.intermediate:
-                        conn.execute(intermediate_table.insert(), [
-                            {"trial_id": trial_id, "step": int(step), "value": float(value)}
-                            for step, value in trial.intermediate.items()])
-                    return self._load_trial(conn, trial_id)
-            except IntegrityError:
-                continue
-        raise StorageError(f"could not allocate a trial number in {self.name} after 20 attempts")
+
+        def insert(conn: Connection, number: int) -> FrozenTrial:
+            result = conn.execute(trials_table.insert().values(
+                study_id=study_id, number=number, state=trial.state.value, params=trial.params,
+                objective_values=list(trial.values) if trial.values is not None else None,
+                user_attrs=trial.user_attrs, system_attrs=trial.system_attrs, worker=None, heartbeat=None,
+                datetime_start=trial.datetime_start, datetime_complete=trial.datetime_complete, error=trial.error))
+            trial_id = _inserted_id(result)
+            if trial.intermediate:
+                conn.execute(intermediate_table.insert(), [{"trial_id": trial_id, "step": int(step), "value": float(value)}
+                                                           for step, value in trial.intermediate.items()])
+            return self._load_trial(conn, trial_id)
+
+        return self._insert_numbered(study_id, insert)
 
     @staticmethod
     def _next_number(conn: Connection, study_id: int) -> int:
