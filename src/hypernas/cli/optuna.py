@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from hypernas.cli.options import STORAGE_HELP, default_storage
@@ -35,7 +37,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     trials = study.trials
     left_out = study.system_attrs.get(IMPORT_ATTR, {}).get("params_left_out") or []
     note = f"; parameters left out of the space: {', '.join(left_out)}" if left_out else ""
-    print(f"imported {len(trials)} trial(s) ({_counts(trials)}) from Optuna study {args.study!r} into hypernas "
+    states = sorted((t.state for t in trials), key=list(TrialState).index)  # in the order of hypernas's states
+    print(f"imported {len(trials)} trial(s) ({_counts(s.value for s in states)}) from Optuna study {args.study!r} into hypernas "
           f"study {study.name!r} in {study.storage.url}{note}")
     return 0
 
@@ -43,15 +46,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     ostudy = export_to_optuna(args.study, args.to, args.name, storage=args.storage or default_storage())
     trials = ostudy.get_trials(deepcopy=False)
-    counts: dict[str, int] = {}
-    for t in trials:
-        counts[t.state.name] = counts.get(t.state.name, 0) + 1
-    text = ", ".join(f"{n} {state}" for state, n in counts.items()) or "none"
-    print(f"exported {len(trials)} trial(s) ({text}) of hypernas study {args.study!r} to Optuna study "
+    print(f"exported {len(trials)} trial(s) ({_counts(t.state.name for t in trials)}) of hypernas study {args.study!r} to Optuna study "
           f"{ostudy.study_name!r} in {args.to}")
     return 0
 
 
-def _counts(trials: list[Any]) -> str:
-    counts = {s.value: sum(t.state is s for t in trials) for s in TrialState}
-    return ", ".join(f"{n} {state}" for state, n in counts.items() if n) or "none"
+def _counts(states: Iterable[str]) -> str:
+    """``4 COMPLETE, 1 PRUNED``: how many trials are in each state, in the order the states first come."""
+    return ", ".join(f"{n} {state}" for state, n in Counter(states).items()) or "none"

@@ -58,7 +58,8 @@ def _module_of(name: str) -> str:
 def inherit(parent: nn.Module, child: nn.Module, parent_number: int, rng: np.random.Generator) -> Inheritance:
     """Start ``child`` from ``parent`` (in place): by morphism when the child is one (``rng`` picks the units a
     widening replicates), else by :func:`copy_matching`."""
-    before = {k: v.clone() for k, v in child.state_dict().items()}
+    chain = isinstance(child, ChainNet)  # a chain reports its parts; other networks are compared with their init
+    before = {} if chain else {k: v.clone() for k, v in child.state_dict().items()}
     report = morph_transfer(parent, child, rng)
     if report is None:
         return copy_matching(parent, child, parent_number)

@@ -50,7 +50,7 @@ from hypernas.estimate.local_lock import LocalLock
 from hypernas.estimate.models import MODELS, build_model, count_flops, count_params, measure_latency
 from hypernas.estimate.models.export import ModelManifest
 from hypernas.estimate.train.augment import make_augment
-from hypernas.estimate.train.config import TrainConfig, field_names
+from hypernas.estimate.train.config import TrainConfig, _plain, field_names
 from hypernas.estimate.train.datasets import DATASETS, Dataset, DataSource, load_dataset
 from hypernas.estimate.train.inherit import Inheritance, inherit
 from hypernas.estimate.train.pruning import PruneConfig, prune_and_finetune
@@ -284,7 +284,7 @@ class TrainingObjective(LocalLock):
             out[m] = v
         first = self.metrics[0]
         manifest = ModelManifest(model_name, splits.input_shape, splits.num_classes, options=model_kwargs,
-                                 params=_json_params(trial.params), metrics=out,
+                                 params={k: _plain(v) for k, v in trial.params.items()}, metrics=out,
                                  pruned=pruning is not None and pruning.method == "channel")
         policy = self.save_weights
         if policy == "best" and (self.inherit or len(self.metrics) > 1):  # parents are any trial; no one best
@@ -329,11 +329,6 @@ class TrainingObjective(LocalLock):
         snapshot = getattr(trial, "snapshot", None)
         origin = snapshot().system_attrs.get("requeued_from") if callable(snapshot) else None
         return path if origin is None else path.with_name(f"trial-{origin}.pt")
-
-
-def _json_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Trial parameters as plain JSON (tuples as lists) for a model manifest."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
 
 
 def _check_dataset_options(dataset: str, options: Mapping[str, Any] | None) -> None:
